@@ -1,0 +1,457 @@
+//! The app shell: menus, toolbar, the docked panels, opening projects and
+//! persisting settings. Holds UI state only; the project runs in a
+//! [`Session`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui_tiles::{SimplificationOptions, TileId, UiResponse};
+
+use super::console::Console;
+use super::layout::{self, Pane};
+use super::panels::PanelCtx;
+use super::panels::console::ConsolePanel;
+use super::panels::entities::EntitiesPanel;
+use super::panels::inspector::InspectorPanel;
+use super::panels::scene::ScenePanel;
+use super::screenshot::{self, ScreenshotPlan};
+use super::settings::Settings;
+use super::toolbar::{self, ToolbarAction};
+use crate::project::Project;
+use crate::runtime::session::{Session, SessionCommand, Snapshot};
+
+/// How the app was started.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    /// A project to open at start.
+    pub project: Option<PathBuf>,
+    /// Save a PNG of the window and quit.
+    pub screenshot: Option<PathBuf>,
+    /// Start paused and run exactly this many frames first.
+    pub steps: Option<u32>,
+    /// Select this entity at start.
+    pub select: Option<u64>,
+}
+
+/// Live state the panels work on.
+#[derive(Default)]
+struct AppState {
+    session: Option<Session>,
+    snapshot: Option<Arc<Snapshot>>,
+    selected: Option<u64>,
+    console: Console,
+    commands: Vec<SessionCommand>,
+}
+
+#[derive(Default)]
+struct Panels {
+    scene: ScenePanel,
+    entities: EntitiesPanel,
+    inspector: InspectorPanel,
+    console: ConsolePanel,
+}
+
+/// The ECScope window.
+pub struct EcscopeApp {
+    settings: Settings,
+    state: AppState,
+    panels: Panels,
+    options: GuiOptions,
+    error: Option<String>,
+    screenshot: Option<ScreenshotPlan>,
+    title: String,
+    about: bool,
+}
+
+impl EcscopeApp {
+    /// Creates the app, restoring settings and opening the start project.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: GuiOptions) -> EcscopeApp {
+        let mut app = EcscopeApp {
+            settings: Settings::load(cc.storage),
+            state: AppState::default(),
+            panels: Panels::default(),
+            screenshot: options
+                .screenshot
+                .clone()
+                .map(|path| ScreenshotPlan::Waiting {
+                    path,
+                    frame: options.steps.unwrap_or(0) as u64,
+                    settled: 0,
+                }),
+            options,
+            error: None,
+            title: String::new(),
+            about: false,
+        };
+        if let Some(project) = app.options.project.clone() {
+            app.open_project(&cc.egui_ctx, &project);
+        }
+        app
+    }
+
+    /// Opens a project folder, replacing the current one. A bad project is
+    /// reported and the current one keeps running.
+    pub fn open_project(&mut self, ctx: &egui::Context, path: &Path) {
+        let project = match Project::open(path) {
+            Ok(project) => project,
+            Err(err) => {
+                self.state.console.push(super::console::Entry {
+                    frame: None,
+                    level: super::console::Level::Error,
+                    location: err.line.map(|l| (err.file.display().to_string(), l as u32)),
+                    text: err.to_string(),
+                    detail: None,
+                });
+                self.error = Some(err.to_string());
+                return;
+            }
+        };
+        // The old session's thread is joined before the new one starts.
+        self.state.session = None;
+        self.state.snapshot = None;
+        let notify_ctx = ctx.clone();
+        let notify = Arc::new(move || notify_ctx.request_repaint());
+        let start_playing = self.options.steps.is_none() && self.options.screenshot.is_none();
+        self.settings.remember(&project.root);
+        self.state.console.info(format!(
+            "opened {} ({})",
+            project.name(),
+            project.root.display()
+        ));
+        self.state.session = Some(Session::start(project, start_playing, notify));
+        self.state.selected = self.options.select.take();
+        if self.state.selected.is_some() {
+            self.state
+                .commands
+                .push(SessionCommand::Inspect(self.state.selected));
+        }
+        if let Some(steps) = self.options.steps.take() {
+            self.state.commands.push(SessionCommand::Step(steps));
+        }
+        self.panels.scene.fit_on_next();
+    }
+
+    /// The session of the open project.
+    pub fn session(&self) -> Option<&Session> {
+        self.state.session.as_ref()
+    }
+
+    /// The snapshot shown in the last frame.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.state.snapshot.as_deref()
+    }
+
+    /// The selected entity.
+    pub fn selected(&self) -> Option<u64> {
+        self.state.selected
+    }
+
+    /// Console entries, for tests and tools.
+    pub fn console(&self) -> &Console {
+        &self.state.console
+    }
+
+    /// Brings a panel's tab to the front.
+    pub fn show_pane(&mut self, pane: Pane) {
+        self.settings
+            .layout
+            .make_active(|_, tile| matches!(tile, egui_tiles::Tile::Pane(p) if *p == pane));
+    }
+
+    fn menu_bar(&mut self, ctx: &egui::Context, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open project…").clicked() {
+                    ui.close();
+                    self.pick_project(ctx);
+                }
+                ui.menu_button("Open recent", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.weak("No recent projects");
+                    }
+                    for path in self.settings.recent.clone() {
+                        if ui.button(path.display().to_string()).clicked() {
+                            ui.close();
+                            self.open_project(ctx, &path);
+                        }
+                    }
+                });
+                if let Some(samples) = super::samples_dir() {
+                    ui.menu_button("Open sample", |ui| {
+                        for path in sample_folders(&samples) {
+                            let name = path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().to_string())
+                                .unwrap_or_default();
+                            if ui.button(name).clicked() {
+                                ui.close();
+                                self.open_project(ctx, &path);
+                            }
+                        }
+                    });
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.settings.show_names, "Entity names in the scene");
+                if ui.button("Reset layout").clicked() {
+                    self.settings.layout = layout::default_tree();
+                    ui.close();
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("About ECScope").clicked() {
+                    self.about = true;
+                    ui.close();
+                }
+            });
+        });
+    }
+
+    fn pick_project(&mut self, ctx: &egui::Context) {
+        let start = self
+            .state
+            .session
+            .as_ref()
+            .and_then(|s| s.project().root.parent().map(Path::to_path_buf))
+            .or_else(super::samples_dir);
+        let mut dialog = rfd::FileDialog::new().set_title("Open an ECScope project folder");
+        if let Some(start) = start {
+            dialog = dialog.set_directory(start);
+        }
+        if let Some(path) = dialog.pick_folder() {
+            self.open_project(ctx, &path);
+        }
+    }
+
+    fn windows(&mut self, ctx: &egui::Context) {
+        if let Some(message) = self.error.clone() {
+            let mut open = true;
+            egui::Window::new("Cannot open project")
+                .collapsible(false)
+                .resizable(true)
+                .open(&mut open)
+                .show(ctx, |ui| {
+                    ui.label(
+                        egui::RichText::new(&message)
+                            .color(super::theme::ERROR)
+                            .monospace(),
+                    );
+                    if ui.button("OK").clicked() {
+                        self.error = None;
+                    }
+                });
+            if !open {
+                self.error = None;
+            }
+        }
+        if self.about {
+            egui::Window::new("About ECScope")
+                .open(&mut self.about)
+                .collapsible(false)
+                .show(ctx, |ui| {
+                    ui.heading(format!("ECScope {}", env!("CARGO_PKG_VERSION")));
+                    ui.label("A visual debugger and profiler for ECS game logic scripted in Lua and Python.");
+                });
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.state.session {
+            Some(session) => format!("ECScope — {}", session.project().name()),
+            None => "ECScope".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let Some(plan) = self.screenshot.clone() else {
+            return;
+        };
+        ctx.request_repaint();
+        match plan {
+            ScreenshotPlan::Waiting {
+                path,
+                frame,
+                settled,
+            } => {
+                let ready = match &self.state.snapshot {
+                    Some(s) => {
+                        let detail_ready = self
+                            .state
+                            .selected
+                            .is_none_or(|id| s.detail.as_ref().is_some_and(|d| d.id == id));
+                        s.view.frame >= frame && detail_ready && !s.playing
+                    }
+                    None => self.state.session.is_none(),
+                };
+                let settled = if ready { settled + 1 } else { 0 };
+                self.screenshot = Some(if settled >= screenshot::SETTLE_FRAMES {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+                        egui::UserData::default(),
+                    ));
+                    ScreenshotPlan::Requested(path)
+                } else {
+                    ScreenshotPlan::Waiting {
+                        path,
+                        frame,
+                        settled,
+                    }
+                });
+            }
+            ScreenshotPlan::Requested(path) => {
+                let image = ctx.input(|i| {
+                    i.raw.events.iter().find_map(|e| match e {
+                        egui::Event::Screenshot { image, .. } => Some(Arc::clone(image)),
+                        _ => None,
+                    })
+                });
+                if let Some(image) = image {
+                    match screenshot::save_png(&image, &path) {
+                        Ok(()) => eprintln!("saved {}", path.display()),
+                        Err(err) => eprintln!("error: cannot save the screenshot: {err}"),
+                    }
+                    self.screenshot = Some(ScreenshotPlan::Done);
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            ScreenshotPlan::Done => {}
+        }
+    }
+}
+
+/// Sample project folders, sorted.
+pub fn sample_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join(crate::project::MANIFEST_FILE).is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    folders.sort();
+    folders
+}
+
+struct Dock<'a> {
+    state: &'a mut AppState,
+    panels: &'a mut Panels,
+    show_names: &'a mut bool,
+}
+
+impl egui_tiles::Behavior<Pane> for Dock<'_> {
+    fn pane_ui(&mut self, ui: &mut egui::Ui, _tile_id: TileId, pane: &mut Pane) -> UiResponse {
+        let snapshot = self.state.snapshot.clone();
+        let mut ctx = PanelCtx {
+            snapshot: snapshot.as_deref(),
+            selected: &mut self.state.selected,
+            commands: &mut self.state.commands,
+            console: &mut self.state.console,
+        };
+        egui::Frame::new()
+            .inner_margin(6.0)
+            .show(ui, |ui| match pane {
+                Pane::Scene => self.panels.scene.ui(ui, &mut ctx, self.show_names),
+                Pane::Entities => self.panels.entities.ui(ui, &mut ctx),
+                Pane::Inspector => self.panels.inspector.ui(ui, &mut ctx),
+                Pane::Console => self.panels.console.ui(ui, &mut ctx),
+            });
+        UiResponse::None
+    }
+
+    fn tab_title_for_pane(&mut self, pane: &Pane) -> egui::WidgetText {
+        pane.title().into()
+    }
+
+    fn simplification_options(&self) -> SimplificationOptions {
+        SimplificationOptions {
+            all_panes_must_have_tabs: true,
+            ..Default::default()
+        }
+    }
+
+    fn is_tab_closable(&self, _tiles: &egui_tiles::Tiles<Pane>, _tile_id: TileId) -> bool {
+        false
+    }
+}
+
+impl eframe::App for EcscopeApp {
+    fn update(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if let Some(session) = &self.state.session {
+            for event in session.drain_events() {
+                self.state.console.push_event(event);
+            }
+            self.state.snapshot = session.snapshot();
+        }
+
+        egui::TopBottomPanel::top("menu").show(ctx, |ui| self.menu_bar(ctx, ui));
+        let action = egui::TopBottomPanel::top("toolbar")
+            .show(ctx, |ui| {
+                toolbar::ui(ui, self.state.snapshot.as_deref(), &mut self.state.commands)
+            })
+            .inner;
+        if action == Some(ToolbarAction::Open) {
+            self.pick_project(ctx);
+        }
+        egui::TopBottomPanel::bottom("status").show(ctx, |ui| {
+            ui.horizontal(|ui| match (&self.state.session, &self.state.snapshot) {
+                (Some(session), Some(s)) => {
+                    ui.weak(session.project().root.display().to_string());
+                    let failed = s
+                        .view
+                        .scripts
+                        .iter()
+                        .filter(|sc| !matches!(sc.status, crate::runtime::ScriptStatus::Running))
+                        .count();
+                    ui.separator();
+                    ui.weak(format!("{} scripts", s.view.scripts.len()));
+                    if failed > 0 {
+                        ui.colored_label(super::theme::ERROR, format!("{failed} failed to load"));
+                    }
+                    if self.state.console.error_count() > 0 {
+                        ui.colored_label(
+                            super::theme::ERROR,
+                            format!("{} errors (see Console)", self.state.console.error_count()),
+                        );
+                    }
+                }
+                _ => {
+                    ui.weak("No project open");
+                }
+            });
+        });
+        self.windows(ctx);
+
+        egui::CentralPanel::default()
+            .frame(egui::Frame::new().fill(ctx.style().visuals.panel_fill))
+            .show(ctx, |ui| {
+                let mut dock = Dock {
+                    state: &mut self.state,
+                    panels: &mut self.panels,
+                    show_names: &mut self.settings.show_names,
+                };
+                self.settings.layout.ui(&mut dock, ui);
+            });
+
+        if let Some(session) = &self.state.session {
+            for command in self.state.commands.drain(..) {
+                session.send(command);
+            }
+        } else {
+            self.state.commands.clear();
+        }
+        self.update_title(ctx);
+        self.screenshot_step(ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.save(storage);
+    }
+}

@@ -1,0 +1,63 @@
+//! The docked panel layout (egui_tiles) and its default arrangement.
+
+use egui_tiles::{Linear, LinearDir, Tile, Tiles, Tree};
+use serde::{Deserialize, Serialize};
+
+/// A dockable panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Pane {
+    /// The world drawn in 2D.
+    Scene,
+    /// The list of entities.
+    Entities,
+    /// The selected entity's components.
+    Inspector,
+    /// Logs and errors.
+    Console,
+}
+
+impl Pane {
+    /// Every pane, in menu order.
+    pub const ALL: [Pane; 4] = [Pane::Scene, Pane::Entities, Pane::Inspector, Pane::Console];
+
+    /// The tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Scene => "Scene",
+            Pane::Entities => "Entities",
+            Pane::Inspector => "Inspector",
+            Pane::Console => "Console",
+        }
+    }
+}
+
+/// Entities on the left, the scene in the middle, inspector over console
+/// on the right.
+pub fn default_tree() -> Tree<Pane> {
+    let mut tiles = Tiles::default();
+    let entities = tiles.insert_pane(Pane::Entities);
+    let scene = tiles.insert_pane(Pane::Scene);
+    let inspector = tiles.insert_pane(Pane::Inspector);
+    let console = tiles.insert_pane(Pane::Console);
+    let right = tiles.insert_container(Linear::new_binary(
+        LinearDir::Vertical,
+        [inspector, console],
+        0.55,
+    ));
+    let mut row = Linear::new(LinearDir::Horizontal, vec![entities, scene, right]);
+    row.shares.set_share(entities, 0.8);
+    row.shares.set_share(scene, 2.6);
+    row.shares.set_share(right, 1.1);
+    let root = tiles.insert_container(row);
+    Tree::new("ecscope-dock", root, tiles)
+}
+
+/// True when every pane appears in the tree (a layout saved by an older
+/// version may lack newer panels).
+pub fn has_every_pane(tree: &Tree<Pane>) -> bool {
+    Pane::ALL.iter().all(|pane| {
+        tree.tiles
+            .iter()
+            .any(|(_, tile)| matches!(tile, Tile::Pane(p) if p == pane))
+    })
+}

@@ -1,0 +1,29 @@
+//! One file per panel. Each renders the latest snapshot and pushes
+//! commands; none holds a reference to the runtime.
+
+pub mod console;
+pub mod entities;
+pub mod inspector;
+pub mod scene;
+
+use crate::gui::console::Console;
+use crate::runtime::session::{SessionCommand, Snapshot};
+
+/// What a panel may read and do this frame.
+pub struct PanelCtx<'a> {
+    /// The latest snapshot, when a project is open.
+    pub snapshot: Option<&'a Snapshot>,
+    /// The selected entity (shared by scene, list and inspector).
+    pub selected: &'a mut Option<u64>,
+    /// Commands to send to the session after the frame.
+    pub commands: &'a mut Vec<SessionCommand>,
+    /// Logs and errors.
+    pub console: &'a mut Console,
+}
+
+/// Shown by panels when no project is open.
+pub fn no_project(ui: &mut egui::Ui) {
+    ui.centered_and_justified(|ui| {
+        ui.weak("No project open — File › Open project…");
+    });
+}

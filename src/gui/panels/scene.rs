@@ -1,0 +1,286 @@
+//! The scene: every entity with a `Position`, drawn with its `Shape`,
+//! `Color` and `Rotation`; pan by dragging, zoom with the wheel, click to
+//! select, hover for the name.
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape as EShape, Stroke, Vec2, pos2, vec2};
+
+use super::PanelCtx;
+use crate::gui::theme;
+use crate::runtime::components::ShapeKind;
+use crate::runtime::session::SessionCommand;
+use crate::runtime::view::EntityRow;
+
+/// Pixels on screen within which a click picks an entity.
+const PICK_RADIUS: f32 = 8.0;
+
+/// Camera and display options of the scene.
+#[derive(Debug)]
+pub struct ScenePanel {
+    /// World point at the centre of the view.
+    center: [f64; 2],
+    /// Pixels per world unit.
+    zoom: f32,
+    /// Set when the view should frame every entity on the next snapshot.
+    fit_pending: bool,
+    /// Entities drawn in the last frame (for the status line).
+    drawn: usize,
+}
+
+impl Default for ScenePanel {
+    fn default() -> Self {
+        ScenePanel {
+            center: [0.0, 0.0],
+            zoom: 4.0,
+            fit_pending: true,
+            drawn: 0,
+        }
+    }
+}
+
+impl ScenePanel {
+    /// Frames every entity on the next snapshot (after opening a project).
+    pub fn fit_on_next(&mut self) {
+        self.fit_pending = true;
+    }
+
+    /// Renders the panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelCtx, show_names: &mut bool) {
+        let Some(snapshot) = ctx.snapshot else {
+            super::no_project(ui);
+            return;
+        };
+        let rows = &snapshot.view.entities;
+        ui.horizontal(|ui| {
+            if ui
+                .button("Fit")
+                .on_hover_text("Frame every entity")
+                .clicked()
+            {
+                self.fit_pending = true;
+            }
+            ui.checkbox(show_names, "Names");
+            ui.weak(format!(
+                "{} drawn · zoom {:.2} px/unit · drag to pan, wheel to zoom, click to select",
+                self.drawn, self.zoom
+            ));
+        });
+        let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+        let rect = response.rect;
+        if self.fit_pending && rows.iter().any(|r| r.position.is_some()) {
+            self.fit(rows, rect);
+            self.fit_pending = false;
+        }
+
+        if response.dragged() {
+            let d = response.drag_delta();
+            self.center[0] -= (d.x / self.zoom) as f64;
+            self.center[1] += (d.y / self.zoom) as f64;
+        }
+        if response.hovered() {
+            let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+            let factor = pinch * (scroll / 200.0).exp();
+            if (factor - 1.0).abs() > 1e-4
+                && let Some(pointer) = response.hover_pos()
+            {
+                let before = self.to_world(rect, pointer);
+                self.zoom = (self.zoom * factor).clamp(0.01, 2000.0);
+                let after = self.to_world(rect, pointer);
+                self.center[0] += before[0] - after[0];
+                self.center[1] += before[1] - after[1];
+            }
+        }
+
+        painter.rect_filled(rect, 0.0, theme::SCENE_BACKGROUND);
+        self.draw_grid(&painter, rect);
+
+        let mut drawn = 0;
+        let visible = rect.expand(40.0);
+        for row in rows.iter() {
+            let Some(position) = row.position else {
+                continue;
+            };
+            let p = self.to_screen(rect, position);
+            if !visible.contains(p) {
+                continue;
+            }
+            drawn += 1;
+            self.draw_entity(&painter, row, p, *ctx.selected == Some(row.id), *show_names);
+        }
+        self.drawn = drawn;
+
+        let hovered = response
+            .hover_pos()
+            .and_then(|pointer| self.pick(rows, rect, pointer));
+        if let Some(row) = hovered {
+            response.clone().on_hover_ui_at_pointer(|ui| {
+                ui.strong(row.label());
+                ui.weak(format!("entity {}", row.id));
+            });
+        }
+        if response.clicked() {
+            let picked = response
+                .interact_pointer_pos()
+                .and_then(|pointer| self.pick(rows, rect, pointer))
+                .map(|row| row.id);
+            if picked != *ctx.selected {
+                *ctx.selected = picked;
+                ctx.commands.push(SessionCommand::Inspect(picked));
+            }
+        }
+    }
+
+    fn fit(&mut self, rows: &[EntityRow], rect: Rect) {
+        let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for p in rows.iter().filter_map(|r| r.position) {
+            for k in 0..2 {
+                min[k] = min[k].min(p[k]);
+                max[k] = max[k].max(p[k]);
+            }
+        }
+        self.center = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
+        let span_x = ((max[0] - min[0]) as f32).max(1.0);
+        let span_y = ((max[1] - min[1]) as f32).max(1.0);
+        self.zoom = ((rect.width() - 40.0) / span_x)
+            .min((rect.height() - 40.0) / span_y)
+            .clamp(0.01, 200.0);
+    }
+
+    fn to_screen(&self, rect: Rect, p: [f64; 2]) -> Pos2 {
+        let c = rect.center();
+        pos2(
+            c.x + ((p[0] - self.center[0]) as f32) * self.zoom,
+            c.y - ((p[1] - self.center[1]) as f32) * self.zoom,
+        )
+    }
+
+    fn to_world(&self, rect: Rect, p: Pos2) -> [f64; 2] {
+        let c = rect.center();
+        [
+            self.center[0] + ((p.x - c.x) / self.zoom) as f64,
+            self.center[1] - ((p.y - c.y) / self.zoom) as f64,
+        ]
+    }
+
+    /// The entity nearest to `pointer` within its drawn size or
+    /// [`PICK_RADIUS`].
+    fn pick<'r>(&self, rows: &'r [EntityRow], rect: Rect, pointer: Pos2) -> Option<&'r EntityRow> {
+        let mut best: Option<(&EntityRow, f32)> = None;
+        for row in rows {
+            let Some(position) = row.position else {
+                continue;
+            };
+            let p = self.to_screen(rect, position);
+            let size = row.shape.map_or(1.0, |s| s.1) as f32 * self.zoom / 2.0;
+            let d = p.distance(pointer);
+            if d <= size.max(PICK_RADIUS) && best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((row, d));
+            }
+        }
+        best.map(|(row, _)| row)
+    }
+
+    fn draw_grid(&self, painter: &egui::Painter, rect: Rect) {
+        // A grid step that stays 40-400 px apart on screen.
+        let mut step = 1.0f64;
+        while (step as f32) * self.zoom < 40.0 {
+            step *= 10.0;
+        }
+        while (step as f32) * self.zoom > 400.0 {
+            step /= 10.0;
+        }
+        let top_left = self.to_world(rect, rect.left_top());
+        let bottom_right = self.to_world(rect, rect.right_bottom());
+        let mut x = (top_left[0] / step).floor() * step;
+        while x <= bottom_right[0] {
+            let sx = self.to_screen(rect, [x, 0.0]).x;
+            let color = if x == 0.0 {
+                theme::SCENE_AXIS
+            } else {
+                theme::SCENE_GRID
+            };
+            painter.line_segment(
+                [pos2(sx, rect.top()), pos2(sx, rect.bottom())],
+                Stroke::new(1.0, color),
+            );
+            x += step;
+        }
+        let mut y = (bottom_right[1] / step).floor() * step;
+        while y <= top_left[1] {
+            let sy = self.to_screen(rect, [0.0, y]).y;
+            let color = if y == 0.0 {
+                theme::SCENE_AXIS
+            } else {
+                theme::SCENE_GRID
+            };
+            painter.line_segment(
+                [pos2(rect.left(), sy), pos2(rect.right(), sy)],
+                Stroke::new(1.0, color),
+            );
+            y += step;
+        }
+    }
+
+    fn draw_entity(
+        &self,
+        painter: &egui::Painter,
+        row: &EntityRow,
+        p: Pos2,
+        selected: bool,
+        name: bool,
+    ) {
+        let color = row.color.map_or(theme::DEFAULT_ENTITY, |c| {
+            Color32::from_rgba_unmultiplied(
+                (c[0].clamp(0.0, 1.0) * 255.0) as u8,
+                (c[1].clamp(0.0, 1.0) * 255.0) as u8,
+                (c[2].clamp(0.0, 1.0) * 255.0) as u8,
+                (c[3].clamp(0.0, 1.0) * 255.0) as u8,
+            )
+        });
+        let (kind, size) = row.shape.unwrap_or((ShapeKind::Circle, 1.0));
+        let half = (size as f32 * self.zoom / 2.0).max(1.5);
+        // Screen y points down, world y up: negate the angle.
+        let angle = -(row.rotation as f32);
+        let rotate = |v: Vec2| {
+            let (s, c) = angle.sin_cos();
+            p + vec2(v.x * c - v.y * s, v.x * s + v.y * c)
+        };
+        match kind {
+            ShapeKind::Circle => {
+                painter.circle_filled(p, half, color);
+            }
+            ShapeKind::Rect => {
+                let corners = [
+                    vec2(-half, -half),
+                    vec2(half, -half),
+                    vec2(half, half),
+                    vec2(-half, half),
+                ]
+                .map(rotate)
+                .to_vec();
+                painter.add(EShape::convex_polygon(corners, color, Stroke::NONE));
+            }
+            ShapeKind::Triangle => {
+                let points = [
+                    vec2(half * 1.3, 0.0),
+                    vec2(-half, half * 0.8),
+                    vec2(-half, -half * 0.8),
+                ]
+                .map(rotate)
+                .to_vec();
+                painter.add(EShape::convex_polygon(points, color, Stroke::NONE));
+            }
+        }
+        if selected {
+            painter.circle_stroke(p, half + 4.0, Stroke::new(2.0, theme::SELECTION));
+        }
+        if name && let Some(label) = &row.name {
+            painter.text(
+                p + vec2(0.0, -half - 3.0),
+                Align2::CENTER_BOTTOM,
+                label,
+                FontId::proportional(11.0),
+                Color32::from_gray(210),
+            );
+        }
+    }
+}

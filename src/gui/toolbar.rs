@@ -1,0 +1,83 @@
+//! The toolbar: open, play/pause, step, reset, speed, frame and time.
+
+use crate::runtime::RuntimeCommand;
+use crate::runtime::session::{SessionCommand, Snapshot};
+
+/// Speeds offered in the toolbar.
+pub const SPEEDS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// What the toolbar asks the app to do beyond session commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolbarAction {
+    /// Show the folder picker.
+    Open,
+}
+
+/// Renders the toolbar; pushes session commands and returns app actions.
+pub fn ui(
+    ui: &mut egui::Ui,
+    snapshot: Option<&Snapshot>,
+    commands: &mut Vec<SessionCommand>,
+) -> Option<ToolbarAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        if ui
+            .button("📂 Open")
+            .on_hover_text("Open a project folder")
+            .clicked()
+        {
+            action = Some(ToolbarAction::Open);
+        }
+        ui.separator();
+        ui.add_enabled_ui(snapshot.is_some(), |ui| {
+            let playing = snapshot.is_some_and(|s| s.playing);
+            if playing {
+                if ui.button("⏸ Pause").clicked() {
+                    commands.push(SessionCommand::Pause);
+                }
+            } else if ui.button("▶ Play").clicked() {
+                commands.push(SessionCommand::Play);
+            }
+            if ui
+                .button("⏭ Step")
+                .on_hover_text("Pause and run exactly one frame")
+                .clicked()
+            {
+                commands.push(SessionCommand::Step(1));
+            }
+            if ui
+                .button("⟲ Reset")
+                .on_hover_text("Start the project again from its files")
+                .clicked()
+            {
+                commands.push(SessionCommand::Runtime(RuntimeCommand::Reset));
+            }
+            let speed = snapshot.map_or(1.0, |s| s.speed);
+            egui::ComboBox::from_id_salt("speed")
+                .width(64.0)
+                .selected_text(format!("{speed}×"))
+                .show_ui(ui, |ui| {
+                    for option in SPEEDS {
+                        if ui
+                            .selectable_label(speed == option, format!("{option}×"))
+                            .clicked()
+                        {
+                            commands.push(SessionCommand::SetSpeed(option));
+                        }
+                    }
+                });
+        });
+        ui.separator();
+        if let Some(s) = snapshot {
+            ui.monospace(format!("frame {}", s.view.frame));
+            ui.monospace(format!("t {:.2} s", s.view.time));
+            ui.separator();
+            ui.monospace(format!("{:.2} ms/frame", s.view.last_frame_ms))
+                .on_hover_text(
+                    "Wall time of the last simulation frame (events, systems, coroutines)",
+                );
+            ui.monospace(format!("{} entities", s.view.entities.len()));
+        }
+    });
+    action
+}

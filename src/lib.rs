@@ -1,0 +1,13 @@
+//! ECScope: a visual debugger and profiler for ECS game logic scripted in Lua
+//! and Python.
+//!
+//! The library is the headless core ([`project`], [`runtime`], [`scripting`])
+//! plus, behind the `gui` feature, the desktop app ([`gui`]). The headless
+//! core never depends on the GUI.
+
+#[cfg(feature = "gui")]
+pub mod gui;
+pub mod headless;
+pub mod project;
+pub mod runtime;
+pub mod scripting;

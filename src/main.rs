@@ -1,0 +1,128 @@
+//! The `ecscope` command: opens the GUI, or runs a project headless.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// ECScope: a visual debugger and profiler for ECS game logic scripted in
+/// Lua and Python.
+#[derive(Debug, Parser)]
+#[command(name = "ecscope", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Project folder to open in the GUI (a folder with an ecscope.toml).
+    project: Option<PathBuf>,
+
+    /// Save a PNG of the window once the project is ready, then quit
+    /// (used to regenerate screenshots/).
+    #[arg(long, value_name = "FILE")]
+    screenshot: Option<PathBuf>,
+
+    /// Start paused and run exactly N frames first (with --screenshot, the
+    /// frame that is captured).
+    #[arg(long, value_name = "N")]
+    steps: Option<u32>,
+
+    /// Select this entity id at start (the inspector shows it).
+    #[arg(long, value_name = "ID")]
+    select: Option<u64>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a project without a window, for CI, benchmarks and profiling.
+    ///
+    /// Exit status: 0 success; 1 a script error occurred (the run still
+    /// completes its frames and writes its files); 2 bad arguments or a bad
+    /// manifest (nothing is run).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The project folder (with an ecscope.toml).
+    project: PathBuf,
+    /// Number of frames to run (each is one fixed_dt of simulated time).
+    #[arg(long, value_name = "N")]
+    frames: Option<u64>,
+    /// Write the world as JSON after the last frame.
+    #[arg(long, value_name = "FILE")]
+    dump_world: Option<PathBuf>,
+    /// Write the event stream as JSON lines, flushed every frame ("-" = stdout).
+    #[arg(long, value_name = "FILE")]
+    events: Option<String>,
+    /// Pace frames to fixed_dt instead of running flat out (without
+    /// --frames, runs until interrupted).
+    #[arg(long)]
+    realtime: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Run(args)) => run(args),
+        None => open_gui(cli),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let options = ecscope::headless::RunOptions {
+        project: args.project,
+        frames: args.frames,
+        dump_world: args.dump_world,
+        events: args.events,
+        realtime: args.realtime,
+    };
+    match ecscope::headless::run(&options) {
+        Ok(summary) => {
+            let per_frame = if summary.frames > 0 {
+                summary.elapsed.as_secs_f64() * 1000.0 / summary.frames as f64
+            } else {
+                0.0
+            };
+            eprintln!(
+                "ran {} frames in {:.3} s ({per_frame:.3} ms/frame), {} script error(s)",
+                summary.frames,
+                summary.elapsed.as_secs_f64(),
+                summary.errors
+            );
+            if summary.errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_gui(cli: Cli) -> ExitCode {
+    let options = ecscope::gui::GuiOptions {
+        project: cli.project,
+        screenshot: cli.screenshot,
+        steps: cli.steps,
+        select: cli.select,
+    };
+    match ecscope::gui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_gui(_cli: Cli) -> ExitCode {
+    eprintln!(
+        "error: this build of ECScope has no GUI (built without the `gui` feature); use `ecscope run PROJECT_DIR --frames N`"
+    );
+    ExitCode::from(2)
+}

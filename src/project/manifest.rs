@@ -1,0 +1,550 @@
+//! `ecscope.toml`: the project manifest (SCRIPT_API §1).
+//!
+//! Parsing is strict: an unknown key, a wrong type, a missing script file or
+//! invalid TOML is a [`ManifestError`] that names the manifest file, the line
+//! and the key path (`world.seed`, `script[2].path`).
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The file name every project has at its root.
+pub const MANIFEST_FILE: &str = "ecscope.toml";
+
+/// Default fixed time step: 1/60 s.
+pub const DEFAULT_FIXED_DT: f64 = 1.0 / 60.0;
+
+/// The parsed manifest, with every script path checked to exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// `[project]`.
+    pub project: ProjectSection,
+    /// `[world]`.
+    pub world: WorldSection,
+    /// `[[script]]` entries in load order.
+    pub scripts: Vec<ScriptEntry>,
+    /// `[limits]`, applied to every script.
+    pub limits: Limits,
+    /// `[history]`: how many versions of each script are kept.
+    pub history: HistorySection,
+}
+
+/// `[project]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// Shown in the title bar and the sample browser.
+    pub name: String,
+    /// One line about the project.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `[world]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldSection {
+    /// Seconds per frame.
+    #[serde(default = "default_fixed_dt")]
+    pub fixed_dt: f64,
+    /// Seed of `ecs.random`.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl Default for WorldSection {
+    fn default() -> Self {
+        WorldSection {
+            fixed_dt: DEFAULT_FIXED_DT,
+            seed: 0,
+        }
+    }
+}
+
+fn default_fixed_dt() -> f64 {
+    DEFAULT_FIXED_DT
+}
+
+/// The language a script is written in, from its file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// `.lua`, run by LuaJIT.
+    Lua,
+    /// `.py`, run by CPython.
+    Python,
+}
+
+impl Language {
+    /// The language of a script path, by extension.
+    pub fn of_path(path: &str) -> Option<Language> {
+        match Path::new(path).extension().and_then(|e| e.to_str()) {
+            Some("lua") => Some(Language::Lua),
+            Some("py") => Some(Language::Python),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name used in events and the GUI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Lua => "lua",
+            Language::Python => "python",
+        }
+    }
+}
+
+/// One `[[script]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptEntry {
+    /// The path exactly as written in the manifest (used in events and dumps).
+    pub path: String,
+    /// The path on disk.
+    pub full_path: PathBuf,
+    /// From the extension.
+    pub language: Language,
+    /// 1-based line of the entry's `path` key in the manifest.
+    pub line: usize,
+}
+
+/// `[limits]`, per script.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// VM instructions a script may run in one frame once one of its calls
+    /// has run longer than the watchdog's grace period (50 ms in a frame,
+    /// 1 s at load); counting runs the VM in its slower hooked mode, so this
+    /// also bounds how long a runaway call lasts.
+    #[serde(default = "default_instructions")]
+    pub instructions_per_frame: u64,
+    /// Heap of one Lua state, in MiB.
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u64,
+}
+
+/// Default instruction budget per frame when `[limits]` does not set one.
+pub const DEFAULT_INSTRUCTIONS_PER_FRAME: u64 = 20_000_000;
+/// Default heap limit per Lua state when `[limits]` does not set one.
+pub const DEFAULT_MEMORY_MB: u64 = 1024;
+
+fn default_instructions() -> u64 {
+    DEFAULT_INSTRUCTIONS_PER_FRAME
+}
+
+fn default_memory_mb() -> u64 {
+    DEFAULT_MEMORY_MB
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            instructions_per_frame: DEFAULT_INSTRUCTIONS_PER_FRAME,
+            memory_mb: DEFAULT_MEMORY_MB,
+        }
+    }
+}
+
+/// `[history]`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySection {
+    /// Versions kept per script; older ones are pruned.
+    #[serde(default = "default_history_keep")]
+    pub keep: usize,
+}
+
+impl Default for HistorySection {
+    fn default() -> Self {
+        HistorySection {
+            keep: default_history_keep(),
+        }
+    }
+}
+
+fn default_history_keep() -> usize {
+    200
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    project: Option<ProjectSection>,
+    #[serde(default)]
+    world: WorldSection,
+    #[serde(default)]
+    script: Vec<RawScript>,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    history: HistorySection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScript {
+    path: Spanned<String>,
+}
+
+/// A manifest that could not be used: names the file, the line and the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ManifestError {
+    /// The manifest (or the folder that lacks one).
+    pub file: PathBuf,
+    /// 1-based line, when the problem is at one.
+    pub line: Option<usize>,
+    /// Dotted key path such as `world.seed` or `script[2].path`.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl Manifest {
+    /// Reads and checks `<dir>/ecscope.toml`.
+    pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
+        let file = dir.join(MANIFEST_FILE);
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let message = if err.kind() == std::io::ErrorKind::NotFound {
+                    if dir.is_dir() {
+                        format!("no {MANIFEST_FILE} in this folder: not an ECScope project")
+                    } else {
+                        "no such project folder".to_string()
+                    }
+                } else {
+                    format!("cannot read: {err}")
+                };
+                return Err(ManifestError {
+                    file,
+                    line: None,
+                    key: None,
+                    message,
+                });
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                let offset = err.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(err.as_bytes());
+                return Err(ManifestError {
+                    line: Some(line_of(&text, offset)),
+                    file,
+                    key: None,
+                    message: "the file is not valid UTF-8 text".into(),
+                });
+            }
+        };
+        Manifest::parse(&text, &file, dir)
+    }
+
+    /// Parses manifest text; `file` is used in errors and `dir` to resolve
+    /// script paths.
+    pub fn parse(text: &str, file: &Path, dir: &Path) -> Result<Manifest, ManifestError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|err| {
+            let span = err.span();
+            ManifestError {
+                file: file.to_path_buf(),
+                line: span.as_ref().map(|s| line_of(text, s.start)),
+                key: span.and_then(|s| key_path_at(text, s)),
+                message: err.message().trim().to_string(),
+            }
+        })?;
+        let error = |line: Option<usize>, key: &str, message: String| ManifestError {
+            file: file.to_path_buf(),
+            line,
+            key: Some(key.to_string()),
+            message,
+        };
+
+        let project = raw.project.ok_or_else(|| {
+            error(
+                None,
+                "project",
+                "missing [project] table with a `name`".into(),
+            )
+        })?;
+        if project.name.trim().is_empty() {
+            return Err(error(
+                find_key_line(text, "project", "name"),
+                "project.name",
+                "must not be empty".into(),
+            ));
+        }
+        let world = raw.world;
+        if !(world.fixed_dt.is_finite() && world.fixed_dt > 0.0 && world.fixed_dt <= 1.0) {
+            return Err(error(
+                find_key_line(text, "world", "fixed_dt"),
+                "world.fixed_dt",
+                format!(
+                    "must be a number of seconds in (0, 1], got {}",
+                    world.fixed_dt
+                ),
+            ));
+        }
+        if raw.limits.memory_mb == 0 {
+            return Err(error(
+                find_key_line(text, "limits", "memory_mb"),
+                "limits.memory_mb",
+                "must be at least 1".into(),
+            ));
+        }
+        if raw.limits.instructions_per_frame == 0 {
+            return Err(error(
+                find_key_line(text, "limits", "instructions_per_frame"),
+                "limits.instructions_per_frame",
+                "must be at least 1".into(),
+            ));
+        }
+        if raw.script.is_empty() {
+            return Err(error(
+                None,
+                "script",
+                "no scripts: add at least one [[script]] with a `path`".into(),
+            ));
+        }
+
+        let mut scripts: Vec<ScriptEntry> = Vec::with_capacity(raw.script.len());
+        for (index, entry) in raw.script.into_iter().enumerate() {
+            let line = line_of(text, entry.path.span().start);
+            let key = format!("script[{}].path", index + 1);
+            let path = entry.path.into_inner();
+            let language = Language::of_path(&path).ok_or_else(|| {
+                error(
+                    Some(line),
+                    &key,
+                    format!("`{path}` is not a script: use a .lua or .py file"),
+                )
+            })?;
+            let relative = Path::new(&path);
+            if relative.is_absolute()
+                || relative
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(error(
+                    Some(line),
+                    &key,
+                    format!("`{path}` must be a path inside the project folder"),
+                ));
+            }
+            let full_path = dir.join(relative);
+            if !full_path.is_file() {
+                return Err(error(
+                    Some(line),
+                    &key,
+                    format!("script file `{path}` does not exist"),
+                ));
+            }
+            if scripts.iter().any(|s| s.path == path) {
+                return Err(error(Some(line), &key, format!("`{path}` is listed twice")));
+            }
+            scripts.push(ScriptEntry {
+                path,
+                full_path,
+                language,
+                line,
+            });
+        }
+
+        Ok(Manifest {
+            project,
+            world,
+            scripts,
+            limits: raw.limits,
+            history: raw.history,
+        })
+    }
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Line of `key = ...` inside `[table]`, for errors found after parsing.
+fn find_key_line(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if let Some(header) = table_header(trimmed) {
+            current = header.0;
+            continue;
+        }
+        if current == table
+            && let Some((k, _)) = trimmed.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            return Some(index + 1);
+        }
+    }
+    None
+}
+
+/// `[name]` or `[[name]]`: the name and whether it is an array table.
+fn table_header(line: &str) -> Option<(String, bool)> {
+    let line = line.split('#').next().unwrap_or("").trim();
+    if let Some(inner) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+        return Some((inner.trim().to_string(), true));
+    }
+    if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        return Some((inner.trim().to_string(), false));
+    }
+    None
+}
+
+/// The dotted key path of the key at `span`: the enclosing table header
+/// (array tables numbered from 1) and the key written on that line.
+fn key_path_at(text: &str, span: Range<usize>) -> Option<String> {
+    let target_line = line_of(text, span.start);
+    let mut table: Option<String> = None;
+    let mut array_counts: Vec<(String, usize)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim();
+        if let Some((name, is_array)) = table_header(trimmed) {
+            if number == target_line {
+                return Some(name);
+            }
+            if is_array {
+                let count = match array_counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => {
+                        *count += 1;
+                        *count
+                    }
+                    None => {
+                        array_counts.push((name.clone(), 1));
+                        1
+                    }
+                };
+                table = Some(format!("{name}[{count}]"));
+            } else {
+                table = Some(name);
+            }
+            continue;
+        }
+        if number == target_line {
+            let key = trimmed
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with('#'));
+            return match (table, key) {
+                (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+                (None, Some(k)) => Some(k),
+                (Some(t), None) => Some(t),
+                (None, None) => None,
+            };
+        }
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(text, &dir.join(MANIFEST_FILE), dir)
+    }
+
+    fn project_with_script() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+        std::fs::write(dir.path().join("scripts/a.lua"), "").unwrap();
+        dir
+    }
+
+    #[test]
+    fn parses_a_full_manifest() {
+        let dir = project_with_script();
+        let m = parse_in(
+            dir.path(),
+            "[project]\nname = \"t\"\n[world]\nfixed_dt = 0.02\nseed = 7\n[[script]]\npath = \"scripts/a.lua\"\n[limits]\nmemory_mb = 64\n",
+        )
+        .unwrap();
+        assert_eq!(m.project.name, "t");
+        assert_eq!(m.world.seed, 7);
+        assert_eq!(m.world.fixed_dt, 0.02);
+        assert_eq!(m.scripts[0].line, 7);
+        assert_eq!(m.scripts[0].language, Language::Lua);
+        assert_eq!(m.limits.memory_mb, 64);
+        assert_eq!(
+            m.limits.instructions_per_frame,
+            DEFAULT_INSTRUCTIONS_PER_FRAME
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let dir = project_with_script();
+        let err = parse_in(
+            dir.path(),
+            "[project]\nname = \"t\"\n[world]\nsede = 1\n[[script]]\npath = \"scripts/a.lua\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert_eq!(err.key.as_deref(), Some("world.sede"));
+        assert!(err.message.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let dir = project_with_script();
+        let err = parse_in(
+            dir.path(),
+            "[project]\nname = \"t\"\n[world]\nseed = \"x\"\n[[script]]\npath = \"scripts/a.lua\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert_eq!(err.key.as_deref(), Some("world.seed"));
+    }
+
+    #[test]
+    fn missing_script_names_entry() {
+        let dir = project_with_script();
+        let err = parse_in(
+            dir.path(),
+            "[project]\nname = \"t\"\n[[script]]\npath = \"scripts/a.lua\"\n[[script]]\npath = \"scripts/nope.py\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(6));
+        assert_eq!(err.key.as_deref(), Some("script[2].path"));
+        assert!(err.to_string().contains("ecscope.toml:6"), "{err}");
+    }
+
+    #[test]
+    fn invalid_toml_has_a_line() {
+        let dir = project_with_script();
+        let err = parse_in(dir.path(), "[project\nname = 1\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn no_manifest_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Manifest::load(dir.path()).unwrap_err();
+        assert!(err.file.ends_with(MANIFEST_FILE));
+        assert!(err.message.contains("not an ECScope project"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Projects on disk: the manifest and the folder layout (SCRIPT_API §1).
+
+mod manifest;
+
+use std::path::{Path, PathBuf};
+
+pub use manifest::{
+    DEFAULT_FIXED_DT, DEFAULT_INSTRUCTIONS_PER_FRAME, DEFAULT_MEMORY_MB, HistorySection, Language,
+    Limits, MANIFEST_FILE, Manifest, ManifestError, ProjectSection, ScriptEntry, WorldSection,
+    line_of,
+};
+
+/// Folder inside a project where ECScope keeps its own data.
+pub const DATA_DIR: &str = ".ecscope";
+
+/// A project folder with its parsed manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// The project folder (canonical when it could be resolved).
+    pub root: PathBuf,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+}
+
+impl Project {
+    /// Opens the project in `dir`, reading and checking its manifest.
+    pub fn open(dir: &Path) -> Result<Project, ManifestError> {
+        let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let manifest = Manifest::load(&root)?;
+        Ok(Project { root, manifest })
+    }
+
+    /// `<root>/ecscope.toml`.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.root.join(MANIFEST_FILE)
+    }
+
+    /// `<root>/scripts`, where `require` and `import` look first.
+    pub fn scripts_dir(&self) -> PathBuf {
+        self.root.join("scripts")
+    }
+
+    /// `<root>/.ecscope`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join(DATA_DIR)
+    }
+
+    /// The project's name from the manifest.
+    pub fn name(&self) -> &str {
+        &self.manifest.project.name
+    }
+}

@@ -1,0 +1,60 @@
+//! [`RuntimeCommand`]: the only way a UI changes the runtime. Commands are
+//! applied in one place, between frames ([`super::Runtime::apply`]).
+
+use crate::scripting::ScriptValue;
+
+/// A change requested by the GUI, a test or a tool.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuntimeCommand {
+    /// Run this many frames now.
+    Step {
+        /// How many.
+        frames: u32,
+    },
+    /// Start over from the project's files.
+    Reset,
+    /// Assign one field of a component the entity has.
+    SetField {
+        /// Entity id.
+        id: u64,
+        /// Component name.
+        component: String,
+        /// Field name (`value` for `Name`).
+        field: String,
+        /// New value.
+        value: ScriptValue,
+    },
+    /// Insert or replace a whole component.
+    SetComponent {
+        /// Entity id.
+        id: u64,
+        /// Component name.
+        component: String,
+        /// The value, as `ecs.set` takes it.
+        value: ScriptValue,
+    },
+    /// Add a component with its defaults.
+    AddComponent {
+        /// Entity id.
+        id: u64,
+        /// Component name.
+        component: String,
+    },
+    /// Remove a component.
+    RemoveComponent {
+        /// Entity id.
+        id: u64,
+        /// Component name.
+        component: String,
+    },
+    /// Create an entity, as `ecs.spawn` does.
+    Spawn {
+        /// Component name to value.
+        components: ScriptValue,
+    },
+    /// Remove an entity.
+    Despawn {
+        /// Entity id.
+        id: u64,
+    },
+}

@@ -1,0 +1,189 @@
+//! The runtime's event stream (SCRIPT_API §4 `--events`): what happened,
+//! frame by frame, as data for the CLI, the GUI console and tests.
+
+use serde::Serialize;
+
+/// One entry of the event stream. Serialises as one JSON object with
+/// `frame`, `kind` and the kind's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuntimeEvent {
+    /// The frame during which it happened (`ecs.frame()` at that moment).
+    pub frame: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// A script error's origin, for the console and the editor's error marker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorInfo {
+    /// The script (manifest path) whose code failed.
+    pub script: String,
+    /// 1-based line where the error was raised (or the parser's line).
+    pub line: u32,
+    /// The message without traceback.
+    pub message: String,
+    /// The file the failing line is in, when it is not the script itself
+    /// (a module it loaded); a project-relative path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Where it happened: `load`, `system <name>`, `handler <event>` ...
+    pub context: String,
+    /// The language's traceback, innermost call last.
+    pub traceback: String,
+}
+
+/// The kinds of events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A script's top level and `on_load` ran.
+    ScriptLoaded {
+        /// Manifest path.
+        script: String,
+        /// `lua` or `python`.
+        language: String,
+        /// The version number in the script's history.
+        version: u32,
+    },
+    /// A script failed (syntax, runtime, limit).
+    ScriptError(ErrorInfo),
+    /// `ecs.log` or `print`.
+    Log {
+        /// Manifest path.
+        script: String,
+        /// 1-based line of the call.
+        line: u32,
+        /// The printed text.
+        message: String,
+    },
+    /// A script was hot-reloaded.
+    Reloaded {
+        /// Manifest path.
+        script: String,
+        /// The new version number.
+        version: u32,
+        /// From the file change being seen to the new code being active.
+        latency_ms: f64,
+    },
+    /// A new version failed and the previous one is running again, or the
+    /// user rolled back by hand.
+    RolledBack {
+        /// Manifest path.
+        script: String,
+        /// The version now running.
+        version: u32,
+        /// Why.
+        reason: String,
+    },
+    /// `ecs.start` created a coroutine.
+    CoroutineStarted {
+        /// Manifest path.
+        script: String,
+        /// The coroutine id.
+        id: u64,
+        /// The name given to `ecs.start`.
+        name: String,
+    },
+    /// A coroutine returned, was stopped or failed.
+    CoroutineFinished {
+        /// Manifest path.
+        script: String,
+        /// The coroutine id.
+        id: u64,
+        /// The name given to `ecs.start`.
+        name: String,
+        /// `returned`, `stopped` or `failed`.
+        how: String,
+    },
+    /// A heap has kept growing over the leak detector's window.
+    LeakSuspected {
+        /// The script whose heap grows, or `python`/`rust`.
+        script: String,
+        /// Growth over the window, bytes.
+        growth_bytes: u64,
+        /// Frames in the window.
+        window_frames: u64,
+    },
+}
+
+impl RuntimeEvent {
+    /// The event as one JSON line (no trailing newline).
+    pub fn to_json_line(&self) -> String {
+        // Serialising these plain structs cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The error, if this is a `script_error`.
+    pub fn as_error(&self) -> Option<&ErrorInfo> {
+        match &self.kind {
+            EventKind::ScriptError(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// A one-line human rendering for terminals and the console.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            EventKind::ScriptLoaded {
+                script, version, ..
+            } => format!("loaded {script} (v{version})"),
+            EventKind::ScriptError(e) => {
+                let file = e.file.as_deref().unwrap_or(&e.script);
+                format!("error {file}:{}: {} (in {})", e.line, e.message, e.context)
+            }
+            EventKind::Log {
+                script,
+                line,
+                message,
+            } => format!("[{script}:{line}] {message}"),
+            EventKind::Reloaded {
+                script,
+                version,
+                latency_ms,
+            } => format!("reloaded {script} v{version} in {latency_ms:.1} ms"),
+            EventKind::RolledBack {
+                script,
+                version,
+                reason,
+            } => format!("rolled back {script} to v{version}: {reason}"),
+            EventKind::CoroutineStarted { script, id, name } => {
+                format!("coroutine {id} '{name}' started ({script})")
+            }
+            EventKind::CoroutineFinished {
+                script,
+                id,
+                name,
+                how,
+            } => format!("coroutine {id} '{name}' {how} ({script})"),
+            EventKind::LeakSuspected {
+                script,
+                growth_bytes,
+                window_frames,
+            } => format!(
+                "possible leak in {script}: +{growth_bytes} bytes over {window_frames} frames"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_with_frame_and_kind_first() {
+        let event = RuntimeEvent {
+            frame: 3,
+            kind: EventKind::Log {
+                script: "scripts/a.lua".into(),
+                line: 4,
+                message: "hi".into(),
+            },
+        };
+        assert_eq!(
+            event.to_json_line(),
+            r#"{"frame":3,"kind":"log","script":"scripts/a.lua","line":4,"message":"hi"}"#
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! The headless core: the world, the frame loop and everything scripts
+//! change. Never depends on the GUI.
+//!
+//! [`Runtime`] is the facade: open a project, [`Runtime::step`] frames,
+//! [`Runtime::apply`] a [`RuntimeCommand`], read views and the event stream.
+
+pub mod command;
+pub mod components;
+pub mod dump;
+pub mod events;
+pub mod random;
+mod scheduler;
+pub mod session;
+pub mod view;
+pub mod world;
+
+use std::time::Duration;
+
+pub use command::RuntimeCommand;
+pub use events::{ErrorInfo, EventKind, RuntimeEvent};
+
+use crate::project::{Language, Project, ScriptEntry};
+use crate::scripting::host::{HostState, SharedHost};
+use crate::scripting::watchdog::Watchdog;
+use crate::scripting::{ScriptBackend, ScriptFailure, ScriptId, ScriptValue, check_source};
+
+/// Where a script stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScriptStatus {
+    /// Loaded and running.
+    Running,
+    /// Failed to load; nothing of it runs.
+    Failed(ErrorInfo),
+    /// Not run (a language this build lacks).
+    Skipped(String),
+}
+
+/// One script of the project and its backend.
+pub(crate) struct ScriptSlot {
+    pub(crate) entry: ScriptEntry,
+    pub(crate) id: ScriptId,
+    pub(crate) backend: Option<Box<dyn ScriptBackend>>,
+    pub(crate) status: ScriptStatus,
+    pub(crate) version: u32,
+}
+
+/// A running project: world, scripts and clock.
+pub struct Runtime {
+    project: Project,
+    host: SharedHost,
+    scripts: Vec<ScriptSlot>,
+    watchdog: Watchdog,
+    error_count: usize,
+    last_frame_time: Duration,
+}
+
+impl Runtime {
+    /// Builds the world and loads every script in manifest order. A script
+    /// that fails to load is reported in the event stream; the others run.
+    pub fn open(project: Project) -> Runtime {
+        let world = &project.manifest.world;
+        let host = HostState::new(world.fixed_dt, world.seed).shared();
+        let mut runtime = Runtime {
+            project,
+            host,
+            scripts: Vec::new(),
+            watchdog: Watchdog::new(),
+            error_count: 0,
+            last_frame_time: Duration::ZERO,
+        };
+        let entries = runtime.project.manifest.scripts.clone();
+        for entry in entries {
+            runtime.load_script(entry);
+        }
+        runtime
+    }
+
+    fn load_script(&mut self, entry: ScriptEntry) {
+        let id = self.host.borrow_mut().add_script(&entry.path);
+        let mut slot = ScriptSlot {
+            entry,
+            id,
+            backend: None,
+            status: ScriptStatus::Running,
+            version: 1,
+        };
+        match self.create_backend(&slot.entry, id) {
+            Ok(Some(mut backend)) => {
+                let loaded = std::fs::read(&slot.entry.full_path)
+                    .map_err(|e| ScriptFailure::message(format!("cannot read the script: {e}")))
+                    .and_then(|bytes| {
+                        let depth = self.host.borrow().defer_depth();
+                        let text = check_source(&bytes)?;
+                        let result = backend.load(text);
+                        self.host.borrow_mut().reset_defer(depth);
+                        result
+                    });
+                match loaded {
+                    Ok(()) => {
+                        let language = slot.entry.language.name().to_string();
+                        self.host.borrow_mut().push_event(EventKind::ScriptLoaded {
+                            script: slot.entry.path.clone(),
+                            language,
+                            version: slot.version,
+                        });
+                        slot.backend = Some(backend);
+                    }
+                    Err(failure) => {
+                        let info = self.report(&slot.entry.path, "load", failure, None);
+                        self.host.borrow_mut().remove_script_registrations(id);
+                        slot.status = ScriptStatus::Failed(info);
+                    }
+                }
+            }
+            Ok(None) => {
+                let reason = format!(
+                    "this build of ECScope has no {} support",
+                    slot.entry.language.name()
+                );
+                let info = self.report(
+                    &slot.entry.path,
+                    "load",
+                    ScriptFailure::message(reason.clone()),
+                    None,
+                );
+                slot.status = ScriptStatus::Failed(info);
+            }
+            Err(failure) => {
+                let info = self.report(&slot.entry.path, "load", failure, None);
+                slot.status = ScriptStatus::Failed(info);
+            }
+        }
+        self.scripts.push(slot);
+    }
+
+    #[allow(unused_variables)]
+    fn create_backend(
+        &self,
+        entry: &ScriptEntry,
+        id: ScriptId,
+    ) -> Result<Option<Box<dyn ScriptBackend>>, ScriptFailure> {
+        let limits = &self.project.manifest.limits;
+        match entry.language {
+            #[cfg(feature = "lua")]
+            Language::Lua => Ok(Some(Box::new(crate::scripting::lua::LuaScript::new(
+                self.host.clone(),
+                id,
+                &entry.path,
+                &self.project.root,
+                limits,
+                self.watchdog.handle(),
+            )?))),
+            #[allow(unreachable_patterns)]
+            _ => Ok(None),
+        }
+    }
+
+    /// Records a script failure in the event stream and returns it.
+    pub(crate) fn report(
+        &mut self,
+        script: &str,
+        context: &str,
+        failure: ScriptFailure,
+        fallback_line: Option<u32>,
+    ) -> ErrorInfo {
+        self.error_count += 1;
+        let file = failure.file.filter(|f| f != script);
+        let info = ErrorInfo {
+            script: script.to_string(),
+            line: failure.line.or(fallback_line).unwrap_or(1),
+            message: failure.message,
+            file,
+            context: context.to_string(),
+            traceback: failure.traceback,
+        };
+        self.host
+            .borrow_mut()
+            .push_event(EventKind::ScriptError(info.clone()));
+        info
+    }
+
+    /// The project.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// The shared host (world, clock, registrations). Borrow it only
+    /// between frames.
+    pub fn host(&self) -> &SharedHost {
+        &self.host
+    }
+
+    /// Frames run so far.
+    pub fn frame(&self) -> u64 {
+        self.host.borrow().frame()
+    }
+
+    /// Simulated time: `frame * fixed_dt`.
+    pub fn time(&self) -> f64 {
+        self.host.borrow().time()
+    }
+
+    /// Script errors reported since the project was opened.
+    pub fn error_count(&self) -> usize {
+        self.error_count
+    }
+
+    /// Wall time of the last [`Runtime::step`].
+    pub fn last_frame_time(&self) -> Duration {
+        self.last_frame_time
+    }
+
+    /// Takes the events produced since the last call.
+    pub fn drain_events(&mut self) -> Vec<RuntimeEvent> {
+        self.host.borrow_mut().take_output()
+    }
+
+    /// Applies a command between frames.
+    pub fn apply(&mut self, command: RuntimeCommand) -> Result<(), String> {
+        let mut host = self.host.borrow_mut();
+        let result = match command {
+            RuntimeCommand::Step { frames } => {
+                drop(host);
+                for _ in 0..frames {
+                    self.step();
+                }
+                return Ok(());
+            }
+            RuntimeCommand::Reset => {
+                drop(host);
+                self.reset()?;
+                return Ok(());
+            }
+            RuntimeCommand::SetField {
+                id,
+                component,
+                field,
+                value,
+            } => {
+                let key = host
+                    .world
+                    .key(&component)
+                    .ok_or_else(|| format!("unknown component {component:?}"))?;
+                host.set_field(id, key, &field, value)
+            }
+            RuntimeCommand::SetComponent {
+                id,
+                component,
+                value,
+            } => host.set(id, &component, value),
+            RuntimeCommand::AddComponent { id, component } => {
+                let key = host
+                    .world
+                    .key(&component)
+                    .ok_or_else(|| format!("unknown component {component:?}"))?;
+                let value = {
+                    let def = host.world.def(key);
+                    def.value_of(&def.default_record())
+                };
+                host.set(id, &component, value)
+            }
+            RuntimeCommand::RemoveComponent { id, component } => host.remove(id, &component),
+            RuntimeCommand::Spawn { components } => host.spawn(components).map(|_| ()),
+            RuntimeCommand::Despawn { id } => host.despawn(id),
+        };
+        result.map_err(|e| e.0)
+    }
+
+    /// Starts the project again from its files: a new world, scripts loaded
+    /// afresh (the manifest is read again).
+    pub fn reset(&mut self) -> Result<(), String> {
+        let project = Project::open(&self.project.root).map_err(|e| e.to_string())?;
+        *self = Runtime::open(project);
+        Ok(())
+    }
+
+    /// A copy of one component value, for tests and the GUI.
+    pub fn get(&self, id: u64, component: &str) -> Option<ScriptValue> {
+        self.host
+            .borrow()
+            .get(id, component)
+            .ok()
+            .filter(|v| *v != ScriptValue::Nil)
+    }
+}

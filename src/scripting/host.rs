@@ -1,0 +1,599 @@
+//! The `ecs` API, implemented once (SCRIPT_API §3).
+//!
+//! Every language binding converts its arguments to [`ScriptValue`]s and
+//! calls these methods, so defaults, validation, deferral of structural
+//! changes and event order are the same in Lua and Python. Errors come back
+//! as [`ApiError`] messages that the binding raises in the script, with the
+//! script's own file and line.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::runtime::components::{CompKey, Record, fields_from_defaults};
+use crate::runtime::events::{EventKind, RuntimeEvent};
+use crate::runtime::random::DeterministicRng;
+use crate::runtime::world::EcsWorld;
+use crate::scripting::ScriptValue;
+
+/// Position of a script in the manifest; scripts run in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScriptId(pub u32);
+
+/// A function kept by a language backend (its registry index), handed to the
+/// host so the scheduler can ask the backend to call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FnHandle(pub u32);
+
+/// An API call that cannot be done; the binding raises it in the script.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ApiError(pub String);
+
+impl From<String> for ApiError {
+    fn from(s: String) -> Self {
+        ApiError(s)
+    }
+}
+
+/// Result of an API call.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Which entities a system or query visits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QuerySpec {
+    /// Components an entity must have; also what the callback receives.
+    pub with: Vec<CompKey>,
+    /// Components an entity must not have.
+    pub without: Vec<CompKey>,
+}
+
+/// A registered system.
+#[derive(Debug, Clone)]
+pub struct SystemEntry {
+    /// The script that registered it.
+    pub script: ScriptId,
+    /// Registration sequence, for ordering within a script.
+    pub seq: u64,
+    /// The name given to `ecs.system`.
+    pub name: String,
+    /// `None` for the `fn(dt)` form.
+    pub query: Option<QuerySpec>,
+    /// The backend's function.
+    pub handle: FnHandle,
+    /// False once it failed; a reload registers it again.
+    pub enabled: bool,
+}
+
+/// A registered event handler.
+#[derive(Debug, Clone)]
+pub struct HandlerEntry {
+    /// The script that registered it.
+    pub script: ScriptId,
+    /// Registration sequence.
+    pub seq: u64,
+    /// Event name.
+    pub event: String,
+    /// The backend's function.
+    pub handle: FnHandle,
+    /// False once it failed.
+    pub enabled: bool,
+}
+
+#[derive(Debug)]
+enum DeferredOp {
+    Spawn {
+        id: u64,
+        parts: Vec<(CompKey, Record)>,
+    },
+    Despawn {
+        id: u64,
+    },
+    Insert {
+        id: u64,
+        key: CompKey,
+        record: Record,
+    },
+    Remove {
+        id: u64,
+        key: CompKey,
+    },
+}
+
+/// Everything scripts can reach through `ecs`: the world, the clock, the
+/// random generator, the event bus, the system and handler lists and the
+/// output event stream. Shared by the runtime and its backends as a
+/// [`SharedHost`]; never borrowed across a call into script code.
+pub struct HostState {
+    /// The ECS world.
+    pub world: EcsWorld,
+    frame: u64,
+    fixed_dt: f64,
+    rng: DeterministicRng,
+    bus: Vec<(String, ScriptValue)>,
+    defer_depth: u32,
+    deferred: Vec<DeferredOp>,
+    /// Bumped whenever a deferral stretch ends; script proxies remember the
+    /// value they were made under and refuse to work once it changed, since
+    /// storage may move after that point. Boxed so its address is stable
+    /// for the Lua side, which reads it directly.
+    proxy_generation: Box<Cell<u32>>,
+    /// Pending spawns' ids, so `set` on them is queued rather than refused.
+    pending_spawns: Vec<u64>,
+    systems: Vec<SystemEntry>,
+    handlers: Vec<HandlerEntry>,
+    seq: u64,
+    out: Vec<RuntimeEvent>,
+    script_paths: Vec<String>,
+}
+
+/// The host shared between the runtime and the language backends of one
+/// project. Not `Send`: a runtime and its scripts live on one thread.
+pub type SharedHost = Rc<RefCell<HostState>>;
+
+impl HostState {
+    /// A host with an empty world.
+    pub fn new(fixed_dt: f64, seed: u64) -> HostState {
+        HostState {
+            world: EcsWorld::new(),
+            frame: 0,
+            fixed_dt,
+            rng: DeterministicRng::new(seed),
+            bus: Vec::new(),
+            defer_depth: 0,
+            deferred: Vec::new(),
+            proxy_generation: Box::new(Cell::new(1)),
+            pending_spawns: Vec::new(),
+            systems: Vec::new(),
+            handlers: Vec::new(),
+            seq: 0,
+            out: Vec::new(),
+            script_paths: Vec::new(),
+        }
+    }
+
+    /// Wraps a host for sharing.
+    pub fn shared(self) -> SharedHost {
+        Rc::new(RefCell::new(self))
+    }
+
+    // ----- scripts -------------------------------------------------------
+
+    /// Records a script's manifest path; its [`ScriptId`] is its position.
+    pub fn add_script(&mut self, path: &str) -> ScriptId {
+        self.script_paths.push(path.to_string());
+        ScriptId(self.script_paths.len() as u32 - 1)
+    }
+
+    /// The manifest path of a script.
+    pub fn script_path(&self, script: ScriptId) -> &str {
+        &self.script_paths[script.0 as usize]
+    }
+
+    // ----- clock ---------------------------------------------------------
+
+    /// `ecs.frame()`: frames completed before the current one.
+    pub fn frame(&self) -> u64 {
+        self.frame
+    }
+
+    /// `ecs.time()`: `frame * fixed_dt`.
+    pub fn time(&self) -> f64 {
+        self.frame as f64 * self.fixed_dt
+    }
+
+    /// `ecs.dt()`: the fixed step.
+    pub fn dt(&self) -> f64 {
+        self.fixed_dt
+    }
+
+    /// Ends the current frame.
+    pub fn advance_frame(&mut self) {
+        self.frame += 1;
+    }
+
+    // ----- random --------------------------------------------------------
+
+    /// `ecs.random()`.
+    pub fn random(&mut self) -> f64 {
+        self.rng.next_f64()
+    }
+
+    /// `ecs.random_range(a, b)`.
+    pub fn random_range(&mut self, a: f64, b: f64) -> ApiResult<f64> {
+        if !a.is_finite() || !b.is_finite() {
+            return Err(ApiError(format!(
+                "ecs.random_range: bounds must be finite numbers, got {a} and {b}"
+            )));
+        }
+        Ok(self.rng.range(a, b))
+    }
+
+    // ----- components ----------------------------------------------------
+
+    /// `ecs.component(name, defaults)`.
+    pub fn declare_component(
+        &mut self,
+        script: ScriptId,
+        name: &str,
+        defaults: ScriptValue,
+    ) -> ApiResult<()> {
+        let fields = fields_from_defaults(name, defaults)?;
+        let path = self.script_path(script).to_string();
+        self.world.declare(name, fields, &path)?;
+        Ok(())
+    }
+
+    /// Looks up component names, for queries and systems.
+    pub fn component_keys(&self, names: &[String]) -> ApiResult<Vec<CompKey>> {
+        names.iter().map(|n| self.key(n)).collect()
+    }
+
+    fn key(&self, name: &str) -> ApiResult<CompKey> {
+        self.world.key(name).ok_or_else(|| {
+            ApiError(format!(
+                "unknown component {name:?} (built-ins: Name, Position, Velocity, Rotation, Color, Shape; declare others with ecs.component)"
+            ))
+        })
+    }
+
+    // ----- entities ------------------------------------------------------
+
+    /// True while structural changes are queued instead of applied.
+    pub fn deferring(&self) -> bool {
+        self.defer_depth > 0
+    }
+
+    /// Starts a stretch (a system run, a coroutine step, a query loop)
+    /// during which structural changes are queued.
+    pub fn begin_defer(&mut self) {
+        self.defer_depth += 1;
+    }
+
+    /// Ends such a stretch; the outermost end applies the queued changes in
+    /// the order they were made.
+    pub fn end_defer(&mut self) {
+        self.defer_depth = self.defer_depth.saturating_sub(1);
+        if self.defer_depth == 0 {
+            let generation = &self.proxy_generation;
+            generation.set(generation.get().wrapping_add(1));
+            self.flush_deferred();
+        }
+    }
+
+    /// The current proxy generation (see the field's documentation).
+    pub fn proxy_generation(&self) -> u32 {
+        self.proxy_generation.get()
+    }
+
+    /// Address of the proxy generation, for bindings that read it without
+    /// calling into Rust. Valid as long as this host lives.
+    pub fn proxy_generation_ptr(&self) -> *const u32 {
+        self.proxy_generation.as_ptr()
+    }
+
+    /// Ends every open stretch (after a script call that may have left a
+    /// query loop unfinished) and applies what was queued.
+    pub fn reset_defer(&mut self, depth: u32) {
+        if self.defer_depth > depth {
+            self.defer_depth = depth + 1;
+            self.end_defer();
+        }
+    }
+
+    /// Current deferral depth, to restore with [`HostState::reset_defer`].
+    pub fn defer_depth(&self) -> u32 {
+        self.defer_depth
+    }
+
+    fn flush_deferred(&mut self) {
+        let ops = std::mem::take(&mut self.deferred);
+        self.pending_spawns.clear();
+        for op in ops {
+            match op {
+                DeferredOp::Spawn { id, parts } => self.world.spawn_with_id(id, parts),
+                DeferredOp::Despawn { id } => {
+                    self.world.despawn(id);
+                }
+                DeferredOp::Insert { id, key, record } => {
+                    if self.world.exists(id) {
+                        self.world.insert(id, key, record);
+                    }
+                }
+                DeferredOp::Remove { id, key } => {
+                    self.world.remove(id, key);
+                }
+            }
+        }
+    }
+
+    fn parse_components(&self, components: ScriptValue) -> ApiResult<Vec<(CompKey, Record)>> {
+        let map = match components {
+            ScriptValue::Map(map) => map,
+            ScriptValue::List(items) if items.is_empty() => Default::default(),
+            other => {
+                return Err(ApiError(format!(
+                    "ecs.spawn expects a table of component name = value, got {}",
+                    other.type_name()
+                )));
+            }
+        };
+        let mut parts = Vec::with_capacity(map.len());
+        for (name, value) in map {
+            let key = self.key(&name)?;
+            let record = self.world.def(key).record_from_value(value)?;
+            parts.push((key, record));
+        }
+        Ok(parts)
+    }
+
+    /// `ecs.spawn(components) -> id`.
+    pub fn spawn(&mut self, components: ScriptValue) -> ApiResult<u64> {
+        let parts = self.parse_components(components)?;
+        let id = self.world.reserve_id();
+        if self.deferring() {
+            self.pending_spawns.push(id);
+            self.deferred.push(DeferredOp::Spawn { id, parts });
+        } else {
+            self.world.spawn_with_id(id, parts);
+        }
+        Ok(id)
+    }
+
+    /// `ecs.despawn(id)`: a no-op for an entity that no longer exists.
+    pub fn despawn(&mut self, id: u64) -> ApiResult<()> {
+        if self.deferring() {
+            if self.world.exists(id) || self.pending_spawns.contains(&id) {
+                self.deferred.push(DeferredOp::Despawn { id });
+            }
+        } else {
+            self.world.despawn(id);
+        }
+        Ok(())
+    }
+
+    /// `ecs.exists(id)`.
+    pub fn exists(&self, id: u64) -> bool {
+        self.world.exists(id)
+    }
+
+    /// `ecs.get(id, name)`: a copy, or `Nil` when the entity or the
+    /// component is absent.
+    pub fn get(&self, id: u64, name: &str) -> ApiResult<ScriptValue> {
+        let key = self.key(name)?;
+        Ok(self
+            .world
+            .read(id, key)
+            .map(|record| self.world.def(key).value_of(&record))
+            .unwrap_or(ScriptValue::Nil))
+    }
+
+    fn require_entity(&self, id: u64, call: &str) -> ApiResult<()> {
+        if self.world.exists(id) || self.pending_spawns.contains(&id) {
+            Ok(())
+        } else if id >= 1 && id < self.world.next_id() {
+            Err(ApiError(format!("{call}: entity {id} was despawned")))
+        } else {
+            Err(ApiError(format!("{call}: there is no entity {id}")))
+        }
+    }
+
+    /// `ecs.set(id, name, value)`: replaces at once when the entity has the
+    /// component; adding one is structural and may be queued.
+    pub fn set(&mut self, id: u64, name: &str, value: ScriptValue) -> ApiResult<()> {
+        let key = self.key(name)?;
+        self.require_entity(id, "ecs.set")?;
+        let record = self.world.def(key).record_from_value(value)?;
+        if self.world.has(id, key) {
+            self.world.insert(id, key, record);
+        } else if self.deferring() {
+            self.deferred.push(DeferredOp::Insert { id, key, record });
+        } else {
+            self.world.insert(id, key, record);
+        }
+        Ok(())
+    }
+
+    /// `ecs.remove(id, name)`.
+    pub fn remove(&mut self, id: u64, name: &str) -> ApiResult<()> {
+        let key = self.key(name)?;
+        self.require_entity(id, "ecs.remove")?;
+        if self.deferring() {
+            self.deferred.push(DeferredOp::Remove { id, key });
+        } else {
+            self.world.remove(id, key);
+        }
+        Ok(())
+    }
+
+    /// `ecs.has(id, name)`.
+    pub fn has(&self, id: u64, name: &str) -> ApiResult<bool> {
+        let key = self.key(name)?;
+        Ok(self.world.has(id, key))
+    }
+
+    /// For each id, the address of each component's numeric block (see
+    /// [`EcsWorld::numeric_ptr`]), entity-major: `ptrs[i * comps.len() + j]`.
+    pub fn numeric_ptrs(&mut self, ids: &[u64], comps: &[CompKey]) -> Vec<*mut f64> {
+        let mut out = Vec::with_capacity(ids.len() * comps.len());
+        for &id in ids {
+            for &key in comps {
+                out.push(self.world.numeric_ptr(id, key));
+            }
+        }
+        out
+    }
+
+    /// The ids `ecs.query`/`ecs.count`/a system visit, in id order.
+    pub fn query_ids(&mut self, spec: &QuerySpec) -> Vec<u64> {
+        self.world.query(&spec.with, &spec.without)
+    }
+
+    /// Builds a query spec from names.
+    pub fn query_spec(&self, with: &[String], without: &[String]) -> ApiResult<QuerySpec> {
+        if with.is_empty() {
+            return Err(ApiError(
+                "a query needs at least one component name".to_string(),
+            ));
+        }
+        Ok(QuerySpec {
+            with: self.component_keys(with)?,
+            without: self.component_keys(without)?,
+        })
+    }
+
+    /// A field of a live component, for proxies.
+    pub fn get_field(&self, id: u64, key: CompKey, field: &str) -> ApiResult<ScriptValue> {
+        let def = self.world.def(key);
+        let index = def
+            .field_index(field)
+            .ok_or_else(|| ApiError(def.unknown_field(field)))?;
+        self.world.read_field(id, key, index).ok_or_else(|| {
+            ApiError(format!(
+                "entity {id} no longer has {} (read of field {field:?})",
+                def.name
+            ))
+        })
+    }
+
+    /// Assigns a field of a live component; takes effect at once.
+    pub fn set_field(
+        &mut self,
+        id: u64,
+        key: CompKey,
+        field: &str,
+        value: ScriptValue,
+    ) -> ApiResult<()> {
+        let def = self.world.def(key);
+        let index = def
+            .field_index(field)
+            .ok_or_else(|| ApiError(def.unknown_field(field)))?;
+        let value = def.coerce_field(index, value)?;
+        let name = def.name.clone();
+        if self.world.write_field(id, key, index, value) {
+            Ok(())
+        } else {
+            Err(ApiError(format!(
+                "entity {id} no longer has {name} (write of field {field:?})"
+            )))
+        }
+    }
+
+    // ----- systems and events --------------------------------------------
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// `ecs.system(...)`: systems run by script (manifest order), then by
+    /// registration order.
+    pub fn add_system(
+        &mut self,
+        script: ScriptId,
+        name: &str,
+        query: Option<QuerySpec>,
+        handle: FnHandle,
+    ) {
+        let seq = self.next_seq();
+        self.systems.push(SystemEntry {
+            script,
+            seq,
+            name: name.to_string(),
+            query,
+            handle,
+            enabled: true,
+        });
+        self.systems.sort_by_key(|s| (s.script, s.seq));
+    }
+
+    /// The systems in run order.
+    pub fn systems(&self) -> &[SystemEntry] {
+        &self.systems
+    }
+
+    /// Stops running a system after an error.
+    pub fn disable_system(&mut self, script: ScriptId, handle: FnHandle) {
+        if let Some(s) = self
+            .systems
+            .iter_mut()
+            .find(|s| s.script == script && s.handle == handle)
+        {
+            s.enabled = false;
+        }
+    }
+
+    /// `ecs.on(event, fn)`.
+    pub fn add_handler(&mut self, script: ScriptId, event: &str, handle: FnHandle) {
+        let seq = self.next_seq();
+        self.handlers.push(HandlerEntry {
+            script,
+            seq,
+            event: event.to_string(),
+            handle,
+            enabled: true,
+        });
+        self.handlers.sort_by_key(|h| (h.script, h.seq));
+    }
+
+    /// The enabled handlers of one event, in run order.
+    pub fn handlers_for(&self, event: &str) -> Vec<(ScriptId, FnHandle)> {
+        self.handlers
+            .iter()
+            .filter(|h| h.enabled && h.event == event)
+            .map(|h| (h.script, h.handle))
+            .collect()
+    }
+
+    /// Stops calling a handler after an error.
+    pub fn disable_handler(&mut self, script: ScriptId, handle: FnHandle) {
+        if let Some(h) = self
+            .handlers
+            .iter_mut()
+            .find(|h| h.script == script && h.handle == handle)
+        {
+            h.enabled = false;
+        }
+    }
+
+    /// Forgets everything a script registered (before a reload, or after it
+    /// failed to load).
+    pub fn remove_script_registrations(&mut self, script: ScriptId) {
+        self.systems.retain(|s| s.script != script);
+        self.handlers.retain(|h| h.script != script);
+    }
+
+    /// `ecs.emit(event, payload)`.
+    pub fn emit(&mut self, event: &str, payload: ScriptValue) {
+        self.bus.push((event.to_string(), payload));
+    }
+
+    /// Takes the events queued since the last delivery.
+    pub fn take_events(&mut self) -> Vec<(String, ScriptValue)> {
+        std::mem::take(&mut self.bus)
+    }
+
+    // ----- output --------------------------------------------------------
+
+    /// `ecs.log`/`print`.
+    pub fn log(&mut self, script: ScriptId, line: u32, message: String) {
+        let script = self.script_path(script).to_string();
+        self.push_event(EventKind::Log {
+            script,
+            line,
+            message,
+        });
+    }
+
+    /// Adds to the event stream, stamped with the current frame.
+    pub fn push_event(&mut self, kind: EventKind) {
+        self.out.push(RuntimeEvent {
+            frame: self.frame,
+            kind,
+        });
+    }
+
+    /// Takes the event stream accumulated since the last call.
+    pub fn take_output(&mut self) -> Vec<RuntimeEvent> {
+        std::mem::take(&mut self.out)
+    }
+}

@@ -1,0 +1,154 @@
+-- ECScope's Lua prelude: runs in every script's state before the script.
+--
+-- Live components are LuaJIT FFI structs that point at the component's
+-- numeric fields in the world's own storage, so `pos.x = pos.x + 1` is a
+-- plain load and store once the JIT has compiled the loop. Each proxy
+-- remembers the proxy generation it was made under; the host bumps the
+-- generation whenever storage may move (the end of a system, a coroutine
+-- step or a query loop), and a stale proxy raises an error instead of
+-- touching freed memory. Fields that are not numbers go through the host.
+--
+-- Receives the host's private primitives `P`; returns the functions the
+-- host calls back. Nothing here is visible to scripts except through `ecs`.
+local P = ...
+local ffi = P.ffi
+local ecs = ecs
+local type, error, select, unpack, tostring = type, error, select, unpack, tostring
+local format, concat = string.format, table.concat
+
+local GEN = ffi.cast("const uint32_t *", P.generation)
+local cast = ffi.cast
+local DOUBLES, POINTERS = ffi.typeof("double *"), ffi.typeof("double **")
+
+local proxy_types = {} -- component key -> ctype
+local proxy_keys = {}  -- list of { ctype, key }
+
+local function stale(s, name)
+  error(format(
+    "a live %s of entity %d was used after the system, coroutine step or query loop that handed it out ended; keep the entity id and use ecs.get/ecs.set instead",
+    name, s.id), 3)
+end
+
+local function proxy_type(key)
+  local ct = proxy_types[key]
+  if ct then return ct end
+  local layout = P.layout(key)
+  local OFF, name = layout.offsets, layout.name
+  local get_field, set_field = P.get_field, P.set_field
+  ct = ffi.metatype(ffi.typeof("struct { double *p; double id; uint32_t gen; }"), {
+    __index = function(s, k)
+      if s.gen ~= GEN[0] then stale(s, name) end
+      local off = OFF[k]
+      if off then return s.p[off] end
+      return get_field(s.id, key, k)
+    end,
+    __newindex = function(s, k, v)
+      if s.gen ~= GEN[0] then stale(s, name) end
+      local off = OFF[k]
+      if off and type(v) == "number" then
+        s.p[off] = v
+      else
+        set_field(s.id, key, k, v)
+      end
+    end,
+    __tostring = function(s)
+      if s.gen ~= GEN[0] then return format("%s of entity %d (expired)", name, s.id) end
+      return P.describe(s.id, key)
+    end,
+  })
+  proxy_types[key] = ct
+  proxy_keys[#proxy_keys + 1] = { ct, key }
+  return ct
+end
+
+-- A proxy as a plain value (a copy), for ecs.set/ecs.spawn/ecs.emit.
+local function plain(v)
+  if type(v) ~= "cdata" then return v end
+  for i = 1, #proxy_keys do
+    local entry = proxy_keys[i]
+    if ffi.istype(entry[1], v) then
+      if v.gen ~= GEN[0] then stale(v, P.layout(entry[2]).name) end
+      return P.get_value(v.id, entry[2])
+    end
+  end
+  return v
+end
+
+local function plain_table(t)
+  if type(t) ~= "table" then return plain(t) end
+  local copy
+  for k, v in pairs(t) do
+    if type(v) == "cdata" then
+      copy = copy or {}
+      copy[k] = plain(v)
+    end
+  end
+  if not copy then return t end
+  for k, v in pairs(t) do
+    if copy[k] == nil then copy[k] = v end
+  end
+  return copy
+end
+
+local raw_set, raw_spawn, raw_emit = ecs.set, ecs.spawn, ecs.emit
+function ecs.set(id, name, value) return raw_set(id, name, plain(value)) end
+function ecs.spawn(components) return raw_spawn(plain_table(components)) end
+function ecs.emit(event, payload) return raw_emit(event, plain_table(payload)) end
+
+-- ecs.query(names, opts): for id, c1, c2, ... in ecs.query({...}) do
+function ecs.query(names, opts)
+  local n, ids, ptrs, keys, token = P.query(names, opts)
+  ids, ptrs = cast(DOUBLES, ids), cast(POINTERS, ptrs)
+  local k = #keys
+  local c1, c2, c3 = proxy_type(keys[1]), keys[2] and proxy_type(keys[2]), keys[3] and proxy_type(keys[3])
+  local ctors = {}
+  for j = 1, k do ctors[j] = proxy_type(keys[j]) end
+  local gen = GEN[0]
+  local i, out = -1, {}
+  return function()
+    if i >= n then return nil end
+    if gen ~= GEN[0] then
+      error("a query loop was resumed after the system, coroutine step or handler that started it ended", 2)
+    end
+    i = i + 1
+    if i >= n then
+      P.query_done(token)
+      return nil
+    end
+    local id, b = ids[i], i * k
+    if k == 1 then return id, c1(ptrs[b], id, gen) end
+    if k == 2 then return id, c1(ptrs[b], id, gen), c2(ptrs[b + 1], id, gen) end
+    if k == 3 then
+      return id, c1(ptrs[b], id, gen), c2(ptrs[b + 1], id, gen), c3(ptrs[b + 2], id, gen)
+    end
+    for j = 1, k do out[j] = ctors[j](ptrs[b + j - 1], id, gen) end
+    return id, unpack(out, 1, k)
+  end
+end
+
+-- The loop of a per-entity system, generated per system so the JIT records
+-- one trace per system and can inline the system's function.
+local function make_runner(fn, keys)
+  local k = #keys
+  local params, args = {}, {}
+  for j = 1, k do
+    params[j] = "C" .. j
+    args[j] = format("C%d(ptrs[b + %d], id, gen)", j, j - 1)
+  end
+  local src = format([[
+local fn, GEN, cast, DOUBLES, POINTERS, %s = ...
+return function(n, ids, ptrs, dt)
+  ids, ptrs = cast(DOUBLES, ids), cast(POINTERS, ptrs)
+  local gen = GEN[0]
+  for i = 0, n - 1 do
+    local id, b = ids[i], i * %d
+    fn(id, %s, dt)
+  end
+end]], concat(params, ", "), k, concat(args, ", "))
+  local chunk = assert(loadstring(src, "=ecscope system loop"))
+  local ctors = {}
+  for j = 1, k do ctors[j] = proxy_type(keys[j]) end
+  return chunk(fn, GEN, cast, DOUBLES, POINTERS, unpack(ctors, 1, k))
+end
+
+return { make_runner = make_runner }

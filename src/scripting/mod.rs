@@ -1,0 +1,101 @@
+//! Scripting: the shared value type, the `ecs` API implemented once
+//! ([`host`]), and one folder per language that only converts values and
+//! binds functions.
+
+pub mod host;
+pub mod value;
+pub mod watchdog;
+
+#[cfg(feature = "lua")]
+pub mod lua;
+
+use crate::runtime::components::CompKey;
+pub use host::{FnHandle, ScriptId, SharedHost};
+pub use value::ScriptValue;
+
+/// A failure inside script code, as the language reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptFailure {
+    /// The message without location prefix or traceback.
+    pub message: String,
+    /// 1-based line where it was raised, when known.
+    pub line: Option<u32>,
+    /// The file of that line (manifest-style relative path), when known.
+    pub file: Option<String>,
+    /// The language's traceback.
+    pub traceback: String,
+}
+
+impl ScriptFailure {
+    /// A failure with only a message (the host's own checks).
+    pub fn message(message: impl Into<String>) -> ScriptFailure {
+        ScriptFailure {
+            message: message.into(),
+            line: None,
+            file: None,
+            traceback: String::new(),
+        }
+    }
+}
+
+/// One loaded script in one language: the runtime's only way to run script
+/// code. Implementations convert values and call functions; the semantics
+/// live in [`host::HostState`].
+pub trait ScriptBackend {
+    /// Runs the script's top level, then `on_load()` if it defines one.
+    fn load(&mut self, source: &str) -> Result<(), ScriptFailure>;
+
+    /// Runs a system: `fn(dt)` when `ids` is `None`, else
+    /// `fn(id, c1, c2, ..., dt)` for each id with live components `comps`.
+    fn run_system(
+        &mut self,
+        handle: FnHandle,
+        ids: Option<&[u64]>,
+        comps: &[CompKey],
+        dt: f64,
+    ) -> Result<(), ScriptFailure>;
+
+    /// Calls an `ecs.on` handler with an event's payload.
+    fn call_handler(
+        &mut self,
+        handle: FnHandle,
+        payload: &ScriptValue,
+    ) -> Result<(), ScriptFailure>;
+
+    /// Called before each frame (budgets are per frame).
+    fn begin_frame(&mut self);
+
+    /// Runs `on_unload()` if the script defines it.
+    fn unload(&mut self) -> Result<(), ScriptFailure>;
+
+    /// Bytes of the script's own heap, where the language has one per script.
+    fn memory_bytes(&self) -> Option<usize>;
+
+    /// Line where a registered function is defined, to place errors that
+    /// carry no line (out of memory).
+    fn defined_line(&self, handle: FnHandle) -> Option<u32>;
+}
+
+/// Checks that a script's bytes are text before any language sees them.
+pub fn check_source(bytes: &[u8]) -> Result<&str, ScriptFailure> {
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let offset = err.valid_up_to();
+        ScriptFailure {
+            message: format!(
+                "the file is not valid UTF-8 text (bad byte at offset {offset}); is it a binary file?"
+            ),
+            line: Some(crate::project::line_of(&String::from_utf8_lossy(bytes), offset) as u32),
+            file: None,
+            traceback: String::new(),
+        }
+    })?;
+    if let Some(offset) = text.find('\0') {
+        return Err(ScriptFailure {
+            message: "the file contains NUL bytes: it is a binary file, not a script".into(),
+            line: Some(crate::project::line_of(text, offset) as u32),
+            file: None,
+            traceback: String::new(),
+        });
+    }
+    Ok(text)
+}

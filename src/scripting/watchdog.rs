@@ -1,0 +1,225 @@
+//! The watchdog: stops runaway script code without slowing normal code.
+//!
+//! Counting every instruction would cost LuaJIT its compiled loops (a count
+//! hook makes each trace exit to the interpreter), and tracing every Python
+//! line is as costly. So scripts run without any hook; a [`Watchdog`] thread
+//! looks at every script that is inside a call, and once one call has run
+//! longer than its grace period it *arms* that script: Lua gets an instruction
+//! counting hook that stops the script when its frame budget is spent, and
+//! Python gets a timeout exception. Leaving the call disarms it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What arming and disarming a script does, per language.
+pub trait Alarm: Send + Sync {
+    /// Called on the watchdog thread once a call has run past the grace
+    /// period. Must be safe to call while the script runs on another thread.
+    fn arm(&self);
+    /// Called on the script's thread when the call ends.
+    fn disarm(&self);
+    /// Called on the watchdog thread at every check while armed and still
+    /// running (Python re-sends its exception in case a bare `except:`
+    /// swallowed it).
+    fn still_running(&self, _armed_for: Duration) {}
+}
+
+#[derive(Default)]
+struct SlotState {
+    since: Option<Instant>,
+    grace: Duration,
+    armed: Option<Instant>,
+}
+
+/// One watched script.
+pub struct WatchSlot {
+    state: Mutex<SlotState>,
+    alarm: Box<dyn Alarm>,
+}
+
+impl WatchSlot {
+    /// Marks the start of a call into the script that may run for `grace`
+    /// before it is armed.
+    pub fn enter(&self, grace: Duration) {
+        if let Ok(mut state) = self.state.lock() {
+            state.since = Some(Instant::now());
+            state.grace = grace;
+        }
+    }
+
+    /// Marks the end of the call; disarms if armed.
+    pub fn leave(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.since = None;
+            if state.armed.take().is_some() {
+                self.alarm.disarm();
+            }
+        }
+    }
+
+    /// Runs `f` as one watched call.
+    pub fn watch<R>(&self, grace: Duration, f: impl FnOnce() -> R) -> R {
+        self.enter(grace);
+        let result = f();
+        self.leave();
+        result
+    }
+
+    fn check(&self, now: Instant) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let Some(since) = state.since else {
+            return;
+        };
+        match state.armed {
+            None if now.duration_since(since) >= state.grace => {
+                state.armed = Some(now);
+                self.alarm.arm();
+            }
+            Some(armed) => self.alarm.still_running(now.duration_since(armed)),
+            None => {}
+        }
+    }
+}
+
+/// The watchdog thread of one runtime. Stops when dropped.
+pub struct Watchdog {
+    slots: Arc<Mutex<Vec<Weak<WatchSlot>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// How often the watchdog looks.
+const TICK: Duration = Duration::from_millis(5);
+
+impl Default for Watchdog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Watchdog {
+    /// Starts the watchdog thread.
+    pub fn new() -> Watchdog {
+        let slots: Arc<Mutex<Vec<Weak<WatchSlot>>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let slots = Arc::clone(&slots);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("ecscope-watchdog".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        let now = Instant::now();
+                        // Slots are checked under the list lock: a script
+                        // unregisters (and frees its VM) only after taking it.
+                        let Ok(mut list) = slots.lock() else {
+                            return;
+                        };
+                        list.retain(|slot| match slot.upgrade() {
+                            Some(slot) => {
+                                slot.check(now);
+                                true
+                            }
+                            None => false,
+                        });
+                    }
+                })
+                .ok()
+        };
+        Watchdog {
+            slots,
+            stop,
+            thread,
+        }
+    }
+
+    /// A handle to register and unregister scripts (held by each script so
+    /// it can unregister before its VM is freed).
+    pub fn handle(&self) -> WatchdogHandle {
+        WatchdogHandle {
+            slots: Arc::clone(&self.slots),
+        }
+    }
+}
+
+/// Registers scripts with a [`Watchdog`].
+#[derive(Clone)]
+pub struct WatchdogHandle {
+    slots: Arc<Mutex<Vec<Weak<WatchSlot>>>>,
+}
+
+impl WatchdogHandle {
+    /// Stops watching a slot. After this returns the watchdog thread will
+    /// not touch it again.
+    pub fn unregister(&self, slot: &Arc<WatchSlot>) {
+        if let Ok(mut list) = self.slots.lock() {
+            list.retain(|s| !std::ptr::eq(s.as_ptr(), Arc::as_ptr(slot)));
+        }
+    }
+
+    /// Watches a script; call [`WatchdogHandle::unregister`] before the
+    /// script's VM is freed.
+    pub fn register(&self, alarm: Box<dyn Alarm>) -> Arc<WatchSlot> {
+        let slot = Arc::new(WatchSlot {
+            state: Mutex::default(),
+            alarm,
+        });
+        if let Ok(mut list) = self.slots.lock() {
+            list.push(Arc::downgrade(&slot));
+        }
+        slot
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Counter(Arc<AtomicUsize>, Arc<AtomicUsize>);
+
+    impl Alarm for Counter {
+        fn arm(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn disarm(&self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn arms_long_calls_only() {
+        let dog = Watchdog::new();
+        let armed = Arc::new(AtomicUsize::new(0));
+        let disarmed = Arc::new(AtomicUsize::new(0));
+        let slot = dog
+            .handle()
+            .register(Box::new(Counter(armed.clone(), disarmed.clone())));
+        let grace = Duration::from_millis(20);
+        slot.watch(grace, || {});
+        assert_eq!(armed.load(Ordering::SeqCst), 0);
+        slot.watch(grace, || {
+            let start = Instant::now();
+            while armed.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        assert_eq!(armed.load(Ordering::SeqCst), 1);
+        assert_eq!(disarmed.load(Ordering::SeqCst), 1);
+        dog.handle().unregister(&slot);
+    }
+}
