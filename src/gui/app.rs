@@ -61,6 +61,36 @@ pub struct EcscopeApp {
     screenshot: Option<ScreenshotPlan>,
     title: String,
     about: bool,
+    stats: GuiStats,
+}
+
+/// The GUI's own cost, shown in the status bar: CPU time per frame as
+/// eframe measures it (update, tessellation and painting) and the interval
+/// between frames, averaged over the last frames.
+#[derive(Debug, Default)]
+struct GuiStats {
+    cpu_ms: std::collections::VecDeque<f32>,
+    interval_ms: std::collections::VecDeque<f32>,
+}
+
+impl GuiStats {
+    const WINDOW: usize = 120;
+
+    fn record(&mut self, cpu_ms: f32, interval_ms: f32) {
+        for (series, value) in [
+            (&mut self.cpu_ms, cpu_ms),
+            (&mut self.interval_ms, interval_ms),
+        ] {
+            series.push_back(value);
+            if series.len() > Self::WINDOW {
+                series.pop_front();
+            }
+        }
+    }
+
+    fn mean(series: &std::collections::VecDeque<f32>) -> f32 {
+        series.iter().sum::<f32>() / series.len().max(1) as f32
+    }
 }
 
 impl EcscopeApp {
@@ -82,6 +112,7 @@ impl EcscopeApp {
             error: None,
             title: String::new(),
             about: false,
+            stats: GuiStats::default(),
         };
         if let Some(project) = app.options.project.clone() {
             app.open_project(&cc.egui_ctx, &project);
@@ -383,7 +414,7 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
 }
 
 impl eframe::App for EcscopeApp {
-    fn update(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn update(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         if let Some(session) = &self.state.session {
             for event in session.drain_events() {
                 self.state.console.push_event(event);
@@ -401,30 +432,43 @@ impl eframe::App for EcscopeApp {
             self.pick_project(ctx);
         }
         egui::TopBottomPanel::bottom("status").show(ctx, |ui| {
-            ui.horizontal(|ui| match (&self.state.session, &self.state.snapshot) {
-                (Some(session), Some(s)) => {
-                    ui.weak(session.project().root.display().to_string());
-                    let failed = s
-                        .view
-                        .scripts
-                        .iter()
-                        .filter(|sc| !matches!(sc.status, crate::runtime::ScriptStatus::Running))
-                        .count();
-                    ui.separator();
-                    ui.weak(format!("{} scripts", s.view.scripts.len()));
-                    if failed > 0 {
-                        ui.colored_label(super::theme::ERROR, format!("{failed} failed to load"));
+            ui.horizontal(|ui| {
+                match (&self.state.session, &self.state.snapshot) {
+                    (Some(session), Some(s)) => {
+                        ui.weak(session.project().root.display().to_string());
+                        let failed = s
+                            .view
+                            .scripts
+                            .iter()
+                            .filter(|sc| !matches!(sc.status, crate::runtime::ScriptStatus::Running))
+                            .count();
+                        ui.separator();
+                        ui.weak(format!("{} scripts", s.view.scripts.len()));
+                        if failed > 0 {
+                            ui.colored_label(super::theme::ERROR, format!("{failed} failed to load"));
+                        }
+                        if self.state.console.error_count() > 0 {
+                            ui.colored_label(
+                                super::theme::ERROR,
+                                format!("{} errors (see Console)", self.state.console.error_count()),
+                            );
+                        }
                     }
-                    if self.state.console.error_count() > 0 {
-                        ui.colored_label(
-                            super::theme::ERROR,
-                            format!("{} errors (see Console)", self.state.console.error_count()),
-                        );
+                    _ => {
+                        ui.weak("No project open");
                     }
                 }
-                _ => {
-                    ui.weak("No project open");
-                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let cpu = GuiStats::mean(&self.stats.cpu_ms);
+                    let interval = GuiStats::mean(&self.stats.interval_ms);
+                    ui.weak(format!(
+                        "GUI {cpu:.1} ms CPU/frame · {:.0} fps",
+                        if interval > 0.0 { 1000.0 / interval } else { 0.0 }
+                    ))
+                    .on_hover_text(
+                        "CPU time the GUI spends per frame (update, layout and painting; mean of the last 120 frames) and frames drawn per second",
+                    );
+                });
             });
         });
         self.windows(ctx);
@@ -449,6 +493,11 @@ impl eframe::App for EcscopeApp {
         }
         self.update_title(ctx);
         self.screenshot_step(ctx);
+        // cpu_usage is the previous frame's; missing in the first frame.
+        if let Some(cpu) = frame.info().cpu_usage {
+            let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
+            self.stats.record(cpu * 1000.0, interval);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

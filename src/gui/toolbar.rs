@@ -72,7 +72,7 @@ pub fn ui(
             ui.monospace(format!("frame {}", s.view.frame));
             ui.monospace(format!("t {:.2} s", s.view.time));
             ui.separator();
-            ui.monospace(format!("{:.2} ms/frame", s.view.last_frame_ms))
+            ui.monospace(format_frame_time(s.view.last_frame_ms))
                 .on_hover_text(
                     "Wall time of the last simulation frame (events, systems, coroutines)",
                 );
@@ -80,4 +80,13 @@ pub fn ui(
         }
     });
     action
+}
+
+/// A frame time in the unit that keeps it readable.
+pub fn format_frame_time(ms: f64) -> String {
+    if ms < 0.1 {
+        format!("{:.0} µs/frame", ms * 1000.0)
+    } else {
+        format!("{ms:.2} ms/frame")
+    }
 }

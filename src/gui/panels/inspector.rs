@@ -98,10 +98,26 @@ impl InspectorPanel {
         } else {
             format!("{}  (script)", component.name)
         };
-        egui::CollapsingHeader::new(header)
-            .id_salt(("component", &component.name))
-            .default_open(true)
-            .show(ui, |ui| {
+        let id_salt = ui.make_persistent_id(("component", &component.name));
+        egui::collapsing_header::CollapsingState::load_with_default_open(ui.ctx(), id_salt, true)
+            .show_header(ui, |ui| {
+                ui.strong(header);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .small_button("🗑")
+                        .on_hover_text(format!("Remove {} from this entity", component.name))
+                        .clicked()
+                    {
+                        ctx.commands.push(SessionCommand::Runtime(
+                            RuntimeCommand::RemoveComponent {
+                                id,
+                                component: component.name.clone(),
+                            },
+                        ));
+                    }
+                });
+            })
+            .body(|ui| {
                 egui::Grid::new(("fields", &component.name))
                     .num_columns(2)
                     .spacing([12.0, 4.0])
@@ -128,16 +144,6 @@ impl InspectorPanel {
                             ui.end_row();
                         }
                     });
-                if ui
-                    .small_button(format!("Remove {}", component.name))
-                    .clicked()
-                {
-                    ctx.commands
-                        .push(SessionCommand::Runtime(RuntimeCommand::RemoveComponent {
-                            id,
-                            component: component.name.clone(),
-                        }));
-                }
             });
     }
 

@@ -131,17 +131,21 @@ impl ScenePanel {
 
     fn fit(&mut self, rows: &[EntityRow], rect: Rect) {
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
-        for p in rows.iter().filter_map(|r| r.position) {
+        for row in rows {
+            let Some(p) = row.position else {
+                continue;
+            };
+            let half = row.shape.map_or(0.5, |s| s.1 / 2.0);
             for k in 0..2 {
-                min[k] = min[k].min(p[k]);
-                max[k] = max[k].max(p[k]);
+                min[k] = min[k].min(p[k] - half);
+                max[k] = max[k].max(p[k] + half);
             }
         }
         self.center = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
         let span_x = ((max[0] - min[0]) as f32).max(1.0);
         let span_y = ((max[1] - min[1]) as f32).max(1.0);
-        self.zoom = ((rect.width() - 40.0) / span_x)
-            .min((rect.height() - 40.0) / span_y)
+        self.zoom = (rect.width() * 0.92 / span_x)
+            .min(rect.height() * 0.92 / span_y)
             .clamp(0.01, 200.0);
     }
 

@@ -86,7 +86,11 @@ impl Ctx {
     }
 }
 
-/// The first Lua frame's `file:line` above the running C function.
+/// Chunk names of the runtime's own Lua code start with this; errors are
+/// placed at the first script frame outside it.
+pub const INTERNAL_CHUNK: &str = "ecscope ";
+
+/// The first script frame's `file:line` above the running C function.
 pub fn caller_location(lua: &Lua) -> Option<(String, u32)> {
     for level in 1..16 {
         let found = lua.inspect_stack(level, |d| {
@@ -97,6 +101,7 @@ pub fn caller_location(lua: &Lua) -> Option<(String, u32)> {
         if let (what, Some(src), Some(line)) = found
             && what != "C"
             && line > 0
+            && !src.starts_with(INTERNAL_CHUNK)
         {
             return Some((src, line as u32));
         }

@@ -331,7 +331,13 @@ fn failure_from(err: mlua::Error, memory_limit: usize) -> ScriptFailure {
         traceback = tb;
     }
     let (file, line, message) = match split_location(&message) {
-        Some((file, line, rest)) => (Some(file.to_string()), Some(line), rest.to_string()),
+        Some((file, line, rest)) if !file.starts_with(api::INTERNAL_CHUNK) => {
+            (Some(file.to_string()), Some(line), rest.to_string())
+        }
+        Some((_, _, rest)) => match traceback_location(&traceback) {
+            Some((file, line)) => (Some(file), Some(line), rest.to_string()),
+            None => (None, None, rest.to_string()),
+        },
         None => match traceback_location(&traceback) {
             Some((file, line)) => (Some(file), Some(line), message),
             None => (None, None, message),
@@ -360,7 +366,7 @@ fn split_location(message: &str) -> Option<(&str, u32, &str)> {
 fn traceback_location(traceback: &str) -> Option<(String, u32)> {
     traceback.lines().skip(1).find_map(|l| {
         let l = l.trim();
-        if l.starts_with("[C]") {
+        if l.starts_with("[C]") || l.starts_with(api::INTERNAL_CHUNK) {
             return None;
         }
         let (head, _) = l.split_once(": ")?;

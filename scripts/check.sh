@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Everything CI checks, plus formatting and lints, locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --check
+cargo clippy --release --all-targets -- -D warnings
+cargo clippy --release --no-default-features --features lua --all-targets -- -D warnings
+cargo test --release
+cargo test --release --no-default-features --features lua --lib --tests

@@ -1,0 +1,439 @@
+//! `ecscope run` end to end: the samples, bad manifests, bad arguments and
+//! bad scripts, checked through exit status, stderr, the event stream and
+//! the world dump (SCRIPT_API §4).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn ecscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args(args)
+        .output()
+        .expect("ecscope runs")
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_projects")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A project in a temporary folder: `files` are (path, contents).
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, contents).unwrap();
+    }
+    dir
+}
+
+const MANIFEST: &[u8] = b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/main.lua\"\n";
+
+fn lua_project(source: &str) -> tempfile::TempDir {
+    project(&[
+        ("ecscope.toml", MANIFEST),
+        ("scripts/main.lua", source.as_bytes()),
+    ])
+}
+
+struct Run {
+    output: Output,
+    events: Vec<serde_json::Value>,
+    dump: Option<serde_json::Value>,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).to_string()
+    }
+
+    fn errors(&self) -> Vec<&serde_json::Value> {
+        self.events
+            .iter()
+            .filter(|e| e["kind"] == "script_error")
+            .collect()
+    }
+}
+
+fn run(dir: &Path, frames: u32) -> Run {
+    let out_dir = tempfile::tempdir().unwrap();
+    let events: PathBuf = out_dir.path().join("events.jsonl");
+    let dump: PathBuf = out_dir.path().join("dump.json");
+    let output = ecscope(&[
+        "run",
+        &dir.display().to_string(),
+        "--frames",
+        &frames.to_string(),
+        "--events",
+        &events.display().to_string(),
+        "--dump-world",
+        &dump.display().to_string(),
+    ]);
+    let events = std::fs::read_to_string(&events)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each event line is JSON"))
+        .collect();
+    let dump = std::fs::read_to_string(&dump)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| serde_json::from_str(&s).expect("the dump is JSON"));
+    Run {
+        output,
+        events,
+        dump,
+    }
+}
+
+#[test]
+fn samples_run_cleanly() {
+    for name in ["hello_lua", "boids"] {
+        let r = run(Path::new(&sample(name)), 120);
+        assert_eq!(r.code(), 0, "{name}: {}", r.stderr());
+        let dump = r.dump.as_ref().expect("dump written");
+        assert_eq!(dump["frame"], 120);
+        assert!(!dump["entities"].as_array().unwrap().is_empty());
+        assert!(r.errors().is_empty(), "{name}: {:?}", r.errors());
+        assert!(r.events.iter().any(|e| e["kind"] == "script_loaded"));
+    }
+}
+
+#[test]
+fn boids_sample_has_two_thousand_moving_boids() {
+    let r = run(Path::new(&sample("boids")), 2);
+    let dump = r.dump.unwrap();
+    let boids: Vec<_> = dump["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["components"].get("Boid").is_some())
+        .collect();
+    assert!(boids.len() >= 2000, "{} boids", boids.len());
+    assert!(
+        boids
+            .iter()
+            .all(|b| b["components"]["Velocity"]["x"].is_f64())
+    );
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = ecscope(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--frames", "--dump-world", "--events", "--realtime"] {
+        assert!(text.contains(flag), "run --help lacks {flag}:\n{text}");
+    }
+    let out = ecscope(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("run"), "{text}");
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let hello = sample("hello_lua");
+    assert_eq!(
+        ecscope(&["run", &hello]).status.code(),
+        Some(2),
+        "no --frames"
+    );
+    assert_eq!(
+        ecscope(&["run", &hello, "--frames", "x"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        ecscope(&["run", &hello, "--frames", "1", "--bogus"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let out = ecscope(&[
+        "run",
+        &hello,
+        "--frames",
+        "1",
+        "--dump-world",
+        "/nonexistent/dir/x.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/dir/x.json"));
+}
+
+#[test]
+fn bad_manifests_exit_2_naming_file_line_and_key() {
+    let script = ("scripts/main.lua", b"" as &[u8]);
+    type Files<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Files, &str)> = vec![
+        ("missing manifest", vec![script], "ecscope.toml"),
+        (
+            "unknown key",
+            vec![
+                ("ecscope.toml", b"[project]\nname = \"t\"\nspeed = 3\n[[script]]\npath = \"scripts/main.lua\"\n"),
+                script,
+            ],
+            "ecscope.toml:3: `project.speed`",
+        ),
+        (
+            "wrong type",
+            vec![
+                ("ecscope.toml", b"[project]\nname = \"t\"\n[world]\nseed = \"many\"\n[[script]]\npath = \"scripts/main.lua\"\n"),
+                script,
+            ],
+            "ecscope.toml:4: `world.seed`",
+        ),
+        (
+            "missing script file",
+            vec![("ecscope.toml", b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/gone.lua\"\n")],
+            "ecscope.toml:4: `script[1].path`",
+        ),
+        (
+            "invalid TOML",
+            vec![("ecscope.toml", b"[project\nname = \"t\"\n"), script],
+            "ecscope.toml:1",
+        ),
+        (
+            "no scripts",
+            vec![("ecscope.toml", b"[project]\nname = \"t\"\n"), script],
+            "`script`",
+        ),
+        (
+            "not a script",
+            vec![
+                ("ecscope.toml", b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/x.txt\"\n"),
+                ("scripts/x.txt", b""),
+            ],
+            "ecscope.toml:4",
+        ),
+    ];
+    for (what, files, expected) in cases {
+        let dir = project(&files);
+        let r = run(dir.path(), 5);
+        assert_eq!(r.code(), 2, "{what}: {}", r.stderr());
+        assert!(
+            r.stderr().contains(expected),
+            "{what}: stderr lacks {expected:?}:\n{}",
+            r.stderr()
+        );
+        assert!(r.events.is_empty(), "{what}: nothing may run");
+    }
+}
+
+/// Runs a one-script project and returns its first script error.
+fn first_error(source: &str, frames: u32) -> (Run, serde_json::Value) {
+    let dir = lua_project(source);
+    let r = run(dir.path(), frames);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let error = r
+        .errors()
+        .first()
+        .cloned()
+        .cloned()
+        .expect("a script_error event");
+    (r, error)
+}
+
+#[test]
+fn syntax_errors_name_script_and_line() {
+    let (r, e) = first_error("local a = 1\nlocal b = = 2\n", 1);
+    assert_eq!(e["script"], "scripts/main.lua");
+    assert_eq!(e["line"], 2);
+    assert_eq!(e["frame"], 0);
+    assert!(r.stderr().contains("scripts/main.lua:2:"), "{}", r.stderr());
+}
+
+#[test]
+fn runtime_errors_disable_only_the_failing_system() {
+    let source = "ecs.component('C', { n = 0 })\nlocal id = ecs.spawn({ C = {} })\n\
+        ecs.system('bad', function() error('boom') end)\n\
+        ecs.system('good', { 'C' }, function(id, c) c.n = c.n + 1 end)\n";
+    let (r, e) = first_error(source, 10);
+    assert_eq!(e["line"], 3);
+    assert!(e["message"].as_str().unwrap().contains("boom"));
+    assert!(e["traceback"].as_str().unwrap().contains("stack traceback"));
+    assert_eq!(r.errors().len(), 1, "reported once, then disabled");
+    let dump = r.dump.unwrap();
+    assert_eq!(
+        dump["entities"][0]["components"]["C"]["n"], 10,
+        "the other system ran every frame"
+    );
+}
+
+#[test]
+fn bad_api_calls_are_script_errors_with_lines() {
+    let cases = [
+        ("ecs.spawn(5)", "table of component"),
+        ("ecs.spawn({ Nope = {} })", "unknown component \"Nope\""),
+        (
+            "ecs.spawn({ Position = { x = 'far' } })",
+            "Position.x must be a number, got string",
+        ),
+        ("ecs.spawn({ Position = { z = 1 } })", "no field \"z\""),
+        (
+            "ecs.get('one', 'Position')",
+            "entity id must be a non-negative integer",
+        ),
+        (
+            "local id = ecs.spawn({})\necs.despawn(id)\necs.set(id, 'Position', {})",
+            "entity 1 was despawned",
+        ),
+        ("ecs.set(99, 'Position', {})", "there is no entity 99"),
+        (
+            "ecs.component('H', { hp = 1 })\necs.component('H', { hp = 'x' })",
+            "already declared",
+        ),
+        ("ecs.query(42)", "table of component names"),
+        ("ecs.system('s', 3)", "expected a function"),
+        ("ecs.emit('e', function() end)", "cannot pass a function"),
+        (
+            "ecs.spawn({ Shape = { kind = 'hexagon' } })",
+            "\"circle\", \"rect\" or \"triangle\"",
+        ),
+    ];
+    for (source, expected) in cases {
+        let (_, e) = first_error(source, 1);
+        let lines = source.lines().count() as u64;
+        assert_eq!(e["line"], lines, "{source}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(expected),
+            "{source}: message {:?} lacks {expected:?}",
+            e["message"]
+        );
+    }
+}
+
+#[test]
+fn despawned_ids_read_as_absent() {
+    let dir = lua_project(
+        "local id = ecs.spawn({ Name = 'x' })\necs.despawn(id)\n\
+         print(ecs.exists(id), ecs.get(id, 'Name'), ecs.has(id, 'Name'))\necs.despawn(id)\n",
+    );
+    let r = run(dir.path(), 1);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let log = r.events.iter().find(|e| e["kind"] == "log").unwrap();
+    assert_eq!(log["message"], "false\tnil\tfalse");
+}
+
+#[test]
+fn non_utf8_and_binary_scripts_are_reported() {
+    for (bytes, expected) in [
+        (
+            &b"print('ok')\nlocal s = '\xff\xfe'\n"[..],
+            "not valid UTF-8",
+        ),
+        (&b"\x1bLJ\x02\x00\x00binary"[..], "binary"),
+    ] {
+        let dir = project(&[("ecscope.toml", MANIFEST), ("scripts/main.lua", bytes)]);
+        let r = run(dir.path(), 3);
+        assert_eq!(r.code(), 1, "{}", r.stderr());
+        let e = r.errors()[0];
+        assert!(e["message"].as_str().unwrap().contains(expected), "{e}");
+        assert_eq!(r.dump.unwrap()["frame"], 3, "the run completes its frames");
+    }
+}
+
+#[test]
+fn endless_loops_are_stopped_and_the_run_completes() {
+    for source in [
+        "while true do end",
+        "ecs.system('spin', function() local i = 0 while true do i = i + 1 end end)",
+        "ecs.system('spin', function() pcall(function() while true do end end) while true do end end)",
+    ] {
+        let started = Instant::now();
+        let (r, e) = first_error(source, 3);
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("instruction limit exceeded"),
+            "{source}: {e}"
+        );
+        assert_eq!(r.dump.unwrap()["frame"], 3);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{source}: stopped"
+        );
+    }
+}
+
+#[test]
+fn unbounded_allocation_hits_the_memory_limit() {
+    let dir = project(&[
+        (
+            "ecscope.toml",
+            b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/main.lua\"\n[limits]\nmemory_mb = 32\n",
+        ),
+        (
+            "scripts/main.lua",
+            b"local t = {}\necs.system('grow', function()\n  for i = 1, 1e9 do t[#t + 1] = string.rep('x', 64) .. i end\nend)\n",
+        ),
+    ]);
+    let r = run(dir.path(), 2);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let e = r.errors()[0];
+    assert!(e["message"].as_str().unwrap().contains("memory"), "{e}");
+    assert_eq!(e["line"], 2, "placed at the system's definition: {e}");
+    assert_eq!(r.dump.unwrap()["frame"], 2);
+}
+
+#[test]
+fn events_stream_to_stdout() {
+    let out = ecscope(&[
+        "run",
+        &sample("hello_lua"),
+        "--frames",
+        "1",
+        "--events",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert!(
+        first["frame"].is_u64() && first["kind"].is_string(),
+        "{first}"
+    );
+}
+
+#[test]
+fn stale_component_proxies_are_errors_not_memory_corruption() {
+    let source = "ecs.spawn({ Position = {} })\nlocal kept\n\
+        ecs.system('keep', { 'Position' }, function(id, pos) kept = pos end)\n\
+        ecs.system('use', function() if ecs.frame() == 1 then return kept.x end end)\n";
+    let (_, e) = first_error(source, 3);
+    assert_eq!(e["line"], 4);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("used after the system"),
+        "{e}"
+    );
+}
+
+#[test]
+fn require_loads_project_modules_and_reports_their_lines() {
+    let dir = project(&[
+        ("ecscope.toml", MANIFEST),
+        ("scripts/main.lua", b"local util = require('util')\nprint(util.twice(4))\nutil.fail()\n"),
+        ("scripts/util.lua", b"local M = {}\nfunction M.twice(x) return 2 * x end\nfunction M.fail()\n  error('in module')\nend\nreturn M\n"),
+    ]);
+    let r = run(dir.path(), 1);
+    assert_eq!(r.code(), 1);
+    assert!(
+        r.events
+            .iter()
+            .any(|e| e["kind"] == "log" && e["message"] == "8")
+    );
+    let e = r.errors()[0];
+    assert_eq!(e["script"], "scripts/main.lua");
+    assert_eq!(e["file"], "scripts/util.lua");
+    assert_eq!(e["line"], 4);
+}

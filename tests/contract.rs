@@ -1,0 +1,120 @@
+//! Contract tests: small projects under `tests/contract/<case>/<language>/`
+//! run for the number of frames in the case's hand-worked
+//! `expected_dump.json`, and their dump, log and errors must match the
+//! expected files exactly. Every language variant of a case shares the same
+//! expected files, so the languages cannot drift apart.
+
+use std::path::{Path, PathBuf};
+
+use ecscope::project::Project;
+use ecscope::runtime::{EventKind, Runtime};
+
+fn case_dir(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/contract")
+        .join(case)
+}
+
+/// Makes log lines comparable across languages: tabs and spaces are one
+/// separator, `True`/`False`/`None` read as `true`/`false`/`nil`, and
+/// numbers are compared by value (`2` and `2.0` are the same).
+fn normalize(line: &str) -> String {
+    line.split_whitespace()
+        .map(|token| match token {
+            "True" => "true".to_string(),
+            "False" => "false".to_string(),
+            "None" => "nil".to_string(),
+            t => match t.parse::<f64>() {
+                Ok(n) if t.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => {
+                    format!("{n}")
+                }
+                _ => t.to_string(),
+            },
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn run_case(case: &str, language: &str) {
+    let dir = case_dir(case);
+    let project_dir = dir.join(language);
+    assert!(project_dir.is_dir(), "missing {}", project_dir.display());
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("expected_dump.json")).expect("expected_dump.json"),
+    )
+    .expect("expected_dump.json is JSON");
+    let frames = expected["frame"].as_u64().expect("frame");
+
+    let project = Project::open(&project_dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut runtime = Runtime::open(project);
+    let mut events = runtime.drain_events();
+    for _ in 0..frames {
+        runtime.step();
+        events.extend(runtime.drain_events());
+    }
+    let dump: serde_json::Value =
+        serde_json::from_str(&runtime.dump_world()).expect("the dump is JSON");
+    assert_eq!(dump, expected, "{case}/{language}: world dump differs");
+
+    let logs: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { message, .. } => Some(format!("{}|{}", e.frame, normalize(message))),
+            _ => None,
+        })
+        .collect();
+    let expected_logs: Vec<String> = read_lines(&dir.join("expected_log.txt"))
+        .iter()
+        .map(|l| match l.split_once('|') {
+            Some((frame, text)) => format!("{frame}|{}", normalize(text)),
+            None => l.clone(),
+        })
+        .collect();
+    assert_eq!(logs, expected_logs, "{case}/{language}: log differs");
+
+    let extension = if language == "lua" { "lua" } else { "py" };
+    let errors: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.as_error().map(|info| (e.frame, info)))
+        .map(|(frame, info)| format!("{frame}|{}|{}|{}", info.script, info.line, info.context))
+        .collect();
+    let expected_errors: Vec<String> = read_lines(&dir.join("expected_errors.txt"))
+        .iter()
+        .map(|l| l.replace(".lua|", &format!(".{extension}|")))
+        .collect();
+    assert_eq!(errors, expected_errors, "{case}/{language}: errors differ");
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod lua {
+            $(#[test] fn $case() { super::run_case(stringify!($case), "lua"); })*
+        }
+    };
+}
+
+contract!(
+    basics, order, deferred, events, query, random, types, errors
+);
+
+#[test]
+fn same_project_gives_the_same_dump_byte_for_byte() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects/boids");
+    let run = || {
+        let mut runtime = Runtime::open(Project::open(&dir).unwrap());
+        for _ in 0..30 {
+            runtime.step();
+        }
+        runtime.dump_world()
+    };
+    assert_eq!(run(), run());
+}

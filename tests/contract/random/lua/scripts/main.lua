@@ -1,0 +1,5 @@
+local a = ecs.random()
+local b = ecs.random()
+local c = ecs.random_range(10, 20)
+print(string.format("%.6f %.6f %.6f", a, b, c))
+ecs.spawn({ Position = { x = a, y = c }, Rotation = { angle = b } })
