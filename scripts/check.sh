@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --release --all-targets -- -D warnings
-cargo clippy --release --no-default-features --features lua --all-targets -- -D warnings
+cargo clippy --release --no-default-features --features lua,python --all-targets -- -D warnings
 cargo test --release
-cargo test --release --no-default-features --features lua --lib --tests
+cargo test --release --no-default-features --features lua,python --lib --tests

@@ -437,3 +437,233 @@ fn require_loads_project_modules_and_reports_their_lines() {
     assert_eq!(e["file"], "scripts/util.lua");
     assert_eq!(e["line"], 4);
 }
+
+#[cfg(feature = "python")]
+mod python {
+    use super::*;
+
+    const PY_MANIFEST: &[u8] = b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/main.py\"\n";
+
+    fn py_project(source: &str) -> tempfile::TempDir {
+        project(&[
+            ("ecscope.toml", PY_MANIFEST),
+            ("scripts/main.py", source.as_bytes()),
+        ])
+    }
+
+    fn first_py_error(source: &str, frames: u32) -> (Run, serde_json::Value) {
+        let dir = py_project(source);
+        let r = run(dir.path(), frames);
+        assert_eq!(r.code(), 1, "{}", r.stderr());
+        let error = r
+            .errors()
+            .first()
+            .cloned()
+            .cloned()
+            .expect("a script_error event");
+        (r, error)
+    }
+
+    #[test]
+    fn syntax_errors_name_script_and_line() {
+        let (r, e) = first_py_error("import ecs\nx = (\n", 1);
+        assert_eq!(e["script"], "scripts/main.py");
+        assert_eq!(e["line"], 2);
+        assert!(
+            e["message"].as_str().unwrap().starts_with("SyntaxError"),
+            "{e}"
+        );
+        assert!(r.stderr().contains("scripts/main.py:2:"), "{}", r.stderr());
+    }
+
+    #[test]
+    fn exceptions_at_import_have_a_traceback() {
+        let (_, e) = first_py_error("import ecs\n\ndef f():\n    return 1 / 0\n\nf()\n", 1);
+        assert_eq!(e["line"], 4);
+        assert_eq!(e["context"], "load");
+        assert!(e["message"].as_str().unwrap().contains("ZeroDivisionError"));
+        let tb = e["traceback"].as_str().unwrap();
+        assert!(
+            tb.contains("Traceback") && tb.contains("scripts/main.py"),
+            "{tb}"
+        );
+    }
+
+    #[test]
+    fn a_failing_system_and_handler_are_disabled_and_the_rest_goes_on() {
+        let source = "import ecs\necs.component('C', {'n': 0})\necs.spawn({'C': {}})\n\
+            def bad(dt):\n    raise ValueError('boom')\necs.system('bad', bad)\n\
+            @ecs.system('good', ['C'])\ndef good(id, c, dt):\n    c.n += 1\n    ecs.emit('e', c.n)\n\
+            @ecs.on('e')\ndef handler(n):\n    raise KeyError(n)\n";
+        let (r, e) = first_py_error(source, 10);
+        assert_eq!(e["line"], 5);
+        assert_eq!(e["context"], "system 'bad'");
+        let errors = r.errors();
+        assert_eq!(errors.len(), 2, "each reported once: {errors:?}");
+        assert_eq!(errors[1]["line"], 13);
+        assert_eq!(errors[1]["context"], "handler 'e'");
+        assert_eq!(r.dump.unwrap()["entities"][0]["components"]["C"]["n"], 10);
+    }
+
+    #[test]
+    fn bad_api_calls_are_script_errors_with_lines() {
+        let cases = [
+            ("ecs.spawn(5)", "TypeError: ecs.spawn expects a dict"),
+            ("ecs.spawn({'Nope': {}})", "unknown component \"Nope\""),
+            (
+                "ecs.spawn({'Position': {'x': 'far'}})",
+                "Position.x must be a number, got string",
+            ),
+            ("ecs.spawn({'Position': {'z': 1}})", "no field \"z\""),
+            (
+                "ecs.get('one', 'Position')",
+                "entity id must be a non-negative int",
+            ),
+            (
+                "i = ecs.spawn({})\necs.despawn(i)\necs.set(i, 'Position', {})",
+                "entity 1 was despawned",
+            ),
+            ("ecs.query(42)", "list of component names"),
+            ("ecs.emit('e', object())", "cannot pass a object value"),
+            (
+                "ecs.count(['Position'], {'withot': []})",
+                "unknown option \"withot\"",
+            ),
+        ];
+        for (body, expected) in cases {
+            let source = format!("import ecs\n{body}\n");
+            let (_, e) = first_py_error(&source, 1);
+            assert_eq!(e["line"], source.lines().count() as u64, "{body}: {e}");
+            assert!(
+                e["message"].as_str().unwrap().contains(expected),
+                "{body}: message {:?} lacks {expected:?}",
+                e["message"]
+            );
+        }
+    }
+
+    #[test]
+    fn sys_exit_is_a_script_error_not_an_exit() {
+        let dir = py_project("import ecs, sys\necs.spawn({'Name': 'x'})\nsys.exit(3)\n");
+        let r = run(dir.path(), 5);
+        assert_eq!(r.code(), 1, "{}", r.stderr());
+        let e = r.errors()[0];
+        assert!(
+            e["message"].as_str().unwrap().contains("sys.exit(3)"),
+            "{e}"
+        );
+        assert_eq!(e["line"], 3);
+        assert_eq!(r.dump.unwrap()["frame"], 5, "the host went on");
+    }
+
+    #[test]
+    fn non_utf8_python_is_reported() {
+        let dir = project(&[
+            ("ecscope.toml", PY_MANIFEST),
+            ("scripts/main.py", b"x = '\xff'\n"),
+        ]);
+        let r = run(dir.path(), 2);
+        assert_eq!(r.code(), 1);
+        assert!(
+            r.errors()[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid UTF-8")
+        );
+    }
+
+    #[test]
+    fn endless_loops_are_stopped_and_the_run_completes() {
+        for source in [
+            "while True: pass\n",
+            "import ecs\ndef spin(dt):\n    while True:\n        pass\necs.system('spin', spin)\n",
+            "import ecs\ndef spin(dt):\n    while True:\n        try:\n            while True: pass\n        except:\n            pass\necs.system('spin', spin)\n",
+        ] {
+            let started = Instant::now();
+            let (r, e) = first_py_error(source, 3);
+            assert!(
+                e["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("instruction limit exceeded"),
+                "{source}: {e}"
+            );
+            assert_eq!(r.dump.unwrap()["frame"], 3);
+            assert!(started.elapsed() < Duration::from_secs(30), "{source}");
+        }
+    }
+
+    #[test]
+    fn imports_find_project_modules_first_and_the_standard_library() {
+        let dir = project(&[
+            ("ecscope.toml", PY_MANIFEST),
+            ("scripts/main.py", b"import json, math\nimport helper\nfrom helper import twice\nprint(json.dumps([twice(2), math.floor(2.5)]))\nhelper.fail()\n"),
+            ("scripts/helper.py", b"import ecs\n\ndef twice(x):\n    return 2 * x\n\ndef fail():\n    ecs.spawn(1)\n"),
+        ]);
+        let r = run(dir.path(), 1);
+        assert_eq!(r.code(), 1, "{}", r.stderr());
+        assert!(
+            r.events
+                .iter()
+                .any(|e| e["kind"] == "log" && e["message"] == "[4, 2]"),
+            "{:?}",
+            r.events
+        );
+        let e = r.errors()[0];
+        assert_eq!(e["script"], "scripts/main.py");
+        assert_eq!(e["file"], "scripts/helper.py");
+        assert_eq!(e["line"], 7);
+    }
+
+    #[test]
+    fn print_and_log_are_tagged_with_script_and_line() {
+        let dir = py_project("import ecs\nprint('a', 1, sep='-')\necs.log('b', 2.5)\n");
+        let r = run(dir.path(), 1);
+        assert_eq!(r.code(), 0, "{}", r.stderr());
+        let logs: Vec<_> = r.events.iter().filter(|e| e["kind"] == "log").collect();
+        assert_eq!(logs[0]["message"], "a-1");
+        assert_eq!(logs[0]["line"], 2);
+        assert_eq!(logs[1]["message"], "b 2.5");
+        assert_eq!(logs[1]["line"], 3);
+    }
+
+    #[test]
+    fn cross_language_sample_runs_cleanly() {
+        let r = run(Path::new(&sample("cross_language")), 600);
+        assert_eq!(r.code(), 0, "{}", r.stderr());
+        let logs: Vec<String> = r
+            .events
+            .iter()
+            .filter(|e| e["kind"] == "log")
+            .map(|e| {
+                format!(
+                    "{}|{}",
+                    e["script"].as_str().unwrap(),
+                    e["message"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert!(
+            logs.iter()
+                .any(|l| l.starts_with("scripts/flight.lua|Lua saw wave 1")),
+            "{logs:?}"
+        );
+        assert!(
+            logs.iter()
+                .any(|l| l.contains("scripts/director.py") && l.contains("escaped")),
+            "{logs:?}"
+        );
+        let dump = r.dump.unwrap();
+        let drone = dump["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|e| e["components"].get("Drone"))
+            .expect("drones in the world");
+        assert!(
+            drone["wave"].is_i64(),
+            "an integer stays an integer: {drone}"
+        );
+        assert!(drone["speed"].is_f64());
+    }
+}

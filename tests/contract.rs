@@ -99,12 +99,24 @@ macro_rules! contract {
         mod lua {
             $(#[test] fn $case() { super::run_case(stringify!($case), "lua"); })*
         }
+        #[cfg(feature = "python")]
+        mod python {
+            $(#[test] fn $case() { super::run_case(stringify!($case), "python"); })*
+        }
     };
 }
 
 contract!(
     basics, order, deferred, events, query, random, types, errors
 );
+
+/// Lua and Python in one project: components declared in one language are
+/// used in the other, events go both ways, and values keep their types.
+#[cfg(feature = "python")]
+#[test]
+fn cross_language() {
+    run_case("cross", "mixed");
+}
 
 #[test]
 fn same_project_gives_the_same_dump_byte_for_byte() {

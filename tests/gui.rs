@@ -283,3 +283,21 @@ fn components_can_be_removed_and_added_in_the_inspector() {
         detail_field(app, "Bouncy", "bounces") == Some(ScriptValue::Int(0))
     });
 }
+
+#[cfg(feature = "python")]
+#[test]
+fn python_spawned_entities_show_in_the_entity_list() {
+    let mut h = open(&sample("cross_language"));
+    // The Python director spawns wave 1 (6 drones) in frame 0.
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "wave 1", |app| {
+        app.snapshot().is_some_and(|s| s.view.entities.len() == 6)
+    });
+    h.run_steps(2);
+    h.get_by_label("drone-1.1   #1");
+    h.get_by_label("drone-1.6   #6");
+    h.get_by_label("drone-1.1   #1").click();
+    wait(&mut h, "the drone in the inspector", |app| {
+        detail_field(app, "Drone", "wave") == Some(ScriptValue::Int(1))
+    });
+}

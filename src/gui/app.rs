@@ -435,7 +435,9 @@ impl eframe::App for EcscopeApp {
             ui.horizontal(|ui| {
                 match (&self.state.session, &self.state.snapshot) {
                     (Some(session), Some(s)) => {
-                        ui.weak(session.project().root.display().to_string());
+                        let project = session.project();
+                        ui.weak(format!("project {}", project.name()))
+                            .on_hover_text(project.root.display().to_string());
                         let failed = s
                             .view
                             .scripts
@@ -443,7 +445,8 @@ impl eframe::App for EcscopeApp {
                             .filter(|sc| !matches!(sc.status, crate::runtime::ScriptStatus::Running))
                             .count();
                         ui.separator();
-                        ui.weak(format!("{} scripts", s.view.scripts.len()));
+                        let n = s.view.scripts.len();
+                        ui.weak(format!("{n} script{}", if n == 1 { "" } else { "s" }));
                         if failed > 0 {
                             ui.colored_label(super::theme::ERROR, format!("{failed} failed to load"));
                         }
@@ -458,17 +461,19 @@ impl eframe::App for EcscopeApp {
                         ui.weak("No project open");
                     }
                 }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let cpu = GuiStats::mean(&self.stats.cpu_ms);
-                    let interval = GuiStats::mean(&self.stats.interval_ms);
-                    ui.weak(format!(
-                        "GUI {cpu:.1} ms CPU/frame · {:.0} fps",
-                        if interval > 0.0 { 1000.0 / interval } else { 0.0 }
-                    ))
-                    .on_hover_text(
-                        "CPU time the GUI spends per frame (update, layout and painting; mean of the last 120 frames) and frames drawn per second",
-                    );
-                });
+                if !self.stats.cpu_ms.is_empty() {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        let cpu = GuiStats::mean(&self.stats.cpu_ms);
+                        let interval = GuiStats::mean(&self.stats.interval_ms);
+                        ui.weak(format!(
+                            "GUI {cpu:.1} ms CPU/frame · {:.0} fps",
+                            1000.0 / interval
+                        ))
+                        .on_hover_text(
+                            "CPU time the GUI spends per frame (update, layout and painting; mean of the last 120 frames) and frames drawn per second",
+                        );
+                    });
+                }
             });
         });
         self.windows(ctx);
@@ -494,8 +499,11 @@ impl eframe::App for EcscopeApp {
         self.update_title(ctx);
         self.screenshot_step(ctx);
         // cpu_usage is the previous frame's; missing in the first frame.
-        if let Some(cpu) = frame.info().cpu_usage {
-            let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
+        let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
+        if let Some(cpu) = frame.info().cpu_usage
+            && cpu > 0.0
+            && interval > 0.0
+        {
             self.stats.record(cpu * 1000.0, interval);
         }
     }

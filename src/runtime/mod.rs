@@ -150,6 +150,15 @@ impl Runtime {
                 limits,
                 self.watchdog.handle(),
             )?))),
+            #[cfg(feature = "python")]
+            Language::Python => Ok(Some(Box::new(crate::scripting::python::PyScript::new(
+                self.host.clone(),
+                id,
+                &entry.path,
+                &self.project.root,
+                limits,
+                self.watchdog.handle(),
+            )?))),
             #[allow(unreachable_patterns)]
             _ => Ok(None),
         }

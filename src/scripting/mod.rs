@@ -8,6 +8,8 @@ pub mod watchdog;
 
 #[cfg(feature = "lua")]
 pub mod lua;
+#[cfg(feature = "python")]
+pub mod python;
 
 use crate::runtime::components::CompKey;
 pub use host::{FnHandle, ScriptId, SharedHost};

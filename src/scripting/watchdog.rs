@@ -13,8 +13,26 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// How long one call in a frame (system, handler) may run before the
+/// watchdog arms its script.
+pub const FRAME_GRACE: Duration = Duration::from_millis(50);
+
+/// The same for loading a script, which may legitimately build a large world.
+pub const LOAD_GRACE: Duration = Duration::from_millis(1000);
+
+/// How fast LuaJIT runs instructions in its counting mode on the reference
+/// machine. Python has no cheap instruction counter, so its budget is the
+/// time this rate gives for the same number of instructions.
+pub const COUNTED_INSTRUCTIONS_PER_SECOND: f64 = 30_000_000.0;
+
 /// What arming and disarming a script does, per language.
 pub trait Alarm: Send + Sync {
+    /// Runs the watchdog's decision for this script inside whatever the
+    /// language needs held while it arms (Python: the GIL, taken *before*
+    /// the slot's lock, in the same order as the script's own thread).
+    fn with_context(&self, check: &mut dyn FnMut()) {
+        check();
+    }
     /// Called on the watchdog thread once a call has run past the grace
     /// period. Must be safe to call while the script runs on another thread.
     fn arm(&self);
@@ -31,6 +49,8 @@ struct SlotState {
     since: Option<Instant>,
     grace: Duration,
     armed: Option<Instant>,
+    /// Set when the script is gone; the watchdog must not touch it again.
+    retired: bool,
 }
 
 /// One watched script.
@@ -67,21 +87,39 @@ impl WatchSlot {
         result
     }
 
+    /// True when the slot has a call running past its grace period.
+    fn overdue(&self, now: Instant) -> bool {
+        self.state.lock().is_ok_and(|state| {
+            !state.retired
+                && state
+                    .since
+                    .is_some_and(|since| now.duration_since(since) >= state.grace)
+        })
+    }
+
     fn check(&self, now: Instant) {
-        let Ok(mut state) = self.state.lock() else {
+        if !self.overdue(now) {
             return;
-        };
-        let Some(since) = state.since else {
-            return;
-        };
-        match state.armed {
-            None if now.duration_since(since) >= state.grace => {
-                state.armed = Some(now);
-                self.alarm.arm();
-            }
-            Some(armed) => self.alarm.still_running(now.duration_since(armed)),
-            None => {}
         }
+        self.alarm.with_context(&mut || {
+            let Ok(mut state) = self.state.lock() else {
+                return;
+            };
+            if state.retired {
+                return;
+            }
+            let Some(since) = state.since else {
+                return;
+            };
+            match state.armed {
+                None if now.duration_since(since) >= state.grace => {
+                    state.armed = Some(now);
+                    self.alarm.arm();
+                }
+                Some(armed) => self.alarm.still_running(now.duration_since(armed)),
+                None => {}
+            }
+        });
     }
 }
 
@@ -115,18 +153,19 @@ impl Watchdog {
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(TICK);
                         let now = Instant::now();
-                        // Slots are checked under the list lock: a script
-                        // unregisters (and frees its VM) only after taking it.
-                        let Ok(mut list) = slots.lock() else {
-                            return;
-                        };
-                        list.retain(|slot| match slot.upgrade() {
-                            Some(slot) => {
-                                slot.check(now);
-                                true
+                        // The list lock is held only to collect: checking a
+                        // Python slot waits for the GIL, which the script's
+                        // thread may hold while it registers another script.
+                        let live: Vec<Arc<WatchSlot>> = match slots.lock() {
+                            Ok(mut list) => {
+                                list.retain(|s| s.strong_count() > 0);
+                                list.iter().filter_map(Weak::upgrade).collect()
                             }
-                            None => false,
-                        });
+                            Err(_) => return,
+                        };
+                        for slot in live {
+                            slot.check(now);
+                        }
                     }
                 })
                 .ok()
@@ -155,8 +194,12 @@ pub struct WatchdogHandle {
 
 impl WatchdogHandle {
     /// Stops watching a slot. After this returns the watchdog thread will
-    /// not touch it again.
+    /// not touch it again: a check in progress finishes first (it holds the
+    /// slot's lock), later ones see it retired.
     pub fn unregister(&self, slot: &Arc<WatchSlot>) {
+        if let Ok(mut state) = slot.state.lock() {
+            state.retired = true;
+        }
         if let Ok(mut list) = self.slots.lock() {
             list.retain(|s| !std::ptr::eq(s.as_ptr(), Arc::as_ptr(slot)));
         }

@@ -18,15 +18,8 @@ use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Value, 
 use self::api::Ctx;
 use crate::project::Limits;
 use crate::runtime::components::CompKey;
-use crate::scripting::watchdog::{Alarm, WatchSlot, WatchdogHandle};
+use crate::scripting::watchdog::{Alarm, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
 use crate::scripting::{FnHandle, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost};
-
-/// How long one call in a frame (system, handler) may run before the
-/// watchdog starts counting its instructions.
-pub const FRAME_GRACE: Duration = Duration::from_millis(50);
-
-/// The same for loading a script, which may legitimately build a large world.
-pub const LOAD_GRACE: Duration = Duration::from_millis(1000);
 
 /// Instructions between two calls of the counting hook once armed.
 const HOOK_EVERY: c_int = 1000;

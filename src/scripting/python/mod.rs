@@ -1,0 +1,434 @@
+//! The Python backend: CPython embedded through pyo3. All scripts share the
+//! one interpreter; each script is its own module with its own `ecs` object
+//! and its own copy of the builtins (see `prelude.py`).
+//!
+//! The GIL is taken once per script call (load, system run, handler), never
+//! per entity. This module only binds and converts; the semantics are in
+//! [`crate::scripting::host`].
+
+mod api;
+mod convert;
+
+use std::ffi::{CString, c_ulong};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::{PyBaseException, PySyntaxError, PySystemExit};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use self::api::{EcsApi, INTERNAL_FILE, Printer, PyCtx};
+use crate::project::Limits;
+use crate::runtime::components::CompKey;
+use crate::scripting::watchdog::{
+    Alarm, COUNTED_INSTRUCTIONS_PER_SECOND, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle,
+};
+use crate::scripting::{FnHandle, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost};
+
+pyo3::create_exception!(
+    ecs,
+    ScriptTimeout,
+    PyBaseException,
+    "Raised in a Python script that ran past its instruction budget."
+);
+
+const PRELUDE: &str = include_str!("prelude.py");
+const PRELUDE_MODULE: &str = "_ecscope_prelude";
+
+/// The prelude module, compiled once per interpreter (kept in `sys.modules`).
+fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    if let Ok(module) = py.import(PRELUDE_MODULE) {
+        return Ok(module);
+    }
+    let code = CString::new(PRELUDE).expect("the prelude has no NUL bytes");
+    PyModule::from_code(
+        py,
+        &code,
+        c"<ecscope prelude>",
+        &CString::new(PRELUDE_MODULE).expect("no NUL"),
+    )
+}
+
+/// Records the project modules a script imports.
+#[pyclass(unsendable)]
+struct DependencyRecorder {
+    ctx: Rc<PyCtx>,
+}
+
+#[pymethods]
+impl DependencyRecorder {
+    fn __call__(&self, path: String) {
+        self.ctx.deps.borrow_mut().insert(path);
+    }
+}
+
+/// Stops a Python call from the watchdog thread with an asynchronous
+/// [`ScriptTimeout`].
+struct PyAlarm {
+    thread: c_ulong,
+    last_sent: Mutex<Option<Instant>>,
+}
+
+impl PyAlarm {
+    fn send(&self) {
+        Python::attach(|py| {
+            let timeout = py.get_type::<ScriptTimeout>();
+            // SAFETY: the GIL is held; the thread id was read on the script's
+            // own thread; the exception type lives for the whole process.
+            unsafe {
+                pyo3::ffi::PyThreadState_SetAsyncExc(self.thread as _, timeout.as_ptr());
+            }
+        });
+        if let Ok(mut last) = self.last_sent.lock() {
+            *last = Some(Instant::now());
+        }
+    }
+}
+
+impl Alarm for PyAlarm {
+    fn with_context(&self, check: &mut dyn FnMut()) {
+        // The GIL first, then the slot's lock: the script's thread takes them
+        // in the same order, so they cannot deadlock.
+        Python::attach(|_| check());
+    }
+
+    fn arm(&self) {
+        self.send();
+    }
+
+    fn disarm(&self) {
+        // SAFETY: called on the script's thread inside `Python::attach`;
+        // clears an exception that was sent but not yet raised.
+        unsafe {
+            pyo3::ffi::PyThreadState_SetAsyncExc(self.thread as _, std::ptr::null_mut());
+        }
+        if let Ok(mut last) = self.last_sent.lock() {
+            *last = None;
+        }
+    }
+
+    fn still_running(&self, _armed_for: Duration) {
+        // A bare `except:` may have swallowed the exception: send it again.
+        let due = self
+            .last_sent
+            .lock()
+            .map(|l| l.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)))
+            .unwrap_or(false);
+        if due {
+            self.send();
+        }
+    }
+}
+
+/// One Python script.
+pub struct PyScript {
+    ctx: Rc<PyCtx>,
+    api: Py<EcsApi>,
+    module: Option<Py<PyModule>>,
+    builtins: Py<PyDict>,
+    slot: Arc<WatchSlot>,
+    watchdog: WatchdogHandle,
+    budget: Duration,
+}
+
+impl PyScript {
+    /// A module for the script at `path` (manifest path) with its own `ecs`
+    /// object and builtins.
+    pub fn new(
+        host: SharedHost,
+        script: ScriptId,
+        path: &str,
+        root: &Path,
+        limits: &Limits,
+        watchdog: WatchdogHandle,
+    ) -> Result<PyScript, ScriptFailure> {
+        Python::attach(|py| {
+            let setup = |e: PyErr| ScriptFailure::message(format!("cannot set up Python: {e}"));
+            let persist = PyDict::new(py).unbind();
+            let ctx = Rc::new(PyCtx::new(host, script, path, root.to_path_buf(), persist));
+            let api = Bound::new(py, EcsApi::new(Rc::clone(&ctx))).map_err(setup)?;
+            let real_print = py
+                .import("builtins")
+                .and_then(|b| b.getattr("print"))
+                .map_err(setup)?;
+            let printer = Bound::new(py, Printer::new(Rc::clone(&ctx), real_print.unbind()))
+                .map_err(setup)?;
+            let recorder = Bound::new(
+                py,
+                DependencyRecorder {
+                    ctx: Rc::clone(&ctx),
+                },
+            )
+            .map_err(setup)?;
+            let builtins = prelude(py)
+                .and_then(|p| {
+                    p.call_method1(
+                        "make_builtins",
+                        (api.clone(), printer, root.display().to_string(), recorder),
+                    )
+                })
+                .and_then(|b| Ok(b.cast_into::<PyDict>()?))
+                .map_err(setup)?;
+            // SAFETY: plain query of the current thread's id, GIL held.
+            let thread = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+            let slot = watchdog.register(Box::new(PyAlarm {
+                thread,
+                last_sent: Mutex::new(None),
+            }));
+            let budget = Duration::from_secs_f64(
+                limits.instructions_per_frame as f64 / COUNTED_INSTRUCTIONS_PER_SECOND,
+            );
+            Ok(PyScript {
+                ctx,
+                api: api.unbind(),
+                module: None,
+                builtins: builtins.unbind(),
+                slot,
+                watchdog,
+                budget,
+            })
+        })
+    }
+
+    /// Project modules this script imported.
+    pub fn dependencies(&self) -> Vec<String> {
+        self.ctx.deps.borrow().iter().cloned().collect()
+    }
+
+    fn function<'py>(
+        &self,
+        py: Python<'py>,
+        handle: FnHandle,
+    ) -> Result<Bound<'py, PyAny>, ScriptFailure> {
+        self.ctx
+            .fns
+            .borrow()
+            .get(handle.0 as usize)
+            .map(|f| f.bind(py).clone())
+            .ok_or_else(|| ScriptFailure::message("unknown function handle"))
+    }
+
+    /// Runs `f` as one watched call (the GIL must be held).
+    fn watched<'py, R>(
+        &self,
+        py: Python<'py>,
+        grace: Duration,
+        f: impl FnOnce() -> PyResult<R>,
+    ) -> Result<R, ScriptFailure> {
+        let result = self.slot.watch(grace + self.budget, f);
+        self.ctx.end_call();
+        result.map_err(|e| failure_from(py, e, self.budget))
+    }
+
+    /// Calls a lifecycle function the script defines (`on_load`, ...), with
+    /// one optional argument.
+    fn call_global(
+        &self,
+        name: &str,
+        arg: Option<Py<PyAny>>,
+        grace: Duration,
+    ) -> Result<(), ScriptFailure> {
+        Python::attach(|py| {
+            let Some(module) = &self.module else {
+                return Ok(());
+            };
+            let f = match module.bind(py).dict().get_item(name) {
+                Ok(Some(f)) if f.is_callable() => f,
+                _ => return Ok(()),
+            };
+            self.watched(py, grace, || match arg {
+                Some(arg) => f.call1((arg,)).map(|_| ()),
+                None => f.call0().map(|_| ()),
+            })
+        })
+    }
+}
+
+impl Drop for PyScript {
+    fn drop(&mut self) {
+        self.watchdog.unregister(&self.slot);
+    }
+}
+
+impl ScriptBackend for PyScript {
+    fn load(&mut self, source: &str) -> Result<(), ScriptFailure> {
+        let module = Python::attach(|py| {
+            let name = Path::new(&self.ctx.path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "script".into());
+            let builtins = self.builtins.bind(py).clone();
+            let path = self.ctx.path.clone();
+            self.watched(py, LOAD_GRACE, || {
+                let module =
+                    prelude(py)?.call_method1("load_script", (path, source, name, builtins))?;
+                Ok(module.cast_into::<PyModule>()?.unbind())
+            })
+        })?;
+        self.module = Some(module);
+        self.call_global("on_load", None, LOAD_GRACE)
+    }
+
+    fn run_system(
+        &mut self,
+        handle: FnHandle,
+        ids: Option<&[u64]>,
+        comps: &[CompKey],
+        dt: f64,
+    ) -> Result<(), ScriptFailure> {
+        Python::attach(|py| {
+            let f = self.function(py, handle)?;
+            match ids {
+                None => self.watched(py, FRAME_GRACE, || f.call1((dt,)).map(|_| ())),
+                Some(ids) => {
+                    let (ptrs, generation) = {
+                        let mut host = self.ctx.host.borrow_mut();
+                        (host.numeric_ptrs(ids, comps), host.proxy_generation())
+                    };
+                    let k = comps.len();
+                    let templates = comps
+                        .iter()
+                        .map(|&key| self.ctx.live_template(py, &self.api, key))
+                        .collect::<PyResult<Vec<_>>>()
+                        .map_err(|e| failure_from(py, e, self.budget))?;
+                    self.watched(py, FRAME_GRACE, || {
+                        let mut args: Vec<Bound<'_, PyAny>> = Vec::with_capacity(k + 2);
+                        for (i, &id) in ids.iter().enumerate() {
+                            args.clear();
+                            args.push(id.into_pyobject(py)?.into_any());
+                            for (j, template) in templates.iter().enumerate() {
+                                let live = template.make(py, id, ptrs[i * k + j], generation);
+                                args.push(Bound::new(py, live)?.into_any());
+                            }
+                            args.push(dt.into_pyobject(py)?.into_any());
+                            f.call1(PyTuple::new(py, &args)?)?;
+                        }
+                        Ok(())
+                    })
+                }
+            }
+        })
+    }
+
+    fn call_handler(
+        &mut self,
+        handle: FnHandle,
+        payload: &ScriptValue,
+    ) -> Result<(), ScriptFailure> {
+        Python::attach(|py| {
+            let f = self.function(py, handle)?;
+            let arg = convert::to_py(py, payload).map_err(|e| failure_from(py, e, self.budget))?;
+            self.watched(py, FRAME_GRACE, || f.call1((arg,)).map(|_| ()))
+        })
+    }
+
+    fn begin_frame(&mut self) {}
+
+    fn unload(&mut self) -> Result<(), ScriptFailure> {
+        self.call_global("on_unload", None, FRAME_GRACE)
+    }
+
+    fn memory_bytes(&self) -> Option<usize> {
+        None
+    }
+
+    fn defined_line(&self, handle: FnHandle) -> Option<u32> {
+        Python::attach(|py| {
+            let f = self.function(py, handle).ok()?;
+            f.getattr("__code__")
+                .and_then(|c| c.getattr("co_firstlineno"))
+                .and_then(|l| l.extract::<u32>())
+                .ok()
+        })
+    }
+}
+
+/// A Python exception as a failure: message, the innermost project file and
+/// line, and the formatted traceback.
+fn failure_from(py: Python<'_>, err: PyErr, budget: Duration) -> ScriptFailure {
+    let value = err.value(py);
+    let type_name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
+    let traceback = py
+        .import("traceback")
+        .and_then(|tb| {
+            tb.call_method1(
+                "format_exception",
+                (err.get_type(py), value, err.traceback(py)),
+            )
+        })
+        .and_then(|lines| lines.extract::<Vec<String>>())
+        .map(|lines| lines.concat())
+        .unwrap_or_else(|_| format!("{type_name}: {text}"));
+
+    let mut location = innermost_project_frame(py, &err);
+    let message = if err.is_instance_of::<ScriptTimeout>(py) {
+        format!(
+            "instruction limit exceeded: the call ran {:.2} s past its grace period ([limits] instructions_per_frame, counted as time for Python); is there an endless loop?",
+            budget.as_secs_f64()
+        )
+    } else if err.is_instance_of::<PySystemExit>(py) {
+        let code = value
+            .getattr("code")
+            .ok()
+            .filter(|c| !c.is_none())
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "None".into());
+        format!("sys.exit({code}) was called: a script cannot exit ECScope")
+    } else if err.is_instance_of::<PySyntaxError>(py) {
+        let attr = |name: &str| value.getattr(name).ok().filter(|v| !v.is_none());
+        if let (Some(file), Some(line)) = (
+            attr("filename").and_then(|f| f.extract::<String>().ok()),
+            attr("lineno").and_then(|l| l.extract::<u32>().ok()),
+        ) {
+            location = Some((file, line));
+        }
+        let msg = attr("msg").map(|m| m.to_string()).unwrap_or(text);
+        format!("{type_name}: {msg}")
+    } else if text.is_empty() {
+        type_name
+    } else {
+        format!("{type_name}: {text}")
+    };
+    let (file, line) = match location {
+        Some((file, line)) => (Some(file), Some(line)),
+        None => (None, None),
+    };
+    ScriptFailure {
+        message,
+        line,
+        file,
+        traceback: traceback.trim_end().to_string(),
+    }
+}
+
+/// The innermost traceback frame in a project file (relative path, not the
+/// runtime's own code or an installed module).
+fn innermost_project_frame(py: Python<'_>, err: &PyErr) -> Option<(String, u32)> {
+    let mut found = None;
+    let mut tb = err.traceback(py).map(|t| t.into_any());
+    while let Some(t) = tb {
+        let file: Option<String> = t
+            .getattr("tb_frame")
+            .and_then(|f| f.getattr("f_code"))
+            .and_then(|c| c.getattr("co_filename"))
+            .and_then(|n| n.extract())
+            .ok();
+        if let Some(file) = file
+            && !file.starts_with(INTERNAL_FILE)
+            && !file.starts_with('<')
+            && !Path::new(&file).is_absolute()
+            && let Ok(line) = t.getattr("tb_lineno").and_then(|l| l.extract::<u32>())
+        {
+            found = Some((file, line));
+        }
+        tb = t.getattr("tb_next").ok().filter(|n| !n.is_none());
+    }
+    found
+}
