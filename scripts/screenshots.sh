@@ -21,3 +21,4 @@ shot() { # name project steps [select]
 }
 shot boids boids 600 17
 shot hello_lua hello_lua 90 1
+shot cross_language cross_language 300 1

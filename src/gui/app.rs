@@ -144,11 +144,9 @@ impl EcscopeApp {
         let notify = Arc::new(move || notify_ctx.request_repaint());
         let start_playing = self.options.steps.is_none() && self.options.screenshot.is_none();
         self.settings.remember(&project.root);
-        self.state.console.info(format!(
-            "opened {} ({})",
-            project.name(),
-            project.root.display()
-        ));
+        self.state
+            .console
+            .info(format!("opened project {}", project.name()));
         self.state.session = Some(Session::start(project, start_playing, notify));
         self.state.selected = self.options.select.take();
         if self.state.selected.is_some() {

@@ -18,14 +18,29 @@ use std::path::PathBuf;
 
 pub use app::{EcscopeApp, GuiOptions};
 
+/// The window icon, from `assets/icon.png`.
+fn icon() -> Option<egui::IconData> {
+    let image = image::load_from_memory(include_bytes!("../../assets/icon.png")).ok()?;
+    let rgba = image.to_rgba8();
+    Some(egui::IconData {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
+}
+
 /// Opens the window and runs until it is closed.
 pub fn run(options: GuiOptions) -> Result<(), String> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_inner_size([1400.0, 860.0])
+        .with_min_inner_size([720.0, 420.0])
+        .with_title("ECScope")
+        .with_app_id("ecscope");
+    if let Some(icon) = icon() {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([720.0, 420.0])
-            .with_title("ECScope")
-            .with_app_id("ecscope"),
+        viewport,
         ..Default::default()
     };
     eframe::run_native(
