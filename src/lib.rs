@@ -8,6 +8,7 @@
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;
+pub mod profiling;
 pub mod project;
 pub mod runtime;
 pub mod scripting;

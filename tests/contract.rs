@@ -92,6 +92,22 @@ fn run_case(case: &str, language: &str) {
         .map(|l| l.replace(".lua|", &format!(".{extension}|")))
         .collect();
     assert_eq!(errors, expected_errors, "{case}/{language}: errors differ");
+
+    let coroutine_events: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CoroutineStarted { name, .. } => Some(format!("{}|started|{name}", e.frame)),
+            EventKind::CoroutineFinished { name, how, .. } => {
+                Some(format!("{}|finished|{name}|{how}", e.frame))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected_coroutines = read_lines(&dir.join("expected_coroutines.txt"));
+    assert_eq!(
+        coroutine_events, expected_coroutines,
+        "{case}/{language}: coroutine events differ"
+    );
 }
 
 macro_rules! contract {
@@ -107,7 +123,7 @@ macro_rules! contract {
 }
 
 contract!(
-    basics, order, deferred, events, query, random, types, errors
+    basics, order, deferred, events, query, random, types, errors, coroutines
 );
 
 /// Lua and Python in one project: components declared in one language are

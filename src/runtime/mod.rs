@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod components;
+pub mod coroutines;
 pub mod dump;
 pub mod events;
 pub mod random;
@@ -20,6 +21,7 @@ pub use command::RuntimeCommand;
 pub use events::{ErrorInfo, EventKind, RuntimeEvent};
 
 use crate::project::{Language, Project, ScriptEntry};
+use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::host::{HostState, SharedHost};
 use crate::scripting::watchdog::Watchdog;
 use crate::scripting::{ScriptBackend, ScriptFailure, ScriptId, ScriptValue, check_source};
@@ -52,6 +54,8 @@ pub struct Runtime {
     watchdog: Watchdog,
     error_count: usize,
     last_frame_time: Duration,
+    profiler: crate::profiling::Scopes,
+    debugger: SharedDebugger,
 }
 
 impl Runtime {
@@ -67,6 +71,8 @@ impl Runtime {
             watchdog: Watchdog::new(),
             error_count: 0,
             last_frame_time: Duration::ZERO,
+            profiler: crate::profiling::Scopes::default(),
+            debugger: SharedDebugger::default(),
         };
         let entries = runtime.project.manifest.scripts.clone();
         for entry in entries {
@@ -91,7 +97,10 @@ impl Runtime {
                     .and_then(|bytes| {
                         let depth = self.host.borrow().defer_depth();
                         let text = check_source(&bytes)?;
+                        self.debugger
+                            .begin_call(None, &format!("loading {}", slot.entry.path));
                         let result = backend.load(text);
+                        self.debugger.end_call();
                         self.host.borrow_mut().reset_defer(depth);
                         result
                     });
@@ -149,6 +158,7 @@ impl Runtime {
                 &self.project.root,
                 limits,
                 self.watchdog.handle(),
+                self.debugger.clone(),
             )?))),
             #[cfg(feature = "python")]
             Language::Python => Ok(Some(Box::new(crate::scripting::python::PyScript::new(
@@ -158,6 +168,7 @@ impl Runtime {
                 &self.project.root,
                 limits,
                 self.watchdog.handle(),
+                self.debugger.clone(),
             )?))),
             #[allow(unreachable_patterns)]
             _ => Ok(None),

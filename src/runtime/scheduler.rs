@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use super::Runtime;
-use crate::scripting::{FnHandle, ScriptId};
+use super::coroutines::{Ending, Wait};
+use crate::scripting::{FnHandle, Resumed, ScriptId, ScriptValue};
 
 impl Runtime {
     fn slot_index(&self, script: ScriptId) -> Option<usize> {
@@ -22,13 +23,94 @@ impl Runtime {
         }
         self.deliver_events();
         self.run_systems();
+        self.run_coroutines();
+        self.release_coroutines();
         self.host.borrow_mut().advance_frame();
         self.last_frame_time = started.elapsed();
+    }
+
+    fn run_coroutines(&mut self) {
+        let due = {
+            let mut host = self.host.borrow_mut();
+            host.set_coroutine_phase(true);
+            host.coroutines.due(host.frame(), host.time())
+        };
+        for id in due {
+            self.resume_coroutine(id);
+        }
+        self.host.borrow_mut().set_coroutine_phase(false);
+    }
+
+    /// Runs one step of a coroutine now (the scheduler, or the debugger's
+    /// "step"). Returns false when there is no such live coroutine.
+    pub(crate) fn resume_coroutine(&mut self, id: u64) -> bool {
+        let found = {
+            let mut host = self.host.borrow_mut();
+            host.coroutines.get_mut(id).map(|c| {
+                c.resumes += 1;
+                let input = match &c.wait {
+                    Wait::Delivered { payload } => payload.clone(),
+                    _ => ScriptValue::Nil,
+                };
+                (c.script, c.handle, c.name.clone(), input)
+            })
+        };
+        let Some((script, handle, name, input)) = found else {
+            return false;
+        };
+        let Some(index) = self.slot_index(script) else {
+            return false;
+        };
+        self.host.borrow_mut().begin_defer();
+        let result = {
+            let _scope = self.profiler.scope(
+                &format!("coroutine {name}"),
+                &self.scripts[index].entry.path,
+            );
+            self.debugger
+                .begin_call(Some(id), &format!("coroutine '{name}'"));
+            let result = match self.scripts[index].backend.as_mut() {
+                Some(backend) => backend.resume(handle, &input),
+                None => Ok(Resumed::Returned),
+            };
+            self.debugger.end_call();
+            result
+        };
+        self.host.borrow_mut().reset_defer(0);
+        match result {
+            Ok(Resumed::Wait(request)) => {
+                let mut host = self.host.borrow_mut();
+                let (frame, time) = (host.frame(), host.time());
+                host.coroutines.set_wait(id, request, frame, time);
+            }
+            Ok(Resumed::Returned) => {
+                self.host.borrow_mut().end_coroutine(id, Ending::Returned);
+            }
+            Err(failure) => {
+                let path = self.scripts[index].entry.path.clone();
+                self.report(&path, &format!("coroutine '{name}'"), failure, None);
+                self.host.borrow_mut().end_coroutine(id, Ending::Failed);
+            }
+        }
+        true
+    }
+
+    /// Drops the language objects of coroutines that ended.
+    pub(crate) fn release_coroutines(&mut self) {
+        let released = self.host.borrow_mut().coroutines.take_released();
+        for (script, handle) in released {
+            if let Some(index) = self.slot_index(script)
+                && let Some(backend) = self.scripts[index].backend.as_mut()
+            {
+                backend.release_coroutine(handle);
+            }
+        }
     }
 
     fn deliver_events(&mut self) {
         let events = self.host.borrow_mut().take_events();
         for (event, payload) in events {
+            self.host.borrow_mut().coroutines.deliver(&event, &payload);
             let handlers = self.host.borrow().handlers_for(&event);
             for (script, handle) in handlers {
                 let Some(index) = self.slot_index(script) else {
@@ -38,7 +120,10 @@ impl Runtime {
                     continue;
                 };
                 let depth = self.host.borrow().defer_depth();
+                self.debugger
+                    .begin_call(None, &format!("handler '{event}'"));
                 let result = backend.call_handler(handle, &payload);
+                self.debugger.end_call();
                 self.host.borrow_mut().reset_defer(depth);
                 if let Err(failure) = result {
                     self.fail_registration(
@@ -77,10 +162,17 @@ impl Runtime {
                 .as_ref()
                 .map(|q| q.with.as_slice())
                 .unwrap_or(&[]);
+            let _scope = self.profiler.scope(
+                &format!("system {}", system.name),
+                &self.scripts[index].entry.path,
+            );
+            self.debugger
+                .begin_call(None, &format!("system '{}'", system.name));
             let result = match self.scripts[index].backend.as_mut() {
                 Some(backend) => backend.run_system(system.handle, ids.as_deref(), comps, dt),
                 None => Ok(()),
             };
+            self.debugger.end_call();
             self.host.borrow_mut().reset_defer(0);
             if let Err(failure) = result {
                 self.fail_registration(

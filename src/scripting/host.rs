@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::runtime::components::{CompKey, Record, fields_from_defaults};
+use crate::runtime::coroutines::{Coroutines, Ending, WaitRequest};
 use crate::runtime::events::{EventKind, RuntimeEvent};
 use crate::runtime::random::DeterministicRng;
 use crate::runtime::world::EcsWorld;
@@ -124,6 +125,11 @@ pub struct HostState {
     seq: u64,
     out: Vec<RuntimeEvent>,
     script_paths: Vec<String>,
+    /// The coroutine table.
+    pub coroutines: Coroutines,
+    /// Set while the scheduler resumes coroutines (coroutines started then
+    /// take their first step in the next frame).
+    in_coroutine_phase: bool,
 }
 
 /// The host shared between the runtime and the language backends of one
@@ -148,6 +154,8 @@ impl HostState {
             seq: 0,
             out: Vec::new(),
             script_paths: Vec::new(),
+            coroutines: Coroutines::default(),
+            in_coroutine_phase: false,
         }
     }
 
@@ -560,6 +568,7 @@ impl HostState {
     pub fn remove_script_registrations(&mut self, script: ScriptId) {
         self.systems.retain(|s| s.script != script);
         self.handlers.retain(|h| h.script != script);
+        self.coroutines.forget_script(script);
     }
 
     /// `ecs.emit(event, payload)`.
@@ -570,6 +579,84 @@ impl HostState {
     /// Takes the events queued since the last delivery.
     pub fn take_events(&mut self) -> Vec<(String, ScriptValue)> {
         std::mem::take(&mut self.bus)
+    }
+
+    // ----- coroutines ----------------------------------------------------
+
+    /// `ecs.start`: registers a coroutine whose language object the backend
+    /// keeps under `handle`; returns its id.
+    pub fn start_coroutine(&mut self, script: ScriptId, handle: FnHandle, name: &str) -> u64 {
+        let frame = self.frame;
+        let id = self
+            .coroutines
+            .start(script, handle, name, frame, self.in_coroutine_phase);
+        let script = self.script_path(script).to_string();
+        self.push_event(EventKind::CoroutineStarted {
+            script,
+            id,
+            name: name.to_string(),
+        });
+        id
+    }
+
+    /// `ecs.stop(id)`: true when a live coroutine was stopped; false for an
+    /// id that already ended (a documented no-op). A coroutine stopping
+    /// itself ends at its next yield.
+    pub fn stop_coroutine(&mut self, id: u64) -> ApiResult<bool> {
+        if self.coroutines.get(id).is_some() {
+            self.end_coroutine(id, Ending::Stopped);
+            Ok(true)
+        } else if self.coroutines.was_started(id) {
+            Ok(false)
+        } else {
+            Err(ApiError(format!("ecs.stop: there is no coroutine {id}")))
+        }
+    }
+
+    /// Ends a coroutine and reports it.
+    pub fn end_coroutine(&mut self, id: u64, how: Ending) {
+        let frame = self.frame;
+        if let Some(ended) = self.coroutines.end(id, how, frame) {
+            let script = self.script_path(ended.script).to_string();
+            self.push_event(EventKind::CoroutineFinished {
+                script,
+                id,
+                name: ended.name,
+                how: how.name().to_string(),
+            });
+        }
+    }
+
+    /// Checks the argument of `wait_frames`/`wait_seconds`/`wait_event`.
+    pub fn check_wait(kind: &str, value: &ScriptValue) -> ApiResult<WaitRequest> {
+        match kind {
+            "frames" => match value.as_i64() {
+                Some(n) if n >= 0 => Ok(WaitRequest::Frames(n as u64)),
+                _ => Err(ApiError(format!(
+                    "ecs.wait_frames: n must be a whole number of frames >= 0, got {value}"
+                ))),
+            },
+            "seconds" => match value.as_f64() {
+                Some(s) if s.is_finite() && s >= 0.0 => Ok(WaitRequest::Seconds(s)),
+                _ => Err(ApiError(format!(
+                    "ecs.wait_seconds: s must be a number of seconds >= 0, got {} {value}",
+                    value.type_name()
+                ))),
+            },
+            "event" => match value.as_str() {
+                Some(name) => Ok(WaitRequest::Event(name.to_string())),
+                None => Err(ApiError(format!(
+                    "ecs.wait_event: the event name must be a string, got {}",
+                    value.type_name()
+                ))),
+            },
+            other => Err(ApiError(format!("unknown wait {other:?}"))),
+        }
+    }
+
+    /// Marks the coroutine phase (see `in_coroutine_phase`).
+    pub fn set_coroutine_phase(&mut self, on: bool) {
+        self.in_coroutine_phase = on;
     }
 
     // ----- output --------------------------------------------------------

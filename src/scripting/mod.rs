@@ -2,6 +2,7 @@
 //! ([`host`]), and one folder per language that only converts values and
 //! binds functions.
 
+pub mod debugger;
 pub mod host;
 pub mod value;
 pub mod watchdog;
@@ -76,6 +77,43 @@ pub trait ScriptBackend {
     /// Line where a registered function is defined, to place errors that
     /// carry no line (out of memory).
     fn defined_line(&self, handle: FnHandle) -> Option<u32>;
+
+    /// Runs one step of a coroutine, passing `input` (an event's payload,
+    /// or nil) as the result of the wait it is suspended in.
+    fn resume(&mut self, handle: FnHandle, input: &ScriptValue) -> Result<Resumed, ScriptFailure>;
+
+    /// Forgets a coroutine's language object (it ended or was stopped).
+    fn release_coroutine(&mut self, handle: FnHandle);
+
+    /// Where a suspended coroutine is: its frames, innermost first, with
+    /// locals.
+    fn inspect_coroutine(&mut self, handle: FnHandle) -> Vec<StackFrame>;
+
+    /// The file and line a suspended coroutine is at (cheaper than
+    /// [`ScriptBackend::inspect_coroutine`]).
+    fn locate_coroutine(&mut self, handle: FnHandle) -> Option<(String, u32)>;
+}
+
+/// What a coroutine step ended with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resumed {
+    /// It yielded and waits for this.
+    Wait(crate::runtime::coroutines::WaitRequest),
+    /// Its function returned.
+    Returned,
+}
+
+/// One frame of a script call stack, for the debugger.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StackFrame {
+    /// Project-relative file.
+    pub file: String,
+    /// 1-based line being run (or suspended at).
+    pub line: u32,
+    /// The function's name, when it has one.
+    pub function: String,
+    /// Local variables and a short rendering of their values.
+    pub locals: Vec<(String, String)>,
 }
 
 /// Checks that a script's bytes are text before any language sees them.

@@ -51,6 +51,8 @@ struct SlotState {
     armed: Option<Instant>,
     /// Set when the script is gone; the watchdog must not touch it again.
     retired: bool,
+    /// While stopped at a breakpoint: how long the call had run.
+    paused: Option<Duration>,
 }
 
 /// One watched script.
@@ -73,9 +75,29 @@ impl WatchSlot {
     pub fn leave(&self) {
         if let Ok(mut state) = self.state.lock() {
             state.since = None;
+            state.paused = None;
             if state.armed.take().is_some() {
                 self.alarm.disarm();
             }
+        }
+    }
+
+    /// Stops the clock of the current call (the debugger holds it at a
+    /// breakpoint, which is not the script running long).
+    pub fn pause_timing(&self) {
+        if let Ok(mut state) = self.state.lock()
+            && let Some(since) = state.since.take()
+        {
+            state.paused = Some(since.elapsed());
+        }
+    }
+
+    /// Restarts the clock stopped by [`WatchSlot::pause_timing`].
+    pub fn resume_timing(&self) {
+        if let Ok(mut state) = self.state.lock()
+            && let Some(elapsed) = state.paused.take()
+        {
+            state.since = Instant::now().checked_sub(elapsed).or(Some(Instant::now()));
         }
     }
 

@@ -12,6 +12,7 @@ use mlua::{Function, LightUserData, Lua, Table, Value, Variadic};
 
 use super::convert::{from_lua, to_lua};
 use crate::runtime::components::CompKey;
+use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
@@ -46,6 +47,8 @@ pub struct Ctx {
     queries: RefCell<HashMap<u32, QueryBuffers>>,
     next_query: Cell<u32>,
     make_runner: RefCell<Option<Function>>,
+    /// The prelude's functions the host calls (resume, inspect...).
+    pub exports: RefCell<Option<Table>>,
 }
 
 impl Ctx {
@@ -62,6 +65,7 @@ impl Ctx {
             queries: RefCell::default(),
             next_query: Cell::new(0),
             make_runner: RefCell::default(),
+            exports: RefCell::default(),
         }
     }
 
@@ -457,6 +461,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
     let p = lua.create_table()?;
     let ffi: Value = lua.globals().get::<Function>("require")?.call("ffi")?;
     p.set("ffi", ffi)?;
+    p.set("debug", lua.globals().get::<Value>("debug")?)?;
     let generation = ctx.with_host(|h| h.proxy_generation_ptr())?;
     p.set(
         "generation",
@@ -559,6 +564,28 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
         let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
         Ok((n, ids_ptr, ptrs_ptr, keys, token))
     });
+    prim!("start", |lua, ctx, args: (Value, Value)| {
+        let name = arg_str(lua, "ecs.start", "the coroutine name", &args.0)?;
+        let Value::Integer(handle) = args.1 else {
+            return Err(located(lua, "ecs.start: invalid coroutine handle"));
+        };
+        let script = ctx.script;
+        ctx.with_host(|h| h.start_coroutine(script, FnHandle(handle as u32), &name) as i64)
+    });
+    prim!("stop", |lua, ctx, id: Value| {
+        let id = arg_id(lua, "ecs.stop", &id)?;
+        ctx.with_host(|h| h.stop_coroutine(id))?
+            .map_err(|e| api_err(lua, "ecs.stop", e))
+    });
+    prim!("check_wait", |lua, _ctx, args: (String, Value)| {
+        let value = from_lua(&args.1).map_err(|e| located(lua, e))?;
+        match HostState::check_wait(&args.0, &value).map_err(|e| located(lua, e))? {
+            WaitRequest::Frames(n) => Ok(Value::Integer(n as i64)),
+            WaitRequest::Seconds(s) => Ok(Value::Number(s)),
+            WaitRequest::Event(name) => Ok(Value::String(lua.create_string(&name)?)),
+            WaitRequest::NextFrame => Ok(Value::Integer(1)),
+        }
+    });
     prim!("query_done", |_lua, ctx, token: u32| {
         if ctx.queries.borrow_mut().remove(&token).is_some() {
             ctx.with_host(|h| h.end_defer())?;
@@ -568,6 +595,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
 
     let exports: Table = lua.load(PRELUDE).set_name("=ecscope prelude").call(p)?;
     *ctx.make_runner.borrow_mut() = Some(exports.get("make_runner")?);
+    *ctx.exports.borrow_mut() = Some(exports);
 
     // Scripts get the standard libraries of the contract; `ffi` stays the
     // runtime's own.
@@ -575,6 +603,8 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
     package.get::<Table>("loaded")?.set("ffi", Value::Nil)?;
     package.get::<Table>("preload")?.set("ffi", Value::Nil)?;
     lua.globals().set("ffi", Value::Nil)?;
+    package.get::<Table>("loaded")?.set("debug", Value::Nil)?;
+    lua.globals().set("debug", Value::Nil)?;
     Ok(())
 }
 

@@ -5,110 +5,26 @@
 
 mod api;
 mod convert;
+mod hook;
 
-use std::ffi::{CStr, c_int};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Value, ffi};
+use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use self::api::Ctx;
+use self::hook::{Budget, DebugLink, LuaAlarm, StatePtr};
 use crate::project::Limits;
 use crate::runtime::components::CompKey;
-use crate::scripting::watchdog::{Alarm, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
-use crate::scripting::{FnHandle, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost};
-
-/// Instructions between two calls of the counting hook once armed.
-const HOOK_EVERY: c_int = 1000;
-
-/// Registry key under which a state keeps a pointer to its [`Budget`].
-const BUDGET_KEY: &CStr = c"ecscope.budget";
-
-/// The instruction budget of one script, shared with the counting hook.
-struct Budget {
-    limit: u64,
-    used: AtomicU64,
-}
-
-/// Arms the counting hook on a state from the watchdog thread.
-struct LuaAlarm {
-    state: StatePtr,
-}
-
-/// A Lua state pointer handed to the watchdog thread.
-struct StatePtr(*mut ffi::lua_State);
-
-// SAFETY: the watchdog only calls `lua_sethook` through this pointer, which
-// Lua documents as safe to call asynchronously, and only while the state is
-// registered; the script unregisters before the state is closed.
-unsafe impl Send for StatePtr {}
-// SAFETY: as above; the pointer is never dereferenced from Rust.
-unsafe impl Sync for StatePtr {}
-
-impl Alarm for LuaAlarm {
-    fn arm(&self) {
-        // SAFETY: see `StatePtr`; the state is alive while registered.
-        unsafe {
-            ffi::lua_sethook(
-                self.state.0,
-                Some(count_hook),
-                ffi::LUA_MASKCOUNT,
-                HOOK_EVERY,
-            );
-        }
-    }
-
-    fn disarm(&self) {
-        // SAFETY: called on the script's own thread between calls.
-        unsafe {
-            ffi::lua_sethook(self.state.0, None, 0, 0);
-        }
-    }
-}
-
-/// Counts instructions once armed and raises an error past the budget.
-///
-/// # Safety
-/// Called by LuaJIT with a valid state whose registry holds a live
-/// `Budget` pointer under [`BUDGET_KEY`].
-unsafe extern "C-unwind" fn count_hook(state: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
-    // SAFETY: LuaJIT passes a valid state; the registry entry was set when
-    // the state was created and the `Budget` outlives the state.
-    unsafe {
-        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, BUDGET_KEY.as_ptr());
-        let budget = ffi::lua_touserdata(state, -1) as *const Budget;
-        ffi::lua_settop(state, -2);
-        if budget.is_null() {
-            return;
-        }
-        let budget = &*budget;
-        let used = budget.used.fetch_add(HOOK_EVERY as u64, Ordering::Relaxed) + HOOK_EVERY as u64;
-        if used <= budget.limit {
-            return;
-        }
-        let mut ar: ffi::lua_Debug = std::mem::zeroed();
-        let mut location = String::new();
-        if ffi::lua_getstack(state, 0, &mut ar) != 0
-            && ffi::lua_getinfo(state, c"Sl".as_ptr(), &mut ar) != 0
-        {
-            let src = CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
-            if ar.currentline > 0 {
-                location = format!("{src}:{}: ", ar.currentline);
-            }
-        }
-        let message = format!(
-            "{location}instruction limit exceeded: more than {} instructions in one frame ([limits] instructions_per_frame); is there an endless loop?",
-            budget.limit
-        );
-        ffi::lua_pushlstring(state, message.as_ptr() as *const _, message.len());
-        drop(message);
-        drop(location);
-        ffi::lua_error(state);
-    }
-}
+use crate::runtime::coroutines::WaitRequest;
+use crate::scripting::debugger::SharedDebugger;
+use crate::scripting::watchdog::{FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
+use crate::scripting::{
+    FnHandle, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost, StackFrame,
+};
 
 /// One Lua script.
 pub struct LuaScript {
@@ -117,6 +33,7 @@ pub struct LuaScript {
     slot: Arc<WatchSlot>,
     watchdog: WatchdogHandle,
     budget: Arc<Budget>,
+    debug: Box<DebugLink>,
     memory_limit: usize,
 }
 
@@ -130,43 +47,73 @@ impl LuaScript {
         root: &Path,
         limits: &Limits,
         watchdog: WatchdogHandle,
+        debugger: SharedDebugger,
     ) -> Result<LuaScript, ScriptFailure> {
         let setup = |e: mlua::Error| ScriptFailure::message(format!("cannot set up Lua: {e}"));
-        // SAFETY: FFI is loaded for the prelude's proxies and taken away
-        // from scripts before any script code runs (see `api::install`).
-        let lua =
-            unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::FFI, LuaOptions::new()) };
+        // SAFETY: FFI and debug are loaded for the prelude (proxies, the
+        // coroutine debugger) and taken away from scripts before any script
+        // code runs (see `api::install`).
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::ALL_SAFE | StdLib::FFI | StdLib::DEBUG,
+                LuaOptions::new(),
+            )
+        };
         let memory_limit = (limits.memory_mb as usize).saturating_mul(1024 * 1024);
         lua.set_memory_limit(memory_limit).map_err(setup)?;
         let ctx = Rc::new(Ctx::new(host, script, path, root.to_path_buf()));
         api::install(&lua, Rc::clone(&ctx)).map_err(setup)?;
 
-        let budget = Arc::new(Budget {
-            limit: limits.instructions_per_frame,
-            used: AtomicU64::new(0),
-        });
-        let budget_ptr = Arc::as_ptr(&budget) as *mut std::ffi::c_void;
-        // SAFETY: plain registry write on our own state; the pointer stays
-        // valid because `budget` lives as long as this script.
-        unsafe {
-            lua.exec_raw::<()>((), |state| {
-                ffi::lua_pushlightuserdata(state, budget_ptr);
-                ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, BUDGET_KEY.as_ptr());
-            })
+        let describe: Function = ctx
+            .exports
+            .borrow()
+            .as_ref()
+            .and_then(|t| t.get("describe").ok())
+            .ok_or_else(|| ScriptFailure::message("the prelude has no describe"))?;
+        lua.set_named_registry_value(hook::DESCRIBE_KEY, describe)
             .map_err(setup)?;
-        }
-        let alarm = LuaAlarm {
+
+        let budget = Arc::new(Budget::new(limits.instructions_per_frame));
+        let slot = watchdog.register(Box::new(LuaAlarm {
             state: StatePtr(lua.state()),
-        };
-        let slot = watchdog.register(Box::new(alarm));
+            budget: Arc::clone(&budget),
+        }));
+        let debug = Box::new(DebugLink {
+            debugger,
+            slot: Arc::clone(&slot),
+        });
+        let (budget_ptr, debug_ptr) = (Arc::as_ptr(&budget), &*debug as *const DebugLink);
+        // SAFETY: registry writes on our own state; `budget` and `debug`
+        // live as long as this script, which owns the state.
+        unsafe {
+            lua.exec_raw::<()>((), |state| hook::install(state, budget_ptr, debug_ptr))
+                .map_err(setup)?;
+        }
         Ok(LuaScript {
             lua,
             ctx,
             slot,
             watchdog,
             budget,
+            debug,
             memory_limit,
         })
+    }
+
+    /// Runs one call into the script: hooks synced, watched by the watchdog,
+    /// query buffers freed afterwards.
+    fn watched<R>(&self, grace: Duration, f: impl FnOnce() -> R) -> R {
+        self.sync_hooks();
+        let result = self.slot.watch(grace, f);
+        self.ctx.end_call();
+        result
+    }
+
+    /// Before a call: line events on exactly while the debugger needs them.
+    fn sync_hooks(&self) {
+        let want = self.debug.debugger.is_active();
+        // SAFETY: our own live state, on its thread, between calls.
+        unsafe { hook::sync_lines(self.lua.state(), &self.budget, want) }
     }
 
     /// Project modules this script loaded with `require`.
@@ -197,8 +144,7 @@ impl LuaScript {
             Ok(Value::Function(f)) => f,
             _ => return Ok(()),
         };
-        let result = self.slot.watch(grace, || f.call::<()>(args));
-        self.ctx.end_call();
+        let result = self.watched(grace, || f.call::<()>(args));
         result.map_err(|e| self.failure(e))
     }
 }
@@ -217,8 +163,7 @@ impl ScriptBackend for LuaScript {
             .load(source)
             .set_name(format!("@{}", self.ctx.path))
             .set_mode(mlua::chunk::ChunkMode::Text);
-        let result = self.slot.watch(LOAD_GRACE, || chunk.exec());
-        self.ctx.end_call();
+        let result = self.watched(LOAD_GRACE, || chunk.exec());
         result.map_err(|e| self.failure(e))?;
         self.call_global("on_load", MultiValue::new(), LOAD_GRACE)
     }
@@ -234,7 +179,7 @@ impl ScriptBackend for LuaScript {
         let result = match ids {
             None => {
                 let f = self.function(handle)?;
-                self.slot.watch(FRAME_GRACE, || f.call::<()>(dt))
+                self.watched(FRAME_GRACE, || f.call::<()>(dt))
             }
             Some(ids) => {
                 let runner = self.ctx.runners.borrow().get(&handle.0).cloned();
@@ -250,10 +195,9 @@ impl ScriptBackend for LuaScript {
                     dt,
                 );
                 // `id_numbers` and `ptrs` outlive the call that reads them.
-                self.slot.watch(FRAME_GRACE, || runner.call::<()>(args))
+                self.watched(FRAME_GRACE, || runner.call::<()>(args))
             }
         };
-        self.ctx.end_call();
         result.map_err(|e| self.failure(e))
     }
 
@@ -264,8 +208,7 @@ impl ScriptBackend for LuaScript {
     ) -> Result<(), ScriptFailure> {
         let f = self.function(handle)?;
         let arg = convert::to_lua(&self.lua, payload).map_err(|e| self.failure(e))?;
-        let result = self.slot.watch(FRAME_GRACE, || f.call::<()>(arg));
-        self.ctx.end_call();
+        let result = self.watched(FRAME_GRACE, || f.call::<()>(arg));
         result.map_err(|e| self.failure(e))
     }
 
@@ -284,6 +227,104 @@ impl ScriptBackend for LuaScript {
     fn defined_line(&self, handle: FnHandle) -> Option<u32> {
         let f = self.function(handle).ok()?;
         f.info().line_defined.map(|l| l as u32)
+    }
+
+    fn resume(&mut self, handle: FnHandle, input: &ScriptValue) -> Result<Resumed, ScriptFailure> {
+        let resume = self.export("resume")?;
+        let input = convert::to_lua(&self.lua, input).map_err(|e| self.failure(e))?;
+        let result = self.watched(FRAME_GRACE, || {
+            resume.call::<(String, Value, Value)>((handle.0, input))
+        });
+        let (kind, a, b) = result.map_err(|e| self.failure(e))?;
+        let text = |v: &Value| v.to_string().unwrap_or_default();
+        let number = |v: &Value| match v {
+            Value::Integer(i) => *i as f64,
+            Value::Number(n) => *n,
+            _ => 0.0,
+        };
+        Ok(match kind.as_str() {
+            "frames" => Resumed::Wait(WaitRequest::Frames(number(&a) as u64)),
+            "seconds" => Resumed::Wait(WaitRequest::Seconds(number(&a))),
+            "event" => Resumed::Wait(WaitRequest::Event(text(&a))),
+            "returned" => Resumed::Returned,
+            "error" => {
+                // The traceback starts with the message, as mlua's do.
+                return Err(self.failure(mlua::Error::RuntimeError(text(&b))));
+            }
+            _ => {
+                let place = text(&b);
+                let (file, line) = match place.rsplit_once(':') {
+                    Some((file, line)) => (Some(file.to_string()), line.parse().ok()),
+                    None => (None, None),
+                };
+                return Err(ScriptFailure {
+                    message: format!(
+                        "a coroutine may yield only through ecs.wait_frames, ecs.wait_seconds or ecs.wait_event, or with a bare coroutine.yield(); it yielded a {}",
+                        text(&a)
+                    ),
+                    line,
+                    file,
+                    traceback: String::new(),
+                });
+            }
+        })
+    }
+
+    fn release_coroutine(&mut self, handle: FnHandle) {
+        if let Ok(release) = self.export("release") {
+            let _ = release.call::<()>(handle.0);
+        }
+    }
+
+    fn inspect_coroutine(&mut self, handle: FnHandle) -> Vec<StackFrame> {
+        let Ok(inspect) = self.export("inspect") else {
+            return Vec::new();
+        };
+        let Ok(frames) = inspect.call::<Table>(handle.0) else {
+            return Vec::new();
+        };
+        frames
+            .sequence_values::<Table>()
+            .filter_map(Result::ok)
+            .map(|f| StackFrame {
+                file: f.get("file").unwrap_or_default(),
+                line: f.get::<i64>("line").unwrap_or(0).max(0) as u32,
+                function: f.get("function").unwrap_or_default(),
+                locals: f
+                    .get::<Table>("locals")
+                    .map(|l| {
+                        l.sequence_values::<Table>()
+                            .filter_map(Result::ok)
+                            .map(|pair| {
+                                (
+                                    pair.get::<String>(1).unwrap_or_default(),
+                                    pair.get::<String>(2).unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    fn locate_coroutine(&mut self, handle: FnHandle) -> Option<(String, u32)> {
+        let locate = self.export("locate").ok()?;
+        let (file, line) = locate
+            .call::<(Option<String>, Option<i64>)>(handle.0)
+            .ok()?;
+        Some((file?, line?.max(0) as u32))
+    }
+}
+
+impl LuaScript {
+    fn export(&self, name: &str) -> Result<Function, ScriptFailure> {
+        self.ctx
+            .exports
+            .borrow()
+            .as_ref()
+            .and_then(|t| t.get::<Function>(name).ok())
+            .ok_or_else(|| ScriptFailure::message(format!("the runtime's {name} is missing")))
     }
 }
 

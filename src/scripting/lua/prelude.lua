@@ -13,7 +13,7 @@
 local P = ...
 local ffi = P.ffi
 local ecs = ecs
-local type, error, select, unpack, tostring = type, error, select, unpack, tostring
+local type, error, select, unpack, tostring, pairs = type, error, select, unpack, tostring, pairs
 local format, concat = string.format, table.concat
 
 local GEN = ffi.cast("const uint32_t *", P.generation)
@@ -151,4 +151,166 @@ end]], concat(params, ", "), k, concat(args, ", "))
   return chunk(fn, GEN, cast, DOUBLES, POINTERS, unpack(ctors, 1, k))
 end
 
-return { make_runner = make_runner }
+-- Coroutines ---------------------------------------------------------------
+--
+-- ecs.start wraps the function in a Lua coroutine the runtime resumes; the
+-- wait functions yield a request to it. The runtime reads where a suspended
+-- coroutine is, and its locals, through the debug library it keeps to
+-- itself.
+local debug = P.debug
+local YIELD, running, create = coroutine.yield, coroutine.running, coroutine.create
+local resume_co, status = coroutine.resume, coroutine.status
+local WAIT = {}
+local managed = setmetatable({}, { __mode = "k" })
+local coroutines = {}
+local next_handle = 0
+
+function ecs.start(name, fn, ...)
+  if type(name) ~= "string" then
+    error(format("ecs.start: the coroutine name must be a string, got %s", type(name)), 2)
+  end
+  if type(fn) ~= "function" then
+    error(format("ecs.start(%q, ...): expected a function, got %s", name, type(fn)), 2)
+  end
+  local co = create(fn)
+  managed[co] = true
+  next_handle = next_handle + 1
+  coroutines[next_handle] = { co = co, args = { ... }, n = select("#", ...) }
+  return P.start(name, next_handle)
+end
+
+function ecs.stop(id) return P.stop(id) end
+
+local function inside(call)
+  local co = running()
+  if not co or not managed[co] then
+    error(call .. " can only be used inside a coroutine started with ecs.start", 3)
+  end
+end
+
+function ecs.wait_frames(n)
+  inside("ecs.wait_frames")
+  return YIELD(WAIT, "frames", P.check_wait("frames", n))
+end
+
+function ecs.wait_seconds(s)
+  inside("ecs.wait_seconds")
+  return YIELD(WAIT, "seconds", P.check_wait("seconds", s))
+end
+
+function ecs.wait_event(event)
+  inside("ecs.wait_event")
+  return YIELD(WAIT, "event", P.check_wait("event", event))
+end
+
+-- The innermost script frame of a coroutine: file, line, level.
+local function where(co)
+  for level = 0, 64 do
+    local info = debug.getinfo(co, level, "Sl")
+    if not info then return nil end
+    if info.what ~= "C" and not info.source:find("^=ecscope") then
+      return info.short_src, info.currentline, level
+    end
+  end
+end
+
+-- A short rendering of a value for the locals view.
+local function describe(v, depth)
+  local t = type(v)
+  if t == "string" then
+    if #v > 60 then v = v:sub(1, 57) .. "..." end
+    return format("%q", v)
+  elseif t == "table" then
+    if (depth or 0) > 0 then return "{...}" end
+    local parts, n = {}, 0
+    for k, x in pairs(v) do
+      n = n + 1
+      if n > 6 then parts[#parts + 1] = "..." break end
+      parts[#parts + 1] = (type(k) == "string" and k .. " = " or "") .. describe(x, 1)
+    end
+    return "{" .. concat(parts, ", ") .. "}"
+  elseif t == "cdata" then
+    local ok, s = pcall(tostring, v)
+    return ok and s or "cdata"
+  elseif t == "function" or t == "thread" or t == "userdata" then
+    return t
+  end
+  return tostring(v)
+end
+
+-- Runs one step; returns what it ended with: "frames"/"seconds"/"event"
+-- and the value, "returned", "error" with message and traceback, or
+-- "bad_yield" with the type yielded and where.
+local function resume(handle, input)
+  local entry = coroutines[handle]
+  if not entry then return "returned" end
+  local co = entry.co
+  local ok, a, b, c
+  if entry.args then
+    local args, n = entry.args, entry.n
+    entry.args = nil
+    ok, a, b, c = resume_co(co, unpack(args, 1, n))
+  else
+    ok, a, b, c = resume_co(co, input)
+  end
+  if not ok then
+    return "error", tostring(a), debug.traceback(co, tostring(a))
+  end
+  if status(co) == "dead" then return "returned" end
+  if a == WAIT then return b, c end
+  if a == nil then return "frames", 1 end
+  local file, line = where(co)
+  return "bad_yield", type(a), file and format("%s:%d", file, line) or ""
+end
+
+-- The frames of a suspended coroutine, innermost first, with locals.
+local function inspect(handle)
+  local entry = coroutines[handle]
+  local frames = {}
+  if not entry then return frames end
+  local co = entry.co
+  local _, _, first = where(co)
+  if not first then return frames end
+  for level = first, 64 do
+    local info = debug.getinfo(co, level, "Sln")
+    if not info then break end
+    if info.what ~= "C" and not info.source:find("^=ecscope") then
+      local locals = {}
+      for i = 1, 200 do
+        local name, value = debug.getlocal(co, level, i)
+        if not name then break end
+        if name:sub(1, 1) ~= "(" then locals[#locals + 1] = { name, describe(value) } end
+      end
+      local line = info.currentline
+      if line < 0 then line = info.linedefined end
+      frames[#frames + 1] = {
+        file = info.short_src, line = line,
+        ["function"] = info.name or (info.what == "main" and "main chunk") or "?",
+        locals = locals,
+      }
+    end
+  end
+  return frames
+end
+
+-- Where a suspended coroutine is, cheaply (no locals).
+local function locate(handle)
+  local entry = coroutines[handle]
+  if not entry then return nil end
+  local file, line, level = where(entry.co)
+  if file and line < 0 then
+    line = debug.getinfo(entry.co, level, "S").linedefined
+  end
+  return file, line
+end
+
+local function release(handle) coroutines[handle] = nil end
+
+return {
+  make_runner = make_runner,
+  resume = resume,
+  inspect = inspect,
+  locate = locate,
+  release = release,
+  describe = describe,
+}

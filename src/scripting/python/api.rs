@@ -14,6 +14,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::convert::{from_py, to_py, type_name};
 use crate::runtime::components::{CompKey, FieldKind};
+use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
@@ -44,6 +45,19 @@ pub struct PyCtx {
     offsets: RefCell<HashMap<CompKey, Offsets>>,
     /// Query loops still open in the current call (for the defer depth).
     open_queries: Cell<u32>,
+    /// Generators of live coroutines, by handle.
+    pub coroutines: RefCell<HashMap<u32, CoroutineObject>>,
+    next_coroutine: Cell<u32>,
+    /// Set while a coroutine step runs (the wait functions check it).
+    pub in_coroutine: Cell<bool>,
+}
+
+/// A coroutine's generator, and whether it has taken its first step.
+pub struct CoroutineObject {
+    /// The generator.
+    pub generator: Py<PyAny>,
+    /// False until the first resume.
+    pub started: bool,
 }
 
 impl PyCtx {
@@ -65,6 +79,9 @@ impl PyCtx {
             persist,
             offsets: RefCell::default(),
             open_queries: Cell::new(0),
+            coroutines: RefCell::default(),
+            next_coroutine: Cell::new(0),
+            in_coroutine: Cell::new(false),
         }
     }
 
@@ -217,6 +234,22 @@ impl EcsApi {
     /// An `ecs` object for a script.
     pub fn new(ctx: Rc<PyCtx>) -> EcsApi {
         EcsApi { ctx }
+    }
+
+    fn wait(&self, call: &str, kind: &str, value: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
+        if !self.ctx.in_coroutine.get() {
+            return Err(PyRuntimeError::new_err(format!(
+                "{call} can only be used inside a coroutine started with ecs.start: yield {call}(...)"
+            )));
+        }
+        let value = if value.is_instance_of::<PyBool>() {
+            return Err(PyTypeError::new_err(format!("{call}: got a bool")));
+        } else {
+            arg_value(value, call)?
+        };
+        HostState::check_wait(kind, &value)
+            .map(|request| WaitObject { request })
+            .map_err(api_err)
     }
 
     fn spec(
@@ -497,6 +530,72 @@ impl EcsApi {
     /// `ecs.dt()`.
     fn dt(&self) -> PyResult<f64> {
         self.ctx.with_host(|h| h.dt())
+    }
+
+    /// `ecs.start(name, fn, *args) -> id`: `fn` is a generator function (or
+    /// a generator); each step runs until its next `yield`.
+    #[pyo3(signature = (name, func, *args))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        func: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+    ) -> PyResult<u64> {
+        let name = arg_str(name, "ecs.start", "the coroutine name")?;
+        let generator_type = py.import("types")?.getattr("GeneratorType")?;
+        let generator = if func.is_instance(&generator_type)? {
+            func.clone()
+        } else if func.is_callable() {
+            let made = func.call1(args)?;
+            if !made.is_instance(&generator_type)? {
+                return Err(PyTypeError::new_err(format!(
+                    "ecs.start({name:?}, ...): expected a generator function (a def with yield), but calling it returned {}",
+                    type_name(&made)
+                )));
+            }
+            made
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "ecs.start({name:?}, ...): expected a generator function, got {}",
+                type_name(func)
+            )));
+        };
+        let handle = self.ctx.next_coroutine.get() + 1;
+        self.ctx.next_coroutine.set(handle);
+        self.ctx.coroutines.borrow_mut().insert(
+            handle,
+            CoroutineObject {
+                generator: generator.unbind(),
+                started: false,
+            },
+        );
+        let script = self.ctx.script;
+        self.ctx
+            .with_host(|h| h.start_coroutine(script, FnHandle(handle), &name))
+    }
+
+    /// `ecs.stop(id)`: true when it was running; false when it had ended.
+    fn stop(&self, id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let id = arg_id(id, "ecs.stop")?;
+        self.ctx
+            .with_host(|h| h.stop_coroutine(id))?
+            .map_err(api_err)
+    }
+
+    /// `yield ecs.wait_frames(n)` inside a coroutine.
+    fn wait_frames(&self, n: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
+        self.wait("ecs.wait_frames", "frames", n)
+    }
+
+    /// `yield ecs.wait_seconds(s)` inside a coroutine.
+    fn wait_seconds(&self, s: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
+        self.wait("ecs.wait_seconds", "seconds", s)
+    }
+
+    /// `payload = yield ecs.wait_event(name)` inside a coroutine.
+    fn wait_event(&self, event: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
+        self.wait("ecs.wait_event", "event", event)
     }
 
     /// `ecs.persist`: a dict this script keeps.
@@ -938,5 +1037,25 @@ impl QueryIter {
 
     fn __len__(&self) -> usize {
         self.ids.len() - self.next.min(self.ids.len())
+    }
+}
+
+/// What `ecs.wait_frames`/`wait_seconds`/`wait_event` return; a coroutine
+/// yields it.
+#[pyclass(frozen, module = "ecs", name = "Wait")]
+pub struct WaitObject {
+    /// The request.
+    pub request: WaitRequest,
+}
+
+#[pymethods]
+impl WaitObject {
+    fn __repr__(&self) -> String {
+        match &self.request {
+            WaitRequest::NextFrame => "ecs.Wait(next frame)".into(),
+            WaitRequest::Frames(n) => format!("ecs.wait_frames({n})"),
+            WaitRequest::Seconds(s) => format!("ecs.wait_seconds({s})"),
+            WaitRequest::Event(e) => format!("ecs.wait_event({e:?})"),
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 mod api;
 mod convert;
+mod trace;
 
 use std::ffi::{CString, c_ulong};
 use std::path::Path;
@@ -19,13 +20,20 @@ use pyo3::exceptions::{PyBaseException, PySyntaxError, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use self::api::WaitObject;
 use self::api::{EcsApi, INTERNAL_FILE, Printer, PyCtx};
+use self::trace::TraceLink;
 use crate::project::Limits;
 use crate::runtime::components::CompKey;
+use crate::runtime::coroutines::WaitRequest;
+use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{
     Alarm, COUNTED_INSTRUCTIONS_PER_SECOND, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle,
 };
-use crate::scripting::{FnHandle, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost};
+use crate::scripting::{
+    FnHandle, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost, StackFrame,
+};
+use pyo3::types::iterator::PySendResult;
 
 pyo3::create_exception!(
     ecs,
@@ -125,6 +133,7 @@ impl Alarm for PyAlarm {
 /// One Python script.
 pub struct PyScript {
     ctx: Rc<PyCtx>,
+    trace: Py<TraceLink>,
     api: Py<EcsApi>,
     module: Option<Py<PyModule>>,
     builtins: Py<PyDict>,
@@ -143,6 +152,7 @@ impl PyScript {
         root: &Path,
         limits: &Limits,
         watchdog: WatchdogHandle,
+        debugger: SharedDebugger,
     ) -> Result<PyScript, ScriptFailure> {
         Python::attach(|py| {
             let setup = |e: PyErr| ScriptFailure::message(format!("cannot set up Python: {e}"));
@@ -180,8 +190,10 @@ impl PyScript {
             let budget = Duration::from_secs_f64(
                 limits.instructions_per_frame as f64 / COUNTED_INSTRUCTIONS_PER_SECOND,
             );
+            let trace = Py::new(py, TraceLink::new(debugger, Arc::clone(&slot))).map_err(setup)?;
             Ok(PyScript {
                 ctx,
+                trace,
                 api: api.unbind(),
                 module: None,
                 builtins: builtins.unbind(),
@@ -217,6 +229,7 @@ impl PyScript {
         grace: Duration,
         f: impl FnOnce() -> PyResult<R>,
     ) -> Result<R, ScriptFailure> {
+        trace::sync(py, &self.trace);
         let result = self.slot.watch(grace + self.budget, f);
         self.ctx.end_call();
         result.map_err(|e| failure_from(py, e, self.budget))
@@ -343,6 +356,150 @@ impl ScriptBackend for PyScript {
                 .ok()
         })
     }
+
+    fn resume(&mut self, handle: FnHandle, input: &ScriptValue) -> Result<Resumed, ScriptFailure> {
+        Python::attach(|py| {
+            let (generator, first) = {
+                let mut coroutines = self.ctx.coroutines.borrow_mut();
+                let Some(co) = coroutines.get_mut(&handle.0) else {
+                    return Ok(Resumed::Returned);
+                };
+                let first = !co.started;
+                co.started = true;
+                (co.generator.bind(py).clone(), first)
+            };
+            // A generator's first step must be sent None.
+            let input = if first {
+                py.None().into_bound(py)
+            } else {
+                convert::to_py(py, input).map_err(|e| failure_from(py, e, self.budget))?
+            };
+            self.ctx.in_coroutine.set(true);
+            let result = self.watched(py, FRAME_GRACE, || {
+                let iterator = generator.cast::<pyo3::types::PyIterator>()?;
+                iterator.send(&input)
+            });
+            self.ctx.in_coroutine.set(false);
+            match result? {
+                PySendResult::Return(_) => Ok(Resumed::Returned),
+                PySendResult::Next(value) => {
+                    if value.is_none() {
+                        return Ok(Resumed::Wait(WaitRequest::NextFrame));
+                    }
+                    if let Ok(wait) = value.cast::<WaitObject>() {
+                        return Ok(Resumed::Wait(wait.get().request.clone()));
+                    }
+                    let (file, line) = generator_location(&generator).unzip();
+                    Err(ScriptFailure {
+                        message: format!(
+                            "a coroutine may yield only ecs.wait_frames(n), ecs.wait_seconds(s) or ecs.wait_event(name), or a bare yield; it yielded {}",
+                            value.repr().map(|r| r.to_string()).unwrap_or_default()
+                        ),
+                        line,
+                        file,
+                        traceback: String::new(),
+                    })
+                }
+            }
+        })
+    }
+
+    fn release_coroutine(&mut self, handle: FnHandle) {
+        let removed = self.ctx.coroutines.borrow_mut().remove(&handle.0);
+        if let Some(co) = removed {
+            // Closing runs the generator's `finally` blocks now, not at
+            // some later garbage collection.
+            Python::attach(|py| {
+                let _ = co.generator.bind(py).call_method0("close");
+            });
+        }
+    }
+
+    fn inspect_coroutine(&mut self, handle: FnHandle) -> Vec<StackFrame> {
+        Python::attach(|py| {
+            let Some(generator) = self
+                .ctx
+                .coroutines
+                .borrow()
+                .get(&handle.0)
+                .map(|c| c.generator.bind(py).clone())
+            else {
+                return Vec::new();
+            };
+            // The generator's own frame, then any generator it delegates to
+            // with `yield from`, innermost first.
+            let mut chain = Vec::new();
+            let mut current = Some(generator);
+            while let Some(g) = current {
+                if let Some(frame) = frame_of(&g) {
+                    chain.push(frame);
+                }
+                current = g.getattr("gi_yieldfrom").ok().filter(|y| !y.is_none());
+            }
+            chain.reverse();
+            chain
+        })
+    }
+
+    fn locate_coroutine(&mut self, handle: FnHandle) -> Option<(String, u32)> {
+        Python::attach(|py| {
+            let generator = self
+                .ctx
+                .coroutines
+                .borrow()
+                .get(&handle.0)
+                .map(|c| c.generator.bind(py).clone())?;
+            generator_location(&generator)
+        })
+    }
+}
+
+/// The file and line a generator is suspended at.
+fn generator_location(generator: &Bound<'_, PyAny>) -> Option<(String, u32)> {
+    let frame = generator
+        .getattr("gi_frame")
+        .ok()
+        .filter(|f| !f.is_none())?;
+    let line = frame.getattr("f_lineno").ok()?.extract::<u32>().ok()?;
+    let file = frame
+        .getattr("f_code")
+        .and_then(|c| c.getattr("co_filename"))
+        .and_then(|f| f.extract::<String>())
+        .ok()?;
+    Some((file, line))
+}
+
+/// A suspended generator's frame with its locals.
+fn frame_of(generator: &Bound<'_, PyAny>) -> Option<StackFrame> {
+    let (file, line) = generator_location(generator)?;
+    let frame = generator.getattr("gi_frame").ok()?;
+    let function = frame
+        .getattr("f_code")
+        .and_then(|c| c.getattr("co_name"))
+        .and_then(|n| n.extract::<String>())
+        .unwrap_or_default();
+    let mut locals = Vec::new();
+    if let Ok(dict) = frame
+        .getattr("f_locals")
+        .and_then(|l| Ok(l.cast_into::<PyDict>()?))
+    {
+        for (name, value) in dict.iter() {
+            let mut text = value
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|_| "?".into());
+            if text.chars().count() > 80 {
+                text = text.chars().take(77).collect::<String>() + "...";
+            }
+            locals.push((name.to_string(), text));
+        }
+    }
+    Some(StackFrame {
+        file,
+        line,
+        function,
+        locals,
+    })
 }
 
 /// A Python exception as a failure: message, the innermost project file and

@@ -1,0 +1,329 @@
+//! The one debug hook of a Lua state: instruction counting for the
+//! watchdog, and line events for the debugger. LuaJIT has a single hook per
+//! VM, so both share it; each is switched on only while needed, because any
+//! hook makes compiled loops fall back to the interpreter.
+
+use std::ffi::{CStr, c_int};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use mlua::ffi;
+
+use crate::scripting::StackFrame;
+use crate::scripting::debugger::SharedDebugger;
+use crate::scripting::watchdog::{Alarm, WatchSlot};
+
+/// Instructions between two calls of the hook while counting.
+const HOOK_EVERY: c_int = 1000;
+
+/// Registry key of the [`Budget`] pointer.
+const BUDGET_KEY: &CStr = c"ecscope.budget";
+/// Registry key of the [`DebugLink`] pointer.
+const DEBUG_KEY: &CStr = c"ecscope.debug";
+/// Registry key of the prelude's value renderer.
+pub const DESCRIBE_KEY: &str = "ecscope.describe";
+
+/// The instruction budget of one script and the hook's mask, shared with
+/// the watchdog thread.
+pub struct Budget {
+    /// Instructions allowed per frame once counting.
+    pub limit: u64,
+    /// Instructions counted this frame.
+    pub used: AtomicU64,
+    armed: AtomicBool,
+    lines: AtomicBool,
+}
+
+impl Budget {
+    /// A budget of `limit` instructions per frame.
+    pub fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            used: AtomicU64::new(0),
+            armed: AtomicBool::new(false),
+            lines: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What the line hook needs, used only on the script's thread.
+pub struct DebugLink {
+    /// The runtime's debugger.
+    pub debugger: SharedDebugger,
+    /// The script's watchdog slot (paused while stopped at a break).
+    pub slot: Arc<WatchSlot>,
+}
+
+/// A Lua state pointer handed to the watchdog thread.
+pub struct StatePtr(pub *mut ffi::lua_State);
+
+// SAFETY: the watchdog only calls `lua_sethook` through this pointer, which
+// Lua documents as safe to call asynchronously, and only while the state is
+// registered; the script unregisters before the state is closed.
+unsafe impl Send for StatePtr {}
+// SAFETY: as above; the pointer is never dereferenced from Rust.
+unsafe impl Sync for StatePtr {}
+
+/// Sets the hook for the current needs: counting while armed, lines while
+/// debugging.
+///
+/// # Safety
+/// `state` must be a live state; from another thread, only while the
+/// script is registered with the watchdog.
+unsafe fn apply(state: *mut ffi::lua_State, budget: &Budget) {
+    let armed = budget.armed.load(Ordering::SeqCst);
+    let lines = budget.lines.load(Ordering::SeqCst);
+    let mask =
+        if armed { ffi::LUA_MASKCOUNT } else { 0 } | if lines { ffi::LUA_MASKLINE } else { 0 };
+    // SAFETY: per this function's contract.
+    unsafe {
+        if mask == 0 {
+            ffi::lua_sethook(state, None, 0, 0);
+        } else {
+            ffi::lua_sethook(
+                state,
+                Some(script_hook),
+                mask,
+                if armed { HOOK_EVERY } else { 0 },
+            );
+        }
+    }
+}
+
+/// Arms instruction counting on a state from the watchdog thread.
+pub struct LuaAlarm {
+    /// The state.
+    pub state: StatePtr,
+    /// Its budget.
+    pub budget: Arc<Budget>,
+}
+
+impl Alarm for LuaAlarm {
+    fn arm(&self) {
+        self.budget.armed.store(true, Ordering::SeqCst);
+        // SAFETY: see `StatePtr`; the state is alive while registered.
+        unsafe { apply(self.state.0, &self.budget) }
+    }
+
+    fn disarm(&self) {
+        self.budget.armed.store(false, Ordering::SeqCst);
+        // SAFETY: called on the script's own thread when a call ends.
+        unsafe { apply(self.state.0, &self.budget) }
+    }
+}
+
+/// Stores the hook's data in the state's registry.
+///
+/// # Safety
+/// `budget` and `link` must outlive the state (the script owns all three).
+pub unsafe fn install(state: *mut ffi::lua_State, budget: *const Budget, link: *const DebugLink) {
+    // SAFETY: plain registry writes on a live state.
+    unsafe {
+        ffi::lua_pushlightuserdata(state, budget as *mut _);
+        ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, BUDGET_KEY.as_ptr());
+        ffi::lua_pushlightuserdata(state, link as *mut _);
+        ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, DEBUG_KEY.as_ptr());
+    }
+}
+
+/// Switches line events on or off to match the debugger; called on the
+/// script's thread before a call.
+///
+/// # Safety
+/// `state` must be the live state `budget` belongs to.
+pub unsafe fn sync_lines(state: *mut ffi::lua_State, budget: &Budget, want: bool) {
+    if budget.lines.swap(want, Ordering::SeqCst) != want {
+        // SAFETY: per this function's contract.
+        unsafe { apply(state, budget) }
+    }
+}
+
+/// Reads a light userdata pointer from the registry.
+unsafe fn registry_pointer<T>(state: *mut ffi::lua_State, key: &CStr) -> *const T {
+    // SAFETY: plain registry read on a live state.
+    unsafe {
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, key.as_ptr());
+        let p = ffi::lua_touserdata(state, -1) as *const T;
+        ffi::lua_settop(state, -2);
+        p
+    }
+}
+
+/// The hook: counts instructions, or checks a line against the debugger.
+///
+/// # Safety
+/// Called by LuaJIT with a valid state whose registry holds the pointers
+/// written by [`install`].
+unsafe extern "C-unwind" fn script_hook(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
+    // SAFETY: LuaJIT passes a valid state and activation record.
+    unsafe {
+        if (*ar).event == ffi::LUA_HOOKLINE {
+            let link = registry_pointer::<DebugLink>(state, DEBUG_KEY);
+            if !link.is_null() {
+                on_line(state, ar, &*link);
+            }
+            return;
+        }
+        let budget = registry_pointer::<Budget>(state, BUDGET_KEY);
+        if budget.is_null() || !(*budget).armed.load(Ordering::Relaxed) {
+            return;
+        }
+        let budget = &*budget;
+        let used = budget.used.fetch_add(HOOK_EVERY as u64, Ordering::Relaxed) + HOOK_EVERY as u64;
+        if used <= budget.limit {
+            return;
+        }
+        let location = match frame_at(state, 0) {
+            Some((file, line, _)) if line > 0 => format!("{file}:{line}: "),
+            _ => String::new(),
+        };
+        let message = format!(
+            "{location}instruction limit exceeded: more than {} instructions in one frame ([limits] instructions_per_frame); is there an endless loop?",
+            budget.limit
+        );
+        ffi::lua_pushlstring(state, message.as_ptr() as *const _, message.len());
+        drop(message);
+        drop(location);
+        ffi::lua_error(state);
+    }
+}
+
+/// File, line and `what` of the function at a stack level.
+unsafe fn frame_at(state: *mut ffi::lua_State, level: c_int) -> Option<(String, i32, String)> {
+    // SAFETY: lua_Debug is plain data; the calls only read the stack.
+    unsafe {
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        if ffi::lua_getstack(state, level, &mut ar) == 0
+            || ffi::lua_getinfo(state, c"Sl".as_ptr(), &mut ar) == 0
+        {
+            return None;
+        }
+        let file = CStr::from_ptr(ar.short_src.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        let what = if ar.what.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(ar.what).to_string_lossy().into_owned()
+        };
+        Some((file, ar.currentline, what))
+    }
+}
+
+fn is_script_frame(file: &str, what: &str) -> bool {
+    what != "C" && !file.starts_with(super::api::INTERNAL_CHUNK)
+}
+
+/// A line is about to run: stop there if the debugger says so.
+unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &DebugLink) {
+    let debugger = &link.debugger;
+    if !debugger.is_active() {
+        return;
+    }
+    // SAFETY: the activation record is the hook's own.
+    unsafe {
+        if ffi::lua_getinfo(state, c"S".as_ptr(), ar) == 0 {
+            return;
+        }
+        let file = CStr::from_ptr((*ar).short_src.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        let what = if (*ar).what.is_null() {
+            ""
+        } else {
+            CStr::from_ptr((*ar).what).to_str().unwrap_or("")
+        };
+        if !is_script_frame(&file, what) {
+            return;
+        }
+        let line = (*ar).currentline.max(0) as u32;
+        let mut depth = 0;
+        while frame_at(state, depth).is_some() {
+            depth += 1;
+        }
+        let Some(reason) = debugger.should_break(&file, line, depth as u32) else {
+            return;
+        };
+        let frames = stack(state);
+        link.slot.pause_timing();
+        debugger.hit(file, line, depth as u32, frames, reason);
+        link.slot.resume_timing();
+    }
+}
+
+/// The script frames of the running stack, innermost first, with locals.
+unsafe fn stack(state: *mut ffi::lua_State) -> Vec<StackFrame> {
+    let mut frames = Vec::new();
+    // SAFETY: only reads the stack, pushing and popping balanced values.
+    unsafe {
+        for level in 0..64 {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getstack(state, level, &mut ar) == 0 {
+                break;
+            }
+            if ffi::lua_getinfo(state, c"Sln".as_ptr(), &mut ar) == 0 {
+                continue;
+            }
+            let file = CStr::from_ptr(ar.short_src.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            let what = if ar.what.is_null() {
+                ""
+            } else {
+                CStr::from_ptr(ar.what).to_str().unwrap_or("")
+            };
+            if !is_script_frame(&file, what) {
+                continue;
+            }
+            let function = if !ar.name.is_null() {
+                CStr::from_ptr(ar.name).to_string_lossy().into_owned()
+            } else if what == "main" {
+                "main chunk".into()
+            } else {
+                "?".into()
+            };
+            let mut locals = Vec::new();
+            for n in 1..200 {
+                let name = ffi::lua_getlocal(state, &ar, n);
+                if name.is_null() {
+                    break;
+                }
+                let name = CStr::from_ptr(name).to_string_lossy().into_owned();
+                if !name.starts_with('(') {
+                    locals.push((name, describe_top(state)));
+                }
+                ffi::lua_settop(state, -2);
+            }
+            frames.push(StackFrame {
+                file,
+                line: ar.currentline.max(0) as u32,
+                function,
+                locals,
+            });
+        }
+    }
+    frames
+}
+
+/// Renders the value on top of the stack with the prelude's renderer.
+unsafe fn describe_top(state: *mut ffi::lua_State) -> String {
+    // SAFETY: balanced stack use; the renderer is called protected.
+    unsafe {
+        let key = std::ffi::CString::new(DESCRIBE_KEY).unwrap_or_default();
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, key.as_ptr());
+        ffi::lua_pushvalue(state, -2);
+        if ffi::lua_pcall(state, 1, 1, 0) != 0 {
+            ffi::lua_settop(state, -2);
+            return "?".into();
+        }
+        let mut len = 0usize;
+        let s = ffi::lua_tolstring(state, -1, &mut len);
+        let text = if s.is_null() {
+            "?".into()
+        } else {
+            String::from_utf8_lossy(std::slice::from_raw_parts(s as *const u8, len)).into_owned()
+        };
+        ffi::lua_settop(state, -2);
+        text
+    }
+}
