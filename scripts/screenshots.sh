@@ -14,11 +14,13 @@ if [ -z "${DISPLAY:-}" ]; then
   export DISPLAY=:97
   sleep 1
 fi
-shot() { # name project steps [select]
-  local args=("sample_projects/$2" --screenshot "screenshots/$1.png" --steps "$3")
-  [ -n "${4:-}" ] && args+=(--select "$4")
-  ./target/release/ecscope "${args[@]}"
+shot() { # name project steps [extra ecscope options...]
+  local name=$1 project=$2 steps=$3
+  shift 3
+  ./target/release/ecscope "sample_projects/$project" --screenshot "screenshots/$name.png" --steps "$steps" "$@"
 }
-shot boids boids 600 17
-shot hello_lua hello_lua 90 1
-shot cross_language cross_language 300 1
+shot boids boids 600 --select 17
+shot hello_lua hello_lua 90 --select 1
+shot cross_language cross_language 300 --select 1
+shot coroutines ai_coroutines 400 --panel Coroutines --coroutine 1
+shot scripts ai_coroutines 400 --panel Scripts --coroutine 5

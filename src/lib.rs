@@ -5,6 +5,7 @@
 //! plus, behind the `gui` feature, the desktop app ([`gui`]). The headless
 //! core never depends on the GUI.
 
+pub mod bench;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;

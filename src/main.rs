@@ -27,6 +27,14 @@ struct Cli {
     #[arg(long, value_name = "ID")]
     select: Option<u64>,
 
+    /// Bring this panel's tab to the front at start (Scripts, Coroutines...).
+    #[arg(long, value_name = "NAME")]
+    panel: Option<String>,
+
+    /// Select this coroutine id at start (the Coroutines panel shows it).
+    #[arg(long, value_name = "ID")]
+    coroutine: Option<u64>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -39,6 +47,22 @@ enum Command {
     /// completes its frames and writes its files); 2 bad arguments or a bad
     /// manifest (nothing is run).
     Run(RunArgs),
+    /// Measure the runtime: each benchmark's time and its ratio to a
+    /// baseline measured in the same run.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// A reduced set that finishes in under a minute.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Only run benchmarks whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +88,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Run(args)) => run(args),
+        Some(Command::Bench(args)) => bench(args),
         None => open_gui(cli),
     }
 }
@@ -102,6 +127,29 @@ fn run(args: RunArgs) -> ExitCode {
     }
 }
 
+fn bench(args: BenchArgs) -> ExitCode {
+    let options = ecscope::bench::BenchOptions {
+        quick: args.quick,
+        filter: args.filter,
+    };
+    let report = match ecscope::bench::run(&options) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("{}", report.table());
+    if let Some(path) = args.json {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(err) = std::fs::write(&path, json) {
+            eprintln!("error: {}: {err}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 #[cfg(feature = "gui")]
 fn open_gui(cli: Cli) -> ExitCode {
     let options = ecscope::gui::GuiOptions {
@@ -109,6 +157,8 @@ fn open_gui(cli: Cli) -> ExitCode {
         screenshot: cli.screenshot,
         steps: cli.steps,
         select: cli.select,
+        panel: cli.panel,
+        coroutine: cli.coroutine,
     };
     match ecscope::gui::run(options) {
         Ok(()) => ExitCode::SUCCESS,

@@ -667,3 +667,146 @@ mod python {
         assert!(drone["speed"].is_f64());
     }
 }
+
+#[test]
+fn bad_coroutine_use_is_reported_at_its_line() {
+    let cases = [
+        (
+            "ecs.start('c', function()\n  ecs.wait_frames(-1)\nend)",
+            2,
+            "whole number of frames >= 0, got -1",
+        ),
+        (
+            "ecs.start('c', function()\n  ecs.wait_seconds('x')\nend)",
+            2,
+            "number of seconds >= 0",
+        ),
+        (
+            "ecs.wait_frames(1)",
+            1,
+            "only be used inside a coroutine started with ecs.start",
+        ),
+        (
+            "ecs.start('c', function()\n  coroutine.yield(5)\nend)",
+            2,
+            "may yield only through ecs.wait_frames",
+        ),
+        ("ecs.stop(99)", 1, "there is no coroutine 99"),
+        ("ecs.start('c', 42)", 1, "expected a function, got number"),
+    ];
+    for (source, line, expected) in cases {
+        let (_, e) = first_error(source, 2);
+        assert_eq!(e["line"], line, "{source}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(expected),
+            "{source}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_coroutine_ends_alone() {
+    let source = "ecs.component('C', { n = 0 })\nlocal id = ecs.spawn({ C = {} })\n\
+        local bad = ecs.start('bad', function()\n  ecs.wait_frames(2)\n  error('oops')\nend)\n\
+        ecs.start('good', function()\n  while true do\n    ecs.get(id, 'C')\n    local c = ecs.get(id, 'C')\n    ecs.set(id, 'C', { n = c.n + 1 })\n    coroutine.yield()\n  end\nend)\n\
+        ecs.system('check', function()\n  if ecs.frame() == 4 then print('stop bad again:', ecs.stop(bad)) end\nend)\n";
+    let dir = lua_project(source);
+    let r = run(dir.path(), 6);
+    assert_eq!(r.code(), 1);
+    let e = r.errors()[0];
+    assert_eq!(e["line"], 5);
+    assert_eq!(e["context"], "coroutine 'bad'");
+    assert_eq!(e["frame"], 2);
+    assert!(
+        r.events.iter().any(|e| e["kind"] == "coroutine_finished"
+            && e["name"] == "bad"
+            && e["how"] == "failed")
+    );
+    assert!(
+        r.events
+            .iter()
+            .any(|e| e["kind"] == "log" && e["message"] == "stop bad again:\tfalse")
+    );
+    assert_eq!(
+        r.dump.unwrap()["entities"][0]["components"]["C"]["n"],
+        6,
+        "the other coroutine ran every frame"
+    );
+}
+
+#[cfg(feature = "python")]
+#[test]
+fn bad_python_coroutine_use_is_reported_at_its_line() {
+    let cases = [
+        (
+            "import ecs\ndef c():\n    yield ecs.wait_frames(-1)\necs.start('c', c)",
+            3,
+            "whole number of frames >= 0",
+        ),
+        (
+            "import ecs\ndef c():\n    yield ecs.wait_seconds('x')\necs.start('c', c)",
+            3,
+            "number of seconds >= 0",
+        ),
+        (
+            "import ecs\necs.wait_frames(1)",
+            2,
+            "only be used inside a coroutine",
+        ),
+        (
+            "import ecs\ndef c():\n    yield 5\necs.start('c', c)",
+            3,
+            "may yield only ecs.wait_frames",
+        ),
+        (
+            "import ecs\ndef f():\n    return 1\necs.start('c', f)",
+            4,
+            "expected a generator function",
+        ),
+    ];
+    for (source, line, expected) in cases {
+        let dir = project(&[
+            (
+                "ecscope.toml",
+                b"[project]\nname = \"t\"\n[[script]]\npath = \"scripts/main.py\"\n",
+            ),
+            ("scripts/main.py", source.as_bytes()),
+        ]);
+        let r = run(dir.path(), 2);
+        assert_eq!(r.code(), 1, "{source}: {}", r.stderr());
+        let e = r.errors()[0];
+        assert_eq!(e["line"], line, "{source}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(expected),
+            "{source}: {e}"
+        );
+    }
+}
+
+#[test]
+fn bench_quick_runs_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = ecscope(&["bench", "--quick", "--json", &json.display().to_string()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["machine"].is_string());
+    let names: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"coroutine/lua/10k"), "{names:?}");
+    for r in report["results"].as_array().unwrap() {
+        assert!(r["value"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["unit"].is_string());
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("coroutine/lua/10k"));
+}

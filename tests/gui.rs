@@ -301,3 +301,84 @@ fn python_spawned_entities_show_in_the_entity_list() {
         detail_field(app, "Drone", "wave") == Some(ScriptValue::Int(1))
     });
 }
+
+fn coroutine_line(app: &EcscopeApp, id: u64) -> Option<u32> {
+    app.snapshot()?
+        .coroutines
+        .iter()
+        .find(|c| c.id == id)?
+        .location
+        .as_ref()
+        .map(|l| l.1)
+}
+
+#[test]
+fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
+    let mut h = open(&sample("ai_coroutines"));
+    h.state_mut()
+        .show_pane(ecscope::gui::layout::Pane::Coroutines);
+    h.run_steps(2);
+    // Not started yet: located at the start of its function.
+    let before = coroutine_line(h.state(), 1).expect("guard-1 located while paused");
+    h.get_by_label("guard-1").click();
+    wait(&mut h, "guard-1's stack", |app| {
+        app.snapshot()
+            .and_then(|s| s.coroutine_frames.as_ref())
+            .is_some_and(|(id, frames)| *id == 1 && !frames.is_empty())
+    });
+    h.run_steps(2);
+    h.get_by_label("⏭ Step resume").click();
+    wait(&mut h, "a new line for guard-1", |app| {
+        coroutine_line(app, 1).is_some_and(|line| line != before)
+    });
+    let after = coroutine_line(h.state(), 1).unwrap();
+    assert_eq!(
+        after, 43,
+        "guard-1 starts on its first waypoint and looks around"
+    );
+    let s = snapshot(&h);
+    assert_eq!(s.view.frame, 0, "stepping a coroutine runs no frame");
+    let guard = s.coroutines.iter().find(|c| c.id == 1).unwrap();
+    assert_eq!(guard.resumes, 1);
+    assert!(guard.state.contains("waiting 1.50 s"), "{}", guard.state);
+}
+
+#[test]
+fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::runtime::session::SessionCommand;
+    let mut h = open(&sample("ai_coroutines"));
+    let file = "scripts/guards.lua".to_string();
+    h.state()
+        .session()
+        .unwrap()
+        .send(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+            file: file.clone(),
+            line: 14,
+            on: true,
+        }));
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "the breakpoint", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    h.run_steps(2);
+    h.get_by_label("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)");
+    h.get_by_label("⤼ Step over").click();
+    wait(&mut h, "the next line", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 15 && b.reason == "step")
+    });
+    h.state()
+        .session()
+        .unwrap()
+        .send(SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints));
+    h.run_steps(2);
+    h.get_by_label("▶ Continue").click();
+    wait(&mut h, "the frame to finish", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.at_break.is_none() && s.view.frame == 1)
+    });
+}

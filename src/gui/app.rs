@@ -11,9 +11,11 @@ use super::console::Console;
 use super::layout::{self, Pane};
 use super::panels::PanelCtx;
 use super::panels::console::ConsolePanel;
+use super::panels::coroutines::CoroutinesPanel;
 use super::panels::entities::EntitiesPanel;
 use super::panels::inspector::InspectorPanel;
 use super::panels::scene::ScenePanel;
+use super::panels::scripts::ScriptsPanel;
 use super::screenshot::{self, ScreenshotPlan};
 use super::settings::Settings;
 use super::toolbar::{self, ToolbarAction};
@@ -31,6 +33,10 @@ pub struct GuiOptions {
     pub steps: Option<u32>,
     /// Select this entity at start.
     pub select: Option<u64>,
+    /// Bring this panel's tab to the front at start (`Scripts`...).
+    pub panel: Option<String>,
+    /// Select this coroutine at start.
+    pub coroutine: Option<u64>,
 }
 
 /// Live state the panels work on.
@@ -41,6 +47,10 @@ struct AppState {
     selected: Option<u64>,
     console: Console,
     commands: Vec<SessionCommand>,
+    /// A file and line the Scripts panel should show.
+    goto: Option<(String, u32)>,
+    /// The break last brought to the user's attention.
+    seen_break: Option<(String, u32, u64)>,
 }
 
 #[derive(Default)]
@@ -49,6 +59,8 @@ struct Panels {
     entities: EntitiesPanel,
     inspector: InspectorPanel,
     console: ConsolePanel,
+    scripts: ScriptsPanel,
+    coroutines: CoroutinesPanel,
 }
 
 /// The ECScope window.
@@ -117,6 +129,18 @@ impl EcscopeApp {
         if let Some(project) = app.options.project.clone() {
             app.open_project(&cc.egui_ctx, &project);
         }
+        if let Some(name) = app.options.panel.clone()
+            && let Some(pane) = Pane::ALL
+                .into_iter()
+                .find(|p| p.title().eq_ignore_ascii_case(&name))
+        {
+            app.show_pane(pane);
+        }
+        if let Some(id) = app.options.coroutine {
+            app.panels
+                .coroutines
+                .select(Some(id), &mut app.state.commands);
+        }
         app
     }
 
@@ -178,6 +202,31 @@ impl EcscopeApp {
     /// Console entries, for tests and tools.
     pub fn console(&self) -> &Console {
         &self.state.console
+    }
+
+    /// When a script newly stops at a breakpoint: show its line and, for a
+    /// coroutine, select it.
+    fn notice_break(&mut self) {
+        let current = self
+            .state
+            .snapshot
+            .as_deref()
+            .and_then(|s| s.at_break.as_ref().map(|b| (b.clone(), s.view.frame)));
+        let key = current
+            .as_ref()
+            .map(|(b, frame)| (b.file.clone(), b.line, *frame));
+        if key == self.state.seen_break {
+            return;
+        }
+        self.state.seen_break = key;
+        if let Some((stop, _)) = current {
+            self.state.goto = Some((stop.file.clone(), stop.line));
+            if let Some(id) = stop.coroutine {
+                self.panels
+                    .coroutines
+                    .select(Some(id), &mut self.state.commands);
+            }
+        }
     }
 
     /// Brings a panel's tab to the front.
@@ -378,11 +427,18 @@ struct Dock<'a> {
 impl egui_tiles::Behavior<Pane> for Dock<'_> {
     fn pane_ui(&mut self, ui: &mut egui::Ui, _tile_id: TileId, pane: &mut Pane) -> UiResponse {
         let snapshot = self.state.snapshot.clone();
+        let root = self
+            .state
+            .session
+            .as_ref()
+            .map(|s| s.project().root.clone());
         let mut ctx = PanelCtx {
             snapshot: snapshot.as_deref(),
+            project_root: root.as_deref(),
             selected: &mut self.state.selected,
             commands: &mut self.state.commands,
             console: &mut self.state.console,
+            goto: &mut self.state.goto,
         };
         egui::Frame::new()
             .inner_margin(6.0)
@@ -391,6 +447,8 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
                 Pane::Entities => self.panels.entities.ui(ui, &mut ctx),
                 Pane::Inspector => self.panels.inspector.ui(ui, &mut ctx),
                 Pane::Console => self.panels.console.ui(ui, &mut ctx),
+                Pane::Scripts => self.panels.scripts.ui(ui, &mut ctx),
+                Pane::Coroutines => self.panels.coroutines.ui(ui, &mut ctx),
             });
         UiResponse::None
     }
@@ -421,9 +479,15 @@ impl eframe::App for EcscopeApp {
         }
 
         egui::TopBottomPanel::top("menu").show(ctx, |ui| self.menu_bar(ctx, ui));
+        self.notice_break();
         let action = egui::TopBottomPanel::top("toolbar")
             .show(ctx, |ui| {
-                toolbar::ui(ui, self.state.snapshot.as_deref(), &mut self.state.commands)
+                let action =
+                    toolbar::ui(ui, self.state.snapshot.as_deref(), &mut self.state.commands);
+                if let Some(snapshot) = self.state.snapshot.as_deref() {
+                    toolbar::debug_bar(ui, snapshot, &mut self.state.commands);
+                }
+                action
             })
             .inner;
         if action == Some(ToolbarAction::Open) {
@@ -486,6 +550,10 @@ impl eframe::App for EcscopeApp {
                 };
                 self.settings.layout.ui(&mut dock, ui);
             });
+        // A panel asked to show a script line: bring the Scripts tab up.
+        if self.state.goto.is_some() {
+            self.show_pane(Pane::Scripts);
+        }
 
         if let Some(session) = &self.state.session {
             for command in self.state.commands.drain(..) {

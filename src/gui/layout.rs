@@ -14,11 +14,22 @@ pub enum Pane {
     Inspector,
     /// Logs and errors.
     Console,
+    /// The project's scripts, with breakpoints.
+    Scripts,
+    /// Live coroutines, their stacks and locals.
+    Coroutines,
 }
 
 impl Pane {
     /// Every pane, in menu order.
-    pub const ALL: [Pane; 4] = [Pane::Scene, Pane::Entities, Pane::Inspector, Pane::Console];
+    pub const ALL: [Pane; 6] = [
+        Pane::Scene,
+        Pane::Entities,
+        Pane::Inspector,
+        Pane::Console,
+        Pane::Scripts,
+        Pane::Coroutines,
+    ];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -27,16 +38,26 @@ impl Pane {
             Pane::Entities => "Entities",
             Pane::Inspector => "Inspector",
             Pane::Console => "Console",
+            Pane::Scripts => "Scripts",
+            Pane::Coroutines => "Coroutines",
         }
     }
 }
 
-/// Entities on the left, the scene in the middle, inspector over console
-/// on the right.
+/// Entities on the left; the scene in the middle over a tabbed area
+/// (scripts, coroutines); inspector over console on the right.
 pub fn default_tree() -> Tree<Pane> {
     let mut tiles = Tiles::default();
     let entities = tiles.insert_pane(Pane::Entities);
     let scene = tiles.insert_pane(Pane::Scene);
+    let scripts = tiles.insert_pane(Pane::Scripts);
+    let coroutines = tiles.insert_pane(Pane::Coroutines);
+    let lower = tiles.insert_tab_tile(vec![scripts, coroutines]);
+    let middle = tiles.insert_container(Linear::new_binary(
+        LinearDir::Vertical,
+        [scene, lower],
+        0.58,
+    ));
     let inspector = tiles.insert_pane(Pane::Inspector);
     let console = tiles.insert_pane(Pane::Console);
     let right = tiles.insert_container(Linear::new_binary(
@@ -44,9 +65,9 @@ pub fn default_tree() -> Tree<Pane> {
         [inspector, console],
         0.55,
     ));
-    let mut row = Linear::new(LinearDir::Horizontal, vec![entities, scene, right]);
+    let mut row = Linear::new(LinearDir::Horizontal, vec![entities, middle, right]);
     row.shares.set_share(entities, 0.8);
-    row.shares.set_share(scene, 2.6);
+    row.shares.set_share(middle, 2.6);
     row.shares.set_share(right, 1.1);
     let root = tiles.insert_container(row);
     Tree::new("ecscope-dock", root, tiles)

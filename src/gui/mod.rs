@@ -13,6 +13,7 @@ pub mod screenshot;
 pub mod settings;
 pub mod theme;
 pub mod toolbar;
+pub mod widgets;
 
 use std::path::PathBuf;
 

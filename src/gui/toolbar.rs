@@ -2,6 +2,7 @@
 
 use crate::runtime::RuntimeCommand;
 use crate::runtime::session::{SessionCommand, Snapshot};
+use crate::scripting::debugger::DebugAction;
 
 /// Speeds offered in the toolbar.
 pub const SPEEDS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0];
@@ -80,6 +81,45 @@ pub fn ui(
         }
     });
     action
+}
+
+/// The debug bar shown while a script is stopped at a breakpoint.
+pub fn debug_bar(ui: &mut egui::Ui, snapshot: &Snapshot, commands: &mut Vec<SessionCommand>) {
+    let Some(stop) = &snapshot.at_break else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(format!(
+                "⏸ Stopped at {}:{} in {} ({})",
+                stop.file, stop.line, stop.context, stop.reason
+            ))
+            .color(crate::gui::theme::SELECTION)
+            .strong(),
+        );
+        ui.separator();
+        if ui
+            .button("▶ Continue")
+            .on_hover_text("Run on to the next breakpoint")
+            .clicked()
+        {
+            commands.push(SessionCommand::Debug(DebugAction::Continue));
+        }
+        if ui
+            .button("⤼ Step over")
+            .on_hover_text("Stop at the next line of this function")
+            .clicked()
+        {
+            commands.push(SessionCommand::Debug(DebugAction::StepOver));
+        }
+        if ui
+            .button("⤵ Step into")
+            .on_hover_text("Stop at the very next line, entering calls")
+            .clicked()
+        {
+            commands.push(SessionCommand::Debug(DebugAction::StepInto));
+        }
+    });
 }
 
 /// A frame time in the unit that keeps it readable.

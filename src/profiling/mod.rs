@@ -14,16 +14,17 @@ pub struct Scopes {
 }
 
 impl Scopes {
-    /// A scope that ends when dropped; `None` (costing one atomic load)
-    /// while profiling is off.
-    pub fn scope(&self, name: &str, file: &str) -> Option<ProfilerScope> {
+    /// A scope that ends when dropped; `None` (costing one atomic load,
+    /// and `name` is not called) while profiling is off.
+    pub fn scope(&self, name: impl FnOnce() -> String, file: &str) -> Option<ProfilerScope> {
         if !puffin::are_scopes_on() {
             return None;
         }
+        let name = name();
         let id = *self
             .ids
             .borrow_mut()
-            .entry(name.to_string())
+            .entry(name.clone())
             .or_insert_with(|| {
                 let (name, file) = (name.to_string(), file.to_string());
                 ThreadProfiler::call(|tp| {

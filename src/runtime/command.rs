@@ -57,4 +57,38 @@ pub enum RuntimeCommand {
         /// Entity id.
         id: u64,
     },
+    /// Run exactly one step of a coroutine now, whatever it waits for (a
+    /// pending event wait resumes with nil).
+    StepCoroutine {
+        /// Coroutine id.
+        id: u64,
+    },
+    /// Pause or resume one coroutine (a paused one is not resumed when due).
+    PauseCoroutine {
+        /// Coroutine id.
+        id: u64,
+        /// Paused or not.
+        paused: bool,
+    },
+    /// Pause or resume every coroutine.
+    PauseAllCoroutines {
+        /// Paused or not.
+        paused: bool,
+    },
+    /// End a coroutine, as `ecs.stop` does.
+    StopCoroutine {
+        /// Coroutine id.
+        id: u64,
+    },
+    /// Set or clear a breakpoint.
+    SetBreakpoint {
+        /// Project-relative file (`scripts/ai.lua`).
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// Set (true) or clear.
+        on: bool,
+    },
+    /// Remove every breakpoint.
+    ClearBreakpoints,
 }

@@ -3,7 +3,7 @@
 //! frame, and the recent ones that ended. The language objects (Lua threads,
 //! Python generators) live in the backends, found by [`FnHandle`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
@@ -84,9 +84,13 @@ impl Wait {
     pub fn describe(&self, frame: u64, time: f64) -> String {
         match self {
             Wait::Start { .. } => "starting".into(),
-            Wait::Frames { until } if *until <= frame + 1 => "waiting for the next frame".into(),
+            Wait::Frames { until } if *until <= frame => "due".into(),
             Wait::Frames { until } => {
-                format!("waiting {} frames (until frame {until})", until - frame)
+                let n = until - frame;
+                format!(
+                    "waiting {n} frame{} (until frame {until})",
+                    if n == 1 { "" } else { "s" }
+                )
             }
             Wait::Time { until } => format!(
                 "waiting {:.2} s (until t = {until:.2})",
@@ -161,7 +165,8 @@ const KEEP_ENDED: usize = 100;
 /// The table of coroutines.
 #[derive(Debug, Default)]
 pub struct Coroutines {
-    live: Vec<Coroutine>,
+    /// By id; ids grow, so this is also start order.
+    live: BTreeMap<u64, Coroutine>,
     ended: VecDeque<Ended>,
     next_id: u64,
     /// While set, no coroutine is resumed (the debugger's "pause all").
@@ -182,24 +187,32 @@ impl Coroutines {
         from_coroutine: bool,
     ) -> u64 {
         self.next_id += 1;
-        self.live.push(Coroutine {
-            id: self.next_id,
-            script,
-            handle,
-            name: name.to_string(),
-            wait: Wait::Start {
-                frame,
-                from_coroutine,
+        self.live.insert(
+            self.next_id,
+            Coroutine {
+                id: self.next_id,
+                script,
+                handle,
+                name: name.to_string(),
+                wait: Wait::Start {
+                    frame,
+                    from_coroutine,
+                },
+                paused: false,
+                resumes: 0,
             },
-            paused: false,
-            resumes: 0,
-        });
+        );
         self.next_id
     }
 
     /// Live coroutines in start order.
-    pub fn live(&self) -> &[Coroutine] {
-        &self.live
+    pub fn live(&self) -> impl Iterator<Item = &Coroutine> {
+        self.live.values()
+    }
+
+    /// How many are live.
+    pub fn live_count(&self) -> usize {
+        self.live.len()
     }
 
     /// Recently ended coroutines, oldest first.
@@ -209,12 +222,12 @@ impl Coroutines {
 
     /// A live coroutine.
     pub fn get(&self, id: u64) -> Option<&Coroutine> {
-        self.live.iter().find(|c| c.id == id)
+        self.live.get(&id)
     }
 
     /// A live coroutine, to change.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut Coroutine> {
-        self.live.iter_mut().find(|c| c.id == id)
+        self.live.get_mut(&id)
     }
 
     /// Ids of the coroutines due now, in start order (paused ones skipped).
@@ -223,7 +236,7 @@ impl Coroutines {
             return Vec::new();
         }
         self.live
-            .iter()
+            .values()
             .filter(|c| !c.paused && c.wait.is_due(frame, time))
             .map(|c| c.id)
             .collect()
@@ -232,7 +245,7 @@ impl Coroutines {
     /// Marks coroutines waiting for `event` as due, with its payload (the
     /// first delivery of the frame wins).
     pub fn deliver(&mut self, event: &str, payload: &ScriptValue) {
-        for c in &mut self.live {
+        for c in self.live.values_mut() {
             if matches!(&c.wait, Wait::Event { name } if name == event) {
                 c.wait = Wait::Delivered {
                     payload: payload.clone(),
@@ -257,8 +270,7 @@ impl Coroutines {
 
     /// Removes a coroutine; its language object is queued for release.
     pub fn end(&mut self, id: u64, how: Ending, frame: u64) -> Option<Ended> {
-        let index = self.live.iter().position(|c| c.id == id)?;
-        let c = self.live.remove(index);
+        let c = self.live.remove(&id)?;
         self.released.push((c.script, c.handle));
         let ended = Ended {
             id: c.id,
@@ -277,7 +289,7 @@ impl Coroutines {
     /// Removes every coroutine of a script (it is being unloaded), without
     /// reporting them as ended.
     pub fn forget_script(&mut self, script: ScriptId) {
-        self.live.retain(|c| c.script != script);
+        self.live.retain(|_, c| c.script != script);
         self.released.retain(|(s, _)| *s != script);
     }
 
@@ -335,7 +347,7 @@ mod tests {
             let id = t.start(ScriptId(0), FnHandle(i), "x", 0, false);
             t.end(id, Ending::Returned, 0);
         }
-        assert!(t.live().is_empty());
+        assert_eq!(t.live_count(), 0);
         assert_eq!(t.ended().len(), KEEP_ENDED);
         assert_eq!(t.take_released().len(), 150);
     }

@@ -24,7 +24,10 @@ use crate::project::{Language, Project, ScriptEntry};
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::host::{HostState, SharedHost};
 use crate::scripting::watchdog::Watchdog;
-use crate::scripting::{ScriptBackend, ScriptFailure, ScriptId, ScriptValue, check_source};
+use crate::scripting::{
+    ScriptBackend, ScriptFailure, ScriptId, ScriptValue, StackFrame, check_source,
+};
+use coroutines::Ending;
 
 /// Where a script stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +101,7 @@ impl Runtime {
                         let depth = self.host.borrow().defer_depth();
                         let text = check_source(&bytes)?;
                         self.debugger
-                            .begin_call(None, &format!("loading {}", slot.entry.path));
+                            .begin_call(None, || format!("loading {}", slot.entry.path));
                         let result = backend.load(text);
                         self.debugger.end_call();
                         self.host.borrow_mut().reset_defer(depth);
@@ -282,8 +285,128 @@ impl Runtime {
             RuntimeCommand::RemoveComponent { id, component } => host.remove(id, &component),
             RuntimeCommand::Spawn { components } => host.spawn(components).map(|_| ()),
             RuntimeCommand::Despawn { id } => host.despawn(id),
+            RuntimeCommand::StepCoroutine { id } => {
+                drop(host);
+                if !self.resume_coroutine(id) {
+                    return Err(format!("there is no running coroutine {id}"));
+                }
+                self.release_coroutines();
+                return Ok(());
+            }
+            RuntimeCommand::PauseCoroutine { id, paused } => match host.coroutines.get_mut(id) {
+                Some(c) => {
+                    c.paused = paused;
+                    Ok(())
+                }
+                None => return Err(format!("there is no running coroutine {id}")),
+            },
+            RuntimeCommand::PauseAllCoroutines { paused } => {
+                host.coroutines.all_paused = paused;
+                Ok(())
+            }
+            RuntimeCommand::StopCoroutine { id } => {
+                let stopped = host.stop_coroutine(id);
+                drop(host);
+                self.release_coroutines();
+                return match stopped {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(format!("coroutine {id} has already ended")),
+                    Err(e) => Err(e.0),
+                };
+            }
+            RuntimeCommand::SetBreakpoint { file, line, on } => {
+                self.debugger.set_breakpoint(&file, line, on);
+                Ok(())
+            }
+            RuntimeCommand::ClearBreakpoints => {
+                self.debugger.clear_breakpoints();
+                Ok(())
+            }
         };
         result.map_err(|e| e.0)
+    }
+
+    /// The debugger: breakpoints and the break handler.
+    pub fn debugger(&self) -> &SharedDebugger {
+        &self.debugger
+    }
+
+    /// Every live coroutine and the recently ended ones. With `locate`,
+    /// each live one's suspended file and line (a call into its language
+    /// per coroutine).
+    pub fn coroutines(&mut self, locate: bool) -> Vec<CoroutineView> {
+        let (live, ended, frame, time, all_paused) = {
+            let host = self.host.borrow();
+            (
+                host.coroutines.live().cloned().collect::<Vec<_>>(),
+                host.coroutines.ended().iter().cloned().collect::<Vec<_>>(),
+                host.frame(),
+                host.time(),
+                host.coroutines.all_paused,
+            )
+        };
+        let mut views = Vec::with_capacity(live.len() + ended.len());
+        for c in live {
+            let index = self.slot_index(c.script);
+            let script = index
+                .map(|i| self.scripts[i].entry.path.clone())
+                .unwrap_or_default();
+            let location = if locate {
+                index.and_then(|i| self.scripts[i].backend.as_mut()?.locate_coroutine(c.handle))
+            } else {
+                None
+            };
+            views.push(CoroutineView {
+                id: c.id,
+                name: c.name,
+                script,
+                state: c.wait.describe(frame, time),
+                status: if c.paused || all_paused {
+                    CoroutineStatus::Paused
+                } else {
+                    CoroutineStatus::Waiting
+                },
+                resumes: c.resumes,
+                location,
+            });
+        }
+        for e in ended {
+            let script = self
+                .slot_index(e.script)
+                .map(|i| self.scripts[i].entry.path.clone())
+                .unwrap_or_default();
+            views.push(CoroutineView {
+                id: e.id,
+                name: e.name,
+                script,
+                state: format!("{} in frame {}", e.how.name(), e.frame),
+                status: match e.how {
+                    Ending::Returned => CoroutineStatus::Finished,
+                    Ending::Stopped => CoroutineStatus::Stopped,
+                    Ending::Failed => CoroutineStatus::Failed,
+                },
+                resumes: 0,
+                location: None,
+            });
+        }
+        views
+    }
+
+    /// Where a live coroutine is suspended: its frames, innermost first,
+    /// with locals.
+    pub fn inspect_coroutine(&mut self, id: u64) -> Option<Vec<StackFrame>> {
+        let (script, handle) = {
+            let host = self.host.borrow();
+            let c = host.coroutines.get(id)?;
+            (c.script, c.handle)
+        };
+        let index = self.slot_index(script)?;
+        Some(
+            self.scripts[index]
+                .backend
+                .as_mut()?
+                .inspect_coroutine(handle),
+        )
     }
 
     /// Starts the project again from its files: a new world, scripts loaded
@@ -302,4 +425,56 @@ impl Runtime {
             .ok()
             .filter(|v| *v != ScriptValue::Nil)
     }
+}
+
+/// How a coroutine stands, for tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoroutineStatus {
+    /// Waiting for its next step.
+    Waiting,
+    /// Paused by the user.
+    Paused,
+    /// Its function returned.
+    Finished,
+    /// Stopped.
+    Stopped,
+    /// It raised an error.
+    Failed,
+}
+
+impl CoroutineStatus {
+    /// A short word for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoroutineStatus::Waiting => "waiting",
+            CoroutineStatus::Paused => "paused",
+            CoroutineStatus::Finished => "finished",
+            CoroutineStatus::Stopped => "stopped",
+            CoroutineStatus::Failed => "failed",
+        }
+    }
+
+    /// True for coroutines that can still run.
+    pub fn is_live(self) -> bool {
+        matches!(self, CoroutineStatus::Waiting | CoroutineStatus::Paused)
+    }
+}
+
+/// A coroutine as the debugger lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoroutineView {
+    /// Its id.
+    pub id: u64,
+    /// The name given to `ecs.start`.
+    pub name: String,
+    /// The script that started it.
+    pub script: String,
+    /// What it waits for (`waiting 3 frames`...) or how it ended.
+    pub state: String,
+    /// Waiting, paused, finished, stopped or failed.
+    pub status: CoroutineStatus,
+    /// Steps run so far.
+    pub resumes: u64,
+    /// File and line it is suspended at, when located.
+    pub location: Option<(String, u32)>,
 }

@@ -9,7 +9,7 @@ use super::coroutines::{Ending, Wait};
 use crate::scripting::{FnHandle, Resumed, ScriptId, ScriptValue};
 
 impl Runtime {
-    fn slot_index(&self, script: ScriptId) -> Option<usize> {
+    pub(crate) fn slot_index(&self, script: ScriptId) -> Option<usize> {
         self.scripts.iter().position(|s| s.id == script)
     }
 
@@ -64,11 +64,11 @@ impl Runtime {
         self.host.borrow_mut().begin_defer();
         let result = {
             let _scope = self.profiler.scope(
-                &format!("coroutine {name}"),
+                || format!("coroutine {name}"),
                 &self.scripts[index].entry.path,
             );
             self.debugger
-                .begin_call(Some(id), &format!("coroutine '{name}'"));
+                .begin_call(Some(id), || format!("coroutine '{name}'"));
             let result = match self.scripts[index].backend.as_mut() {
                 Some(backend) => backend.resume(handle, &input),
                 None => Ok(Resumed::Returned),
@@ -121,7 +121,7 @@ impl Runtime {
                 };
                 let depth = self.host.borrow().defer_depth();
                 self.debugger
-                    .begin_call(None, &format!("handler '{event}'"));
+                    .begin_call(None, || format!("handler '{event}'"));
                 let result = backend.call_handler(handle, &payload);
                 self.debugger.end_call();
                 self.host.borrow_mut().reset_defer(depth);
@@ -163,11 +163,11 @@ impl Runtime {
                 .map(|q| q.with.as_slice())
                 .unwrap_or(&[]);
             let _scope = self.profiler.scope(
-                &format!("system {}", system.name),
+                || format!("system {}", system.name),
                 &self.scripts[index].entry.path,
             );
             self.debugger
-                .begin_call(None, &format!("system '{}'", system.name));
+                .begin_call(None, || format!("system '{}'", system.name));
             let result = match self.scripts[index].backend.as_mut() {
                 Some(backend) => backend.run_system(system.handle, ids.as_deref(), comps, dt),
                 None => Ok(()),

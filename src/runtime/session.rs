@@ -2,16 +2,27 @@
 //! interactive front ends. The front end sends [`SessionCommand`]s and reads
 //! the latest [`Snapshot`]; it never touches the runtime or the script VMs,
 //! and a slow script never freezes it.
+//!
+//! When a script stops at a breakpoint, the runtime's thread stays inside
+//! that script call: the session's break handler publishes a snapshot built
+//! from the host alone and serves the front end's commands until it says
+//! continue or step.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::view::{EntityDetail, WorldView};
-use super::{Runtime, RuntimeCommand, RuntimeEvent};
+use super::view::{self, EntityDetail, ScriptView, WorldView};
+use super::{CoroutineView, Runtime, RuntimeCommand, RuntimeEvent};
 use crate::project::Project;
+use crate::scripting::StackFrame;
+use crate::scripting::debugger::{BreakInfo, DebugAction};
+use crate::scripting::host::SharedHost;
 
 /// A request to the session.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +37,10 @@ pub enum SessionCommand {
     SetSpeed(f64),
     /// Which entity the snapshot details (the inspector's selection).
     Inspect(Option<u64>),
+    /// Which coroutine the snapshot details (call stack and locals).
+    InspectCoroutine(Option<u64>),
+    /// What to do at a breakpoint.
+    Debug(DebugAction),
     /// A change to the world or the project, applied between frames.
     Runtime(RuntimeCommand),
 }
@@ -54,6 +69,17 @@ pub struct Snapshot {
     pub playing: bool,
     /// The speed factor.
     pub speed: f64,
+    /// Live and recently ended coroutines (located while paused or when
+    /// there are few).
+    pub coroutines: Arc<Vec<CoroutineView>>,
+    /// The inspected coroutine's frames, innermost first.
+    pub coroutine_frames: Option<(u64, Vec<StackFrame>)>,
+    /// Breakpoints by file.
+    pub breakpoints: BTreeMap<String, BTreeSet<u32>>,
+    /// Where a script is stopped, while it is.
+    pub at_break: Option<BreakInfo>,
+    /// The debugger's "pause all coroutines".
+    pub coroutines_paused: bool,
 }
 
 #[derive(Default)]
@@ -85,6 +111,10 @@ const MAX_CATCH_UP: u32 = 4;
 /// Snapshots are built at most this often while playing.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(15);
 
+/// Coroutines are located (file and line) on every snapshot up to this
+/// many; beyond it only while paused.
+const LOCATE_ALWAYS: usize = 200;
+
 impl Session {
     /// Starts the project on a new thread, playing or paused.
     pub fn start(project: Project, playing: bool, notify: Notify) -> Session {
@@ -100,17 +130,23 @@ impl Session {
                     let crash_tx = events_tx.clone();
                     let crash_notify = Arc::clone(&notify);
                     let result = catch_unwind(AssertUnwindSafe(|| {
-                        let mut worker = Worker {
-                            runtime: Runtime::open(project),
-                            playing,
-                            speed: 1.0,
-                            inspect: None,
-                            seq: 0,
+                        let link = Rc::new(Link {
+                            rx,
+                            state: RefCell::new(State {
+                                playing,
+                                speed: 1.0,
+                                ..State::default()
+                            }),
                             shared,
                             events: events_tx,
                             notify,
+                        });
+                        let mut worker = Worker {
+                            runtime: Runtime::open(project),
+                            link,
                         };
-                        worker.run(rx);
+                        worker.install_break_handler();
+                        worker.run();
                     }));
                     if let Err(panic) = result {
                         let message = panic
@@ -138,7 +174,7 @@ impl Session {
         &self.project
     }
 
-    /// Sends a command; it is applied between frames.
+    /// Sends a command; it is applied between frames (or at a breakpoint).
     pub fn send(&self, command: SessionCommand) {
         let _ = self.tx.send(Message::Command(command));
     }
@@ -185,36 +221,210 @@ impl Drop for Session {
     }
 }
 
-struct Worker {
-    runtime: Runtime,
+/// The session state the worker loop and the break handler share.
+#[derive(Default)]
+struct State {
     playing: bool,
     speed: f64,
     inspect: Option<u64>,
+    inspect_coroutine: Option<u64>,
     seq: u64,
+    /// Commands that arrived at a breakpoint and wait for the frame to end.
+    queued: Vec<SessionCommand>,
+    shutdown: bool,
+    /// From the last normal snapshot (a break cannot ask the runtime).
+    scripts: Vec<ScriptView>,
+    coroutines: Arc<Vec<CoroutineView>>,
+    last_frame_ms: f64,
+}
+
+struct Link {
+    rx: Receiver<Message>,
+    state: RefCell<State>,
     shared: Arc<Mutex<Shared>>,
     events: Sender<SessionEvent>,
     notify: Notify,
 }
 
+impl Link {
+    fn store(&self, snapshot: Snapshot) {
+        if let Ok(mut shared) = self.shared.lock() {
+            shared.latest = Some(Arc::new(snapshot));
+        }
+        (self.notify)();
+    }
+
+    fn send_events(&self, events: Vec<RuntimeEvent>) {
+        for event in events {
+            let _ = self.events.send(SessionEvent::Runtime(event));
+        }
+    }
+
+    fn next_seq(&self) -> u64 {
+        let mut state = self.state.borrow_mut();
+        state.seq += 1;
+        state.seq
+    }
+
+    /// A snapshot while a script is stopped: the world from the host, the
+    /// rest from the last normal snapshot.
+    fn publish_break(&self, host: &SharedHost, info: &BreakInfo) {
+        let seq = self.next_seq();
+        let Ok(mut h) = host.try_borrow_mut() else {
+            return;
+        };
+        let events = h.take_output();
+        let state = self.state.borrow();
+        let snapshot = Snapshot {
+            seq,
+            view: WorldView {
+                frame: h.frame(),
+                time: h.time(),
+                fixed_dt: h.dt(),
+                entities: Arc::new(view::entity_rows(&h.world)),
+                components: Arc::new(view::component_types(&h.world)),
+                scripts: state.scripts.clone(),
+                last_frame_ms: state.last_frame_ms,
+            },
+            detail: state
+                .inspect
+                .and_then(|id| view::entity_detail(&h.world, id)),
+            playing: false,
+            speed: state.speed,
+            coroutines: Arc::clone(&state.coroutines),
+            coroutine_frames: info.coroutine.map(|id| (id, info.frames.clone())),
+            breakpoints: BTreeMap::new(),
+            at_break: Some(info.clone()),
+            coroutines_paused: h.coroutines.all_paused,
+        };
+        drop(h);
+        drop(state);
+        self.send_events(events);
+        self.store(snapshot);
+    }
+
+    /// Waits at a breakpoint for the front end's decision.
+    fn at_break(
+        &self,
+        host: &SharedHost,
+        debugger: &crate::scripting::debugger::Debugger,
+        info: &BreakInfo,
+    ) -> DebugAction {
+        let was_playing = {
+            let mut state = self.state.borrow_mut();
+            std::mem::replace(&mut state.playing, false)
+        };
+        let publish = |link: &Link| {
+            link.publish_break(host, info);
+            if let Ok(mut shared) = link.shared.lock()
+                && let Some(latest) = shared.latest.as_mut()
+            {
+                Arc::make_mut(latest).breakpoints = debugger.breakpoints();
+            }
+        };
+        publish(self);
+        loop {
+            let message = match self.rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => Message::Shutdown,
+            };
+            let command = match message {
+                Message::Shutdown => {
+                    // Let the frame finish quickly: no more stops.
+                    self.state.borrow_mut().shutdown = true;
+                    debugger.clear_breakpoints();
+                    return DebugAction::Continue;
+                }
+                Message::Command(command) => command,
+            };
+            match command {
+                SessionCommand::Debug(action) => {
+                    if action == DebugAction::Continue {
+                        self.state.borrow_mut().playing = was_playing;
+                    }
+                    return action;
+                }
+                SessionCommand::Play => {
+                    self.state.borrow_mut().playing = true;
+                    return DebugAction::Continue;
+                }
+                SessionCommand::Pause => {}
+                SessionCommand::Inspect(id) => {
+                    self.state.borrow_mut().inspect = id;
+                    publish(self);
+                }
+                SessionCommand::InspectCoroutine(id) => {
+                    self.state.borrow_mut().inspect_coroutine = id;
+                }
+                SessionCommand::SetSpeed(speed) => {
+                    if speed.is_finite() && speed > 0.0 {
+                        self.state.borrow_mut().speed = speed.clamp(0.01, 100.0);
+                    }
+                }
+                SessionCommand::Runtime(RuntimeCommand::SetBreakpoint { file, line, on }) => {
+                    debugger.set_breakpoint(&file, line, on);
+                    publish(self);
+                }
+                SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints) => {
+                    debugger.clear_breakpoints();
+                    publish(self);
+                }
+                other => self.state.borrow_mut().queued.push(other),
+            }
+        }
+    }
+}
+
+struct Worker {
+    runtime: Runtime,
+    link: Rc<Link>,
+}
+
 impl Worker {
-    fn run(&mut self, rx: Receiver<Message>) {
+    fn install_break_handler(&self) {
+        let link = Rc::clone(&self.link);
+        let host = self.runtime.host().clone();
+        let debugger = Rc::downgrade(self.runtime.debugger());
+        self.runtime
+            .debugger()
+            .set_handler(Some(Box::new(move |info: &BreakInfo| {
+                match debugger.upgrade() {
+                    Some(debugger) => link.at_break(&host, &debugger, info),
+                    None => DebugAction::Continue,
+                }
+            })));
+    }
+
+    fn run(&mut self) {
         self.publish();
         let mut last_tick = Instant::now();
         let mut last_publish = Instant::now();
         let mut owed = 0.0f64;
         loop {
+            if self.link.state.borrow().shutdown {
+                return;
+            }
             let dt = self.runtime.project().manifest.world.fixed_dt;
-            let wait = if self.playing {
-                Duration::from_secs_f64(((dt - owed).max(0.0) / self.speed).min(0.1))
+            let (playing, speed) = {
+                let state = self.link.state.borrow();
+                (state.playing, state.speed)
+            };
+            let wait = if playing {
+                Duration::from_secs_f64(((dt - owed).max(0.0) / speed).min(0.1))
             } else {
                 Duration::from_millis(250)
             };
             let mut dirty = false;
-            match rx.recv_timeout(wait) {
+            let queued = std::mem::take(&mut self.link.state.borrow_mut().queued);
+            for command in queued {
+                dirty |= self.handle(command);
+            }
+            match self.link.rx.recv_timeout(wait) {
                 Ok(Message::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(Message::Command(command)) => {
                     dirty |= self.handle(command);
-                    while let Ok(message) = rx.try_recv() {
+                    while let Ok(message) = self.link.rx.try_recv() {
                         match message {
                             Message::Shutdown => return,
                             Message::Command(command) => dirty |= self.handle(command),
@@ -224,10 +434,14 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             let now = Instant::now();
-            if self.playing {
-                owed += now.duration_since(last_tick).as_secs_f64() * self.speed;
+            let (playing, speed) = {
+                let state = self.link.state.borrow();
+                (state.playing, state.speed)
+            };
+            if playing {
+                owed += now.duration_since(last_tick).as_secs_f64() * speed;
                 let mut steps = 0;
-                while owed >= dt && steps < MAX_CATCH_UP {
+                while owed >= dt && steps < MAX_CATCH_UP && self.link.state.borrow().playing {
                     self.runtime.step();
                     owed -= dt;
                     steps += 1;
@@ -240,7 +454,8 @@ impl Worker {
                 owed = 0.0;
             }
             last_tick = now;
-            if dirty && (!self.playing || now.duration_since(last_publish) >= PUBLISH_INTERVAL) {
+            let playing = self.link.state.borrow().playing;
+            if dirty && (!playing || now.duration_since(last_publish) >= PUBLISH_INTERVAL) {
                 self.publish();
                 last_publish = now;
             }
@@ -250,44 +465,90 @@ impl Worker {
     /// Applies a command; true when the world or the view changed.
     fn handle(&mut self, command: SessionCommand) -> bool {
         match command {
-            SessionCommand::Play => self.playing = true,
-            SessionCommand::Pause => self.playing = false,
+            SessionCommand::Play => self.link.state.borrow_mut().playing = true,
+            SessionCommand::Pause => self.link.state.borrow_mut().playing = false,
             SessionCommand::Step(frames) => {
-                self.playing = false;
+                self.link.state.borrow_mut().playing = false;
                 for _ in 0..frames {
                     self.runtime.step();
                 }
             }
             SessionCommand::SetSpeed(speed) => {
                 if speed.is_finite() && speed > 0.0 {
-                    self.speed = speed.clamp(0.01, 100.0);
+                    self.link.state.borrow_mut().speed = speed.clamp(0.01, 100.0);
                 }
             }
-            SessionCommand::Inspect(id) => self.inspect = id,
+            SessionCommand::Inspect(id) => self.link.state.borrow_mut().inspect = id,
+            SessionCommand::InspectCoroutine(id) => {
+                self.link.state.borrow_mut().inspect_coroutine = id;
+            }
+            // Not stopped at a breakpoint: nothing to continue.
+            SessionCommand::Debug(_) => {}
             SessionCommand::Runtime(command) => {
+                if let RuntimeCommand::Reset = command {
+                    self.runtime_reset();
+                    return true;
+                }
                 if let Err(message) = self.runtime.apply(command) {
-                    let _ = self.events.send(SessionEvent::CommandFailed(message));
+                    let _ = self.link.events.send(SessionEvent::CommandFailed(message));
                 }
             }
         }
         true
     }
 
+    fn runtime_reset(&mut self) {
+        let breakpoints = self.runtime.debugger().breakpoints();
+        if let Err(message) = self.runtime.apply(RuntimeCommand::Reset) {
+            let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+        }
+        // A reset builds a new runtime: keep the breakpoints and the handler.
+        for (file, lines) in breakpoints {
+            for line in lines {
+                self.runtime.debugger().set_breakpoint(&file, line, true);
+            }
+        }
+        self.install_break_handler();
+    }
+
     fn publish(&mut self) {
-        self.seq += 1;
-        let snapshot = Snapshot {
-            seq: self.seq,
-            view: self.runtime.view(),
-            detail: self.inspect.and_then(|id| self.runtime.entity_detail(id)),
-            playing: self.playing,
-            speed: self.speed,
+        let seq = self.link.next_seq();
+        let (inspect, inspect_coroutine, playing, speed) = {
+            let state = self.link.state.borrow();
+            (
+                state.inspect,
+                state.inspect_coroutine,
+                state.playing,
+                state.speed,
+            )
         };
-        for event in self.runtime.drain_events() {
-            let _ = self.events.send(SessionEvent::Runtime(event));
+        let live = self.runtime.host().borrow().coroutines.live_count();
+        let coroutines = Arc::new(self.runtime.coroutines(!playing || live <= LOCATE_ALWAYS));
+        let coroutine_frames = inspect_coroutine.and_then(|id| {
+            self.runtime
+                .inspect_coroutine(id)
+                .map(|frames| (id, frames))
+        });
+        let view = self.runtime.view();
+        {
+            let mut state = self.link.state.borrow_mut();
+            state.scripts = view.scripts.clone();
+            state.coroutines = Arc::clone(&coroutines);
+            state.last_frame_ms = view.last_frame_ms;
         }
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.latest = Some(Arc::new(snapshot));
-        }
-        (self.notify)();
+        let snapshot = Snapshot {
+            seq,
+            detail: inspect.and_then(|id| self.runtime.entity_detail(id)),
+            view,
+            playing,
+            speed,
+            coroutines,
+            coroutine_frames,
+            breakpoints: self.runtime.debugger().breakpoints(),
+            at_break: None,
+            coroutines_paused: self.runtime.host().borrow().coroutines.all_paused,
+        };
+        self.link.send_events(self.runtime.drain_events());
+        self.link.store(snapshot);
     }
 }

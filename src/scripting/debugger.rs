@@ -63,6 +63,10 @@ pub struct Debugger {
     coroutine: Cell<Option<u64>>,
     context: RefCell<String>,
     breaking: Cell<bool>,
+    /// The last script line seen (call, file hash, line): a language may
+    /// report a line again when a call made from it returns; that is not a
+    /// new line.
+    last_line: RefCell<(u64, u64, u32)>,
 }
 
 impl Default for Debugger {
@@ -75,8 +79,17 @@ impl Default for Debugger {
             coroutine: Cell::new(None),
             context: RefCell::default(),
             breaking: Cell::new(false),
+            last_line: RefCell::default(),
         }
     }
+}
+
+/// A cheap hash of a file name, to spot a repeated line without keeping
+/// the name.
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// A debugger shared by a runtime and its backends.
@@ -127,11 +140,11 @@ impl Debugger {
 
     /// Marks the start of a script call; `coroutine` is the coroutine being
     /// resumed, `context` what runs (for the break view).
-    pub fn begin_call(&self, coroutine: Option<u64>, context: &str) {
+    pub fn begin_call(&self, coroutine: Option<u64>, context: impl FnOnce() -> String) {
         self.call.set(self.call.get() + 1);
         self.coroutine.set(coroutine);
         if self.is_active() {
-            *self.context.borrow_mut() = context.to_string();
+            *self.context.borrow_mut() = context();
         }
     }
 
@@ -142,18 +155,40 @@ impl Debugger {
         self.coroutine.set(None);
     }
 
-    /// Whether the line about to run at stack `depth` should stop.
-    pub fn should_break(&self, file: &str, line: u32, depth: u32) -> Option<&'static str> {
+    /// Whether the line about to run should stop, and the stack depth
+    /// (computed only when it matters: stepping, or a breakpoint here).
+    pub fn should_break(
+        &self,
+        file: &str,
+        line: u32,
+        depth: impl FnOnce() -> u32,
+    ) -> Option<(&'static str, u32)> {
         if self.breaking.get() {
             return None;
         }
         let call = self.call.get();
-        match self.step.get() {
-            Step::Into { call: c } if c == call => return Some("step"),
-            Step::Over { call: c, depth: d } if c == call && depth <= d => return Some("step"),
-            _ => {}
+        let file_hash = hash(file);
+        {
+            let mut last = self.last_line.borrow_mut();
+            if *last == (call, file_hash, line) {
+                return None;
+            }
+            *last = (call, file_hash, line);
         }
-        self.has_breakpoint(file, line).then_some("breakpoint")
+        let step_depth = match self.step.get() {
+            Step::Into { call: c } if c == call => return Some(("step", depth())),
+            Step::Over { call: c, depth: d } if c == call => Some(d),
+            _ => None,
+        };
+        let breakpoint = self.has_breakpoint(file, line);
+        if step_depth.is_none() && !breakpoint {
+            return None;
+        }
+        let depth = depth();
+        if step_depth.is_some_and(|d| depth <= d) {
+            return Some(("step", depth));
+        }
+        breakpoint.then_some(("breakpoint", depth))
     }
 
     /// Stops at a line: asks the handler and arms the chosen step. `depth`
@@ -200,9 +235,12 @@ mod tests {
         assert!(!d.is_active());
         d.set_breakpoint("scripts/a.lua", 3, true);
         assert!(d.is_active());
-        d.begin_call(None, "system 's'");
-        assert_eq!(d.should_break("scripts/a.lua", 3, 1), Some("breakpoint"));
-        assert_eq!(d.should_break("scripts/a.lua", 4, 1), None);
+        d.begin_call(None, || "system 's'".into());
+        assert_eq!(
+            d.should_break("scripts/a.lua", 3, || 1),
+            Some(("breakpoint", 1))
+        );
+        assert_eq!(d.should_break("scripts/a.lua", 4, || 1), None);
         let seen = Rc::new(RefCell::new(Vec::new()));
         let log = Rc::clone(&seen);
         d.set_handler(Some(Box::new(move |info: &BreakInfo| {
@@ -215,12 +253,12 @@ mod tests {
         );
         assert_eq!(seen.borrow()[0], (3, "system 's'".to_string()));
         // Stepping over: deeper lines run on, the same depth stops.
-        assert_eq!(d.should_break("scripts/b.lua", 9, 3), None);
-        assert_eq!(d.should_break("scripts/a.lua", 4, 2), Some("step"));
+        assert_eq!(d.should_break("scripts/b.lua", 9, || 3), None);
+        assert_eq!(d.should_break("scripts/a.lua", 4, || 2), Some(("step", 2)));
         // A new call ends the step.
         d.end_call();
-        d.begin_call(None, "system 's'");
-        assert_eq!(d.should_break("scripts/a.lua", 4, 2), None);
+        d.begin_call(None, || "system 's'".into());
+        assert_eq!(d.should_break("scripts/a.lua", 4, || 2), None);
         d.set_breakpoint("scripts/a.lua", 3, false);
         assert!(!d.is_active());
     }

@@ -80,11 +80,19 @@ impl ConsolePanel {
                             ui.weak(format!("{frame:>5}"));
                         }
                         if let Some((file, line)) = &entry.location {
-                            ui.label(
-                                egui::RichText::new(format!("[{file}:{line}]"))
-                                    .monospace()
-                                    .color(theme::LOCATION),
-                            );
+                            let location = ui
+                                .add(
+                                    egui::Label::new(
+                                        egui::RichText::new(format!("[{file}:{line}]"))
+                                            .monospace()
+                                            .color(theme::LOCATION),
+                                    )
+                                    .sense(egui::Sense::click()),
+                                )
+                                .on_hover_text("Show this line in the Scripts panel");
+                            if location.clicked() {
+                                *ctx.goto = Some((file.clone(), *line));
+                            }
                         }
                         let text = egui::RichText::new(&entry.text).monospace();
                         let text = match entry.level {

@@ -2,9 +2,13 @@
 //! commands; none holds a reference to the runtime.
 
 pub mod console;
+pub mod coroutines;
 pub mod entities;
 pub mod inspector;
 pub mod scene;
+pub mod scripts;
+
+use std::path::Path;
 
 use crate::gui::console::Console;
 use crate::runtime::session::{SessionCommand, Snapshot};
@@ -13,12 +17,16 @@ use crate::runtime::session::{SessionCommand, Snapshot};
 pub struct PanelCtx<'a> {
     /// The latest snapshot, when a project is open.
     pub snapshot: Option<&'a Snapshot>,
+    /// The open project's folder.
+    pub project_root: Option<&'a Path>,
     /// The selected entity (shared by scene, list and inspector).
     pub selected: &'a mut Option<u64>,
     /// Commands to send to the session after the frame.
     pub commands: &'a mut Vec<SessionCommand>,
     /// Logs and errors.
     pub console: &'a mut Console,
+    /// A file and line to show in the Scripts panel (set by any panel).
+    pub goto: &'a mut Option<(String, u32)>,
 }
 
 /// Shown by panels when no project is open.

@@ -22,6 +22,11 @@ pub struct ScenePanel {
     zoom: f32,
     /// Set when the view should frame every entity on the next snapshot.
     fit_pending: bool,
+    /// While true (until the user pans or zooms) the view frames the world
+    /// again whenever its size changes, e.g. as the layout settles.
+    auto_fit: bool,
+    /// The view's size at the last fit.
+    fitted_size: egui::Vec2,
     /// Entities drawn in the last frame (for the status line).
     drawn: usize,
 }
@@ -32,6 +37,8 @@ impl Default for ScenePanel {
             center: [0.0, 0.0],
             zoom: 4.0,
             fit_pending: true,
+            auto_fit: true,
+            fitted_size: egui::Vec2::ZERO,
             drawn: 0,
         }
     }
@@ -41,6 +48,7 @@ impl ScenePanel {
     /// Frames every entity on the next snapshot (after opening a project).
     pub fn fit_on_next(&mut self) {
         self.fit_pending = true;
+        self.auto_fit = true;
     }
 
     /// Renders the panel.
@@ -66,12 +74,17 @@ impl ScenePanel {
         });
         let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
         let rect = response.rect;
+        if self.auto_fit && (rect.size() - self.fitted_size).length() > 2.0 {
+            self.fit_pending = true;
+        }
         if self.fit_pending && rows.iter().any(|r| r.position.is_some()) {
             self.fit(rows, rect);
             self.fit_pending = false;
+            self.fitted_size = rect.size();
         }
 
         if response.dragged() {
+            self.auto_fit = false;
             let d = response.drag_delta();
             self.center[0] -= (d.x / self.zoom) as f64;
             self.center[1] += (d.y / self.zoom) as f64;
@@ -82,6 +95,7 @@ impl ScenePanel {
             if (factor - 1.0).abs() > 1e-4
                 && let Some(pointer) = response.hover_pos()
             {
+                self.auto_fit = false;
                 let before = self.to_world(rect, pointer);
                 self.zoom = (self.zoom * factor).clamp(0.01, 2000.0);
                 let after = self.to_world(rect, pointer);
@@ -144,8 +158,8 @@ impl ScenePanel {
         self.center = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
         let span_x = ((max[0] - min[0]) as f32).max(1.0);
         let span_y = ((max[1] - min[1]) as f32).max(1.0);
-        self.zoom = (rect.width() * 0.92 / span_x)
-            .min(rect.height() * 0.92 / span_y)
+        self.zoom = (rect.width() * 0.85 / span_x)
+            .min(rect.height() * 0.85 / span_y)
             .clamp(0.01, 200.0);
     }
 

@@ -225,9 +225,7 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
         if ffi::lua_getinfo(state, c"S".as_ptr(), ar) == 0 {
             return;
         }
-        let file = CStr::from_ptr((*ar).short_src.as_ptr())
-            .to_string_lossy()
-            .into_owned();
+        let file = CStr::from_ptr((*ar).short_src.as_ptr()).to_string_lossy();
         let what = if (*ar).what.is_null() {
             ""
         } else {
@@ -237,16 +235,19 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
             return;
         }
         let line = (*ar).currentline.max(0) as u32;
-        let mut depth = 0;
-        while frame_at(state, depth).is_some() {
-            depth += 1;
-        }
-        let Some(reason) = debugger.should_break(&file, line, depth as u32) else {
+        let depth = || {
+            let mut depth = 0;
+            while frame_at(state, depth).is_some() {
+                depth += 1;
+            }
+            depth as u32
+        };
+        let Some((reason, depth)) = debugger.should_break(&file, line, depth) else {
             return;
         };
         let frames = stack(state);
         link.slot.pause_timing();
-        debugger.hit(file, line, depth as u32, frames, reason);
+        debugger.hit(file.into_owned(), line, depth, frames, reason);
         link.slot.resume_timing();
     }
 }

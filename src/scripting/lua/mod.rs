@@ -34,6 +34,7 @@ pub struct LuaScript {
     watchdog: WatchdogHandle,
     budget: Arc<Budget>,
     debug: Box<DebugLink>,
+    prelude: Prelude,
     memory_limit: usize,
 }
 
@@ -64,12 +65,13 @@ impl LuaScript {
         let ctx = Rc::new(Ctx::new(host, script, path, root.to_path_buf()));
         api::install(&lua, Rc::clone(&ctx)).map_err(setup)?;
 
-        let describe: Function = ctx
+        let exports = ctx
             .exports
             .borrow()
-            .as_ref()
-            .and_then(|t| t.get("describe").ok())
-            .ok_or_else(|| ScriptFailure::message("the prelude has no describe"))?;
+            .clone()
+            .ok_or_else(|| ScriptFailure::message("the prelude did not load"))?;
+        let prelude = Prelude::from(&exports).map_err(setup)?;
+        let describe: Function = exports.get("describe").map_err(setup)?;
         lua.set_named_registry_value(hook::DESCRIBE_KEY, describe)
             .map_err(setup)?;
 
@@ -96,6 +98,7 @@ impl LuaScript {
             watchdog,
             budget,
             debug,
+            prelude,
             memory_limit,
         })
     }
@@ -230,10 +233,11 @@ impl ScriptBackend for LuaScript {
     }
 
     fn resume(&mut self, handle: FnHandle, input: &ScriptValue) -> Result<Resumed, ScriptFailure> {
-        let resume = self.export("resume")?;
         let input = convert::to_lua(&self.lua, input).map_err(|e| self.failure(e))?;
         let result = self.watched(FRAME_GRACE, || {
-            resume.call::<(String, Value, Value)>((handle.0, input))
+            self.prelude
+                .resume
+                .call::<(mlua::LuaString, Value, Value)>((handle.0, input))
         });
         let (kind, a, b) = result.map_err(|e| self.failure(e))?;
         let text = |v: &Value| v.to_string().unwrap_or_default();
@@ -242,12 +246,12 @@ impl ScriptBackend for LuaScript {
             Value::Number(n) => *n,
             _ => 0.0,
         };
-        Ok(match kind.as_str() {
-            "frames" => Resumed::Wait(WaitRequest::Frames(number(&a) as u64)),
-            "seconds" => Resumed::Wait(WaitRequest::Seconds(number(&a))),
-            "event" => Resumed::Wait(WaitRequest::Event(text(&a))),
-            "returned" => Resumed::Returned,
-            "error" => {
+        Ok(match &*kind.as_bytes() {
+            b"frames" => Resumed::Wait(WaitRequest::Frames(number(&a) as u64)),
+            b"seconds" => Resumed::Wait(WaitRequest::Seconds(number(&a))),
+            b"event" => Resumed::Wait(WaitRequest::Event(text(&a))),
+            b"returned" => Resumed::Returned,
+            b"error" => {
                 // The traceback starts with the message, as mlua's do.
                 return Err(self.failure(mlua::Error::RuntimeError(text(&b))));
             }
@@ -271,16 +275,11 @@ impl ScriptBackend for LuaScript {
     }
 
     fn release_coroutine(&mut self, handle: FnHandle) {
-        if let Ok(release) = self.export("release") {
-            let _ = release.call::<()>(handle.0);
-        }
+        let _ = self.prelude.release.call::<()>(handle.0);
     }
 
     fn inspect_coroutine(&mut self, handle: FnHandle) -> Vec<StackFrame> {
-        let Ok(inspect) = self.export("inspect") else {
-            return Vec::new();
-        };
-        let Ok(frames) = inspect.call::<Table>(handle.0) else {
+        let Ok(frames) = self.prelude.inspect.call::<Table>(handle.0) else {
             return Vec::new();
         };
         frames
@@ -309,22 +308,31 @@ impl ScriptBackend for LuaScript {
     }
 
     fn locate_coroutine(&mut self, handle: FnHandle) -> Option<(String, u32)> {
-        let locate = self.export("locate").ok()?;
-        let (file, line) = locate
+        let (file, line) = self
+            .prelude
+            .locate
             .call::<(Option<String>, Option<i64>)>(handle.0)
             .ok()?;
         Some((file?, line?.max(0) as u32))
     }
 }
 
-impl LuaScript {
-    fn export(&self, name: &str) -> Result<Function, ScriptFailure> {
-        self.ctx
-            .exports
-            .borrow()
-            .as_ref()
-            .and_then(|t| t.get::<Function>(name).ok())
-            .ok_or_else(|| ScriptFailure::message(format!("the runtime's {name} is missing")))
+/// The prelude's functions the host calls, looked up once.
+struct Prelude {
+    resume: Function,
+    inspect: Function,
+    locate: Function,
+    release: Function,
+}
+
+impl Prelude {
+    fn from(exports: &Table) -> mlua::Result<Prelude> {
+        Ok(Prelude {
+            resume: exports.get("resume")?,
+            inspect: exports.get("inspect")?,
+            locate: exports.get("locate")?,
+            release: exports.get("release")?,
+        })
     }
 }
 

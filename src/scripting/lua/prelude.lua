@@ -175,7 +175,7 @@ function ecs.start(name, fn, ...)
   local co = create(fn)
   managed[co] = true
   next_handle = next_handle + 1
-  coroutines[next_handle] = { co = co, args = { ... }, n = select("#", ...) }
+  coroutines[next_handle] = { co = co, fn = fn, args = { ... }, n = select("#", ...) }
   return P.start(name, next_handle)
 end
 
@@ -263,11 +263,25 @@ local function resume(handle, input)
   return "bad_yield", type(a), file and format("%s:%d", file, line) or ""
 end
 
+-- A coroutine that has not run yet: where its function starts, and the
+-- arguments it will get.
+local function not_started(entry)
+  local info = debug.getinfo(entry.fn, "S")
+  local locals = {}
+  for i = 1, entry.n do locals[#locals + 1] = { "argument " .. i, describe(entry.args[i]) } end
+  return {
+    file = info.short_src, line = info.linedefined,
+    ["function"] = format("function <%s:%d>", info.short_src, info.linedefined),
+    locals = locals,
+  }
+end
+
 -- The frames of a suspended coroutine, innermost first, with locals.
 local function inspect(handle)
   local entry = coroutines[handle]
   local frames = {}
   if not entry then return frames end
+  if entry.args then return { not_started(entry) } end
   local co = entry.co
   local _, _, first = where(co)
   if not first then return frames end
@@ -285,7 +299,8 @@ local function inspect(handle)
       if line < 0 then line = info.linedefined end
       frames[#frames + 1] = {
         file = info.short_src, line = line,
-        ["function"] = info.name or (info.what == "main" and "main chunk") or "?",
+        ["function"] = info.name or (info.what == "main" and "main chunk")
+          or format("function <%s:%d>", info.short_src, info.linedefined),
         locals = locals,
       }
     end
@@ -297,6 +312,10 @@ end
 local function locate(handle)
   local entry = coroutines[handle]
   if not entry then return nil end
+  if entry.args then
+    local frame = not_started(entry)
+    return frame.file, frame.line
+  end
   local file, line, level = where(entry.co)
   if file and line < 0 then
     line = debug.getinfo(entry.co, level, "S").linedefined

@@ -94,13 +94,16 @@ unsafe extern "C" fn trace(
         return 0;
     }
     let line = frame.line_number().max(0) as u32;
-    let mut depth = 0u32;
-    let mut outer = Some(frame.clone());
-    while let Some(f) = outer {
-        depth += 1;
-        outer = f.outer();
-    }
-    let Some(reason) = link.debugger.should_break(&file, line, depth) else {
+    let depth = || {
+        let mut depth = 0u32;
+        let mut outer = Some(frame.clone());
+        while let Some(f) = outer {
+            depth += 1;
+            outer = f.outer();
+        }
+        depth
+    };
+    let Some((reason, depth)) = link.debugger.should_break(&file, line, depth) else {
         return 0;
     };
     let frames = stack(&frame);

@@ -1,0 +1,178 @@
+//! A code view: syntax-highlighted source with a gutter of line numbers,
+//! breakpoints (click to toggle), error markers and the line a script is
+//! stopped at. The gutter is painted from the laid-out text's own rows, so
+//! markers line up with lines at any font size.
+
+use std::collections::BTreeSet;
+
+use egui::{Align, Align2, Color32, FontId, Rect, Sense, Stroke, TextStyle, pos2, vec2};
+use egui_extras::syntax_highlighting::{CodeTheme, highlight};
+
+use crate::gui::theme;
+
+/// What the gutter shows.
+#[derive(Debug, Default)]
+pub struct Markers<'a> {
+    /// Lines with a breakpoint.
+    pub breakpoints: Option<&'a BTreeSet<u32>>,
+    /// The line a script is stopped at, or a coroutine is suspended at.
+    pub current: Option<u32>,
+    /// Lines with an error, and the message.
+    pub errors: &'a [(u32, String)],
+}
+
+/// What happened in the view this frame.
+#[derive(Debug, Default)]
+pub struct CodeViewOutput {
+    /// The gutter was clicked on this line.
+    pub toggled_breakpoint: Option<u32>,
+    /// The text was edited.
+    pub changed: bool,
+}
+
+/// Width of the gutter.
+const GUTTER: f32 = 58.0;
+
+/// Shows `text` (editable when `editable`); `scroll_to` brings a line into
+/// view once.
+pub fn code_view(
+    ui: &mut egui::Ui,
+    id_salt: &str,
+    text: &mut dyn egui::TextBuffer,
+    language: &str,
+    editable: bool,
+    markers: &Markers,
+    scroll_to: Option<u32>,
+) -> CodeViewOutput {
+    let mut output = CodeViewOutput::default();
+    let theme = CodeTheme::from_memory(ui.ctx(), ui.style());
+    let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap_width: f32| {
+        let mut job = highlight(ui.ctx(), ui.style(), &theme, buf.as_str(), language);
+        job.wrap.max_width = wrap_width;
+        ui.fonts_mut(|f| f.layout_job(job))
+    };
+    let row_height = ui.text_style_height(&TextStyle::Monospace);
+    let lines = text.as_str().lines().count().max(1);
+    egui::ScrollArea::both()
+        .id_salt(id_salt)
+        .auto_shrink([false; 2])
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                let (gutter, gutter_response) = ui.allocate_exact_size(
+                    vec2(GUTTER, lines as f32 * row_height + 16.0),
+                    Sense::click(),
+                );
+                let edit = egui::TextEdit::multiline(text)
+                    .code_editor()
+                    .interactive(editable)
+                    .desired_width(f32::INFINITY)
+                    .desired_rows(lines)
+                    .layouter(&mut layouter)
+                    .show(ui);
+                output.changed = edit.response.changed();
+
+                // The top and height of each logical line.
+                let mut line_rows: Vec<(f32, f32)> = Vec::with_capacity(lines);
+                let mut starts_line = true;
+                for row in &edit.galley.rows {
+                    if starts_line {
+                        line_rows.push((edit.galley_pos.y + row.pos.y, row.rect().height()));
+                    }
+                    starts_line = row.row.ends_with_newline;
+                }
+
+                let painter = ui.painter();
+                let code_rect = edit.response.rect;
+                for (index, &(top, height)) in line_rows.iter().enumerate() {
+                    let line = index as u32 + 1;
+                    let mid = top + height / 2.0;
+                    if markers.current == Some(line) {
+                        let band = Rect::from_min_max(
+                            pos2(gutter.left(), top),
+                            pos2(code_rect.right(), top + height),
+                        );
+                        painter.rect_filled(
+                            band,
+                            0.0,
+                            Color32::from_rgba_unmultiplied(255, 214, 10, 38),
+                        );
+                        painter.text(
+                            pos2(gutter.left() + 20.0, mid),
+                            Align2::CENTER_CENTER,
+                            "▶",
+                            FontId::monospace(row_height * 0.8),
+                            theme::SELECTION,
+                        );
+                    }
+                    if markers.breakpoints.is_some_and(|b| b.contains(&line)) {
+                        painter.circle_filled(
+                            pos2(gutter.left() + 8.0, mid),
+                            (height * 0.28).min(5.0),
+                            theme::ERROR,
+                        );
+                    }
+                    let error = markers.errors.iter().any(|(l, _)| *l == line);
+                    if error {
+                        let band = Rect::from_min_max(
+                            pos2(code_rect.left(), top),
+                            pos2(code_rect.right(), top + height),
+                        );
+                        painter.rect_stroke(
+                            band,
+                            0.0,
+                            Stroke::new(1.0, theme::ERROR),
+                            egui::StrokeKind::Inside,
+                        );
+                    }
+                    painter.text(
+                        pos2(gutter.right() - 8.0, mid),
+                        Align2::RIGHT_CENTER,
+                        line.to_string(),
+                        FontId::monospace(row_height * 0.85),
+                        if error {
+                            theme::ERROR
+                        } else {
+                            Color32::from_gray(110)
+                        },
+                    );
+                }
+
+                let line_at = |y: f32| {
+                    line_rows
+                        .iter()
+                        .position(|&(top, height)| y >= top && y < top + height)
+                        .map(|i| i as u32 + 1)
+                };
+                if gutter_response.clicked()
+                    && let Some(pos) = gutter_response.interact_pointer_pos()
+                {
+                    output.toggled_breakpoint = line_at(pos.y);
+                }
+                if let Some(pos) = gutter_response.hover_pos()
+                    && let Some(line) = line_at(pos.y)
+                {
+                    let messages: Vec<&str> = markers
+                        .errors
+                        .iter()
+                        .filter(|(l, _)| *l == line)
+                        .map(|(_, m)| m.as_str())
+                        .collect();
+                    let tip = if messages.is_empty() {
+                        format!("Line {line}: click to toggle a breakpoint")
+                    } else {
+                        messages.join("\n")
+                    };
+                    gutter_response.clone().on_hover_text_at_pointer(tip);
+                }
+                if let Some(line) = scroll_to
+                    && let Some(&(top, height)) = line_rows.get(line.saturating_sub(1) as usize)
+                {
+                    let target =
+                        Rect::from_min_size(pos2(code_rect.left(), top), vec2(1.0, height));
+                    ui.scroll_to_rect(target, Some(Align::Center));
+                }
+            });
+        });
+    output
+}

@@ -1,0 +1,3 @@
+//! Widgets shared by panels.
+
+pub mod code_view;
