@@ -9,6 +9,7 @@ pub mod bench;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;
+pub mod hot_reload;
 pub mod profiling;
 pub mod project;
 pub mod runtime;

@@ -91,4 +91,16 @@ pub enum RuntimeCommand {
     },
     /// Remove every breakpoint.
     ClearBreakpoints,
+    /// Reload a script from disk now, even if its text did not change.
+    ReloadScript {
+        /// Manifest path.
+        script: String,
+    },
+    /// Restore an earlier version's text on disk and reload it.
+    RollbackScript {
+        /// Manifest path.
+        script: String,
+        /// The version to restore.
+        version: u32,
+    },
 }

@@ -293,6 +293,27 @@ impl Coroutines {
         self.released.retain(|(s, _)| *s != script);
     }
 
+    /// Takes a script's live coroutines out of the table (their language
+    /// objects stay in its backend), to put back with [`Coroutines::restore`].
+    pub fn take_script(&mut self, script: ScriptId) -> Vec<Coroutine> {
+        let ids: Vec<u64> = self
+            .live
+            .values()
+            .filter(|c| c.script == script)
+            .map(|c| c.id)
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| self.live.remove(&id))
+            .collect()
+    }
+
+    /// Puts back coroutines taken with [`Coroutines::take_script`].
+    pub fn restore(&mut self, coroutines: Vec<Coroutine>) {
+        for c in coroutines {
+            self.live.insert(c.id, c);
+        }
+    }
+
     /// Language objects to release.
     pub fn take_released(&mut self) -> Vec<(ScriptId, FnHandle)> {
         std::mem::take(&mut self.released)

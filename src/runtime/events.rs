@@ -96,6 +96,12 @@ pub enum EventKind {
         /// `returned`, `stopped` or `failed`.
         how: String,
     },
+    /// Something the user should know that is not a script's error (the
+    /// history folder is read-only, a manifest setting needs a reset...).
+    Notice {
+        /// What happened.
+        message: String,
+    },
     /// A heap has kept growing over the leak detector's window.
     LeakSuspected {
         /// The script whose heap grows, or `python`/`rust`.
@@ -156,6 +162,7 @@ impl RuntimeEvent {
                 name,
                 how,
             } => format!("coroutine {id} '{name}' {how} ({script})"),
+            EventKind::Notice { message } => format!("note: {message}"),
             EventKind::LeakSuspected {
                 script,
                 growth_bytes,

@@ -10,6 +10,7 @@ pub mod coroutines;
 pub mod dump;
 pub mod events;
 pub mod random;
+mod reload;
 mod scheduler;
 pub mod session;
 pub mod view;
@@ -20,6 +21,7 @@ use std::time::Duration;
 pub use command::RuntimeCommand;
 pub use events::{ErrorInfo, EventKind, RuntimeEvent};
 
+use crate::hot_reload::history::{History, Version, VersionStatus};
 use crate::project::{Language, Project, ScriptEntry};
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::host::{HostState, SharedHost};
@@ -46,7 +48,15 @@ pub(crate) struct ScriptSlot {
     pub(crate) id: ScriptId,
     pub(crate) backend: Option<Box<dyn ScriptBackend>>,
     pub(crate) status: ScriptStatus,
+    /// The running version's number in the history.
     pub(crate) version: u32,
+    /// Hash of the running version's text.
+    pub(crate) hash: String,
+    /// Errors reported for this script so far.
+    pub(crate) errors: usize,
+    /// The previous version, kept until a freshly reloaded one has run a
+    /// frame.
+    pub(crate) probation: Option<reload::Probation>,
 }
 
 /// A running project: world, scripts and clock.
@@ -59,6 +69,9 @@ pub struct Runtime {
     last_frame_time: Duration,
     profiler: crate::profiling::Scopes,
     debugger: SharedDebugger,
+    history: History,
+    /// The last error reported per script, for history entries.
+    last_errors: std::collections::HashMap<String, String>,
 }
 
 impl Runtime {
@@ -68,7 +81,7 @@ impl Runtime {
         let world = &project.manifest.world;
         let host = HostState::new(world.fixed_dt, world.seed).shared();
         let mut runtime = Runtime {
-            project,
+            project: project.clone(),
             host,
             scripts: Vec::new(),
             watchdog: Watchdog::new(),
@@ -76,6 +89,8 @@ impl Runtime {
             last_frame_time: Duration::ZERO,
             profiler: crate::profiling::Scopes::default(),
             debugger: SharedDebugger::default(),
+            history: History::open(&project.data_dir(), project.manifest.history.keep),
+            last_errors: Default::default(),
         };
         let entries = runtime.project.manifest.scripts.clone();
         for entry in entries {
@@ -84,6 +99,9 @@ impl Runtime {
         runtime
     }
 
+    /// Loads a script as the project opens (or is added to the manifest);
+    /// its text is recorded in the history when it differs from the last
+    /// stored version.
     fn load_script(&mut self, entry: ScriptEntry) {
         let id = self.host.borrow_mut().add_script(&entry.path);
         let mut slot = ScriptSlot {
@@ -91,58 +109,77 @@ impl Runtime {
             id,
             backend: None,
             status: ScriptStatus::Running,
-            version: 1,
+            version: 0,
+            hash: String::new(),
+            errors: 0,
+            probation: None,
         };
-        match self.create_backend(&slot.entry, id) {
-            Ok(Some(mut backend)) => {
-                let loaded = std::fs::read(&slot.entry.full_path)
-                    .map_err(|e| ScriptFailure::message(format!("cannot read the script: {e}")))
-                    .and_then(|bytes| {
-                        let depth = self.host.borrow().defer_depth();
-                        let text = check_source(&bytes)?;
-                        self.debugger
-                            .begin_call(None, || format!("loading {}", slot.entry.path));
-                        let result = backend.load(text);
-                        self.debugger.end_call();
-                        self.host.borrow_mut().reset_defer(depth);
-                        result
-                    });
-                match loaded {
-                    Ok(()) => {
-                        let language = slot.entry.language.name().to_string();
-                        self.host.borrow_mut().push_event(EventKind::ScriptLoaded {
-                            script: slot.entry.path.clone(),
-                            language,
-                            version: slot.version,
-                        });
-                        slot.backend = Some(backend);
-                    }
-                    Err(failure) => {
-                        let info = self.report(&slot.entry.path, "load", failure, None);
-                        self.host.borrow_mut().remove_script_registrations(id);
-                        slot.status = ScriptStatus::Failed(info);
-                    }
+        let path = slot.entry.path.clone();
+        let text = std::fs::read(&slot.entry.full_path)
+            .map_err(|e| ScriptFailure::message(format!("cannot read the script: {e}")))
+            .and_then(|bytes| check_source(&bytes).map(str::to_string));
+        let created = self.create_backend(&slot.entry, id);
+        let result = match (text.clone(), created) {
+            (Err(failure), _) | (_, Err(failure)) => Err(failure),
+            (Ok(_), Ok(None)) => Err(ScriptFailure::message(format!(
+                "this build of ECScope has no {} support",
+                slot.entry.language.name()
+            ))),
+            (Ok(text), Ok(Some(mut backend))) => self
+                .load_backend(&mut *backend, &text, false, &path)
+                .map(|()| backend),
+        };
+        if let Ok(text) = &text {
+            let hash = crate::hot_reload::history::hash_text(text);
+            slot.hash = hash.clone();
+            let latest = self.history.latest(&path);
+            slot.version = match latest {
+                Some(v)
+                    if v.hash == hash
+                        && (result.is_ok() == (v.status != VersionStatus::Failed)) =>
+                {
+                    v.version
                 }
-            }
-            Ok(None) => {
-                let reason = format!(
-                    "this build of ECScope has no {} support",
-                    slot.entry.language.name()
-                );
-                let info = self.report(
-                    &slot.entry.path,
-                    "load",
-                    ScriptFailure::message(reason.clone()),
-                    None,
-                );
-                slot.status = ScriptStatus::Failed(info);
+                _ => {
+                    let (status, error) = match &result {
+                        Ok(_) => (VersionStatus::Loaded, None),
+                        Err(f) => (
+                            VersionStatus::Failed,
+                            Some(format!(
+                                "{}:{}: {}",
+                                f.file.as_deref().unwrap_or(&path),
+                                f.line.unwrap_or(1),
+                                f.message
+                            )),
+                        ),
+                    };
+                    self.history.record(&path, text, status, error, "load")
+                }
+            };
+        }
+        match result {
+            Ok(backend) => {
+                let language = slot.entry.language.name().to_string();
+                self.host.borrow_mut().push_event(EventKind::ScriptLoaded {
+                    script: path.clone(),
+                    language,
+                    version: slot.version,
+                });
+                slot.backend = Some(backend);
             }
             Err(failure) => {
-                let info = self.report(&slot.entry.path, "load", failure, None);
-                slot.status = ScriptStatus::Failed(info);
+                self.host.borrow_mut().remove_script_registrations(id);
+                self.scripts.push(slot);
+                let info = self.report(&path, "load", failure, None);
+                if let Some(slot) = self.scripts.last_mut() {
+                    slot.status = ScriptStatus::Failed(info);
+                }
+                self.report_history_problem();
+                return;
             }
         }
         self.scripts.push(slot);
+        self.report_history_problem();
     }
 
     #[allow(unused_variables)]
@@ -187,6 +224,18 @@ impl Runtime {
         fallback_line: Option<u32>,
     ) -> ErrorInfo {
         self.error_count += 1;
+        if let Some(slot) = self.scripts.iter_mut().find(|s| s.entry.path == script) {
+            slot.errors += 1;
+        }
+        self.last_errors.insert(
+            script.to_string(),
+            format!(
+                "{}:{}: {}",
+                failure.file.as_deref().unwrap_or(script),
+                failure.line.or(fallback_line).unwrap_or(1),
+                failure.message
+            ),
+        );
         let file = failure.file.filter(|f| f != script);
         let info = ErrorInfo {
             script: script.to_string(),
@@ -322,8 +371,38 @@ impl Runtime {
                 self.debugger.clear_breakpoints();
                 Ok(())
             }
+            RuntimeCommand::ReloadScript { script } => {
+                drop(host);
+                return self.reload_path(&script);
+            }
+            RuntimeCommand::RollbackScript { script, version } => {
+                drop(host);
+                return self.rollback(&script, version);
+            }
         };
         result.map_err(|e| e.0)
+    }
+
+    /// Every stored version of a script, oldest first.
+    pub fn history(&mut self, path: &str) -> Vec<Version> {
+        self.history.versions(path)
+    }
+
+    /// The text of a stored version.
+    pub fn version_text(&mut self, path: &str, version: u32) -> Option<String> {
+        self.history.text(path, version)
+    }
+
+    /// The running version of each script, by path.
+    pub fn running_versions(&self) -> Vec<(String, u32)> {
+        self.scripts
+            .iter()
+            .map(|s| (s.entry.path.clone(), s.version))
+            .collect()
+    }
+
+    fn last_error_of(&self, path: &str) -> Option<String> {
+        self.last_errors.get(path).cloned()
     }
 
     /// The debugger: breakpoints and the break handler.

@@ -26,6 +26,7 @@ impl Runtime {
         self.run_coroutines();
         self.release_coroutines();
         self.host.borrow_mut().advance_frame();
+        self.end_probations();
         self.last_frame_time = started.elapsed();
     }
 

@@ -80,6 +80,14 @@ pub struct HandlerEntry {
     pub enabled: bool,
 }
 
+/// A script's systems, handlers and coroutines, set aside during a reload.
+#[derive(Debug, Default)]
+pub struct Registrations {
+    systems: Vec<SystemEntry>,
+    handlers: Vec<HandlerEntry>,
+    coroutines: Vec<crate::runtime::coroutines::Coroutine>,
+}
+
 #[derive(Debug)]
 enum DeferredOp {
     Spawn {
@@ -569,6 +577,35 @@ impl HostState {
         self.systems.retain(|s| s.script != script);
         self.handlers.retain(|h| h.script != script);
         self.coroutines.forget_script(script);
+    }
+
+    /// Takes out everything a script registered (systems, handlers,
+    /// coroutines) so a new version can register its own; put back with
+    /// [`HostState::restore_registrations`] if the new version fails.
+    pub fn take_registrations(&mut self, script: ScriptId) -> Registrations {
+        let (systems, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.systems)
+            .into_iter()
+            .partition(|s| s.script == script);
+        self.systems = kept;
+        let (handlers, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.handlers)
+            .into_iter()
+            .partition(|h| h.script == script);
+        self.handlers = kept;
+        Registrations {
+            systems,
+            handlers,
+            coroutines: self.coroutines.take_script(script),
+        }
+    }
+
+    /// Puts back registrations taken out with
+    /// [`HostState::take_registrations`], in their original order.
+    pub fn restore_registrations(&mut self, registrations: Registrations) {
+        self.systems.extend(registrations.systems);
+        self.systems.sort_by_key(|s| (s.script, s.seq));
+        self.handlers.extend(registrations.handlers);
+        self.handlers.sort_by_key(|h| (h.script, h.seq));
+        self.coroutines.restore(registrations.coroutines);
     }
 
     /// `ecs.emit(event, payload)`.

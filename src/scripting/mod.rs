@@ -45,8 +45,22 @@ impl ScriptFailure {
 /// code. Implementations convert values and call functions; the semantics
 /// live in [`host::HostState`].
 pub trait ScriptBackend {
-    /// Runs the script's top level, then `on_load()` if it defines one.
-    fn load(&mut self, source: &str) -> Result<(), ScriptFailure>;
+    /// Compiles without running: syntax errors only.
+    fn compile(&mut self, source: &str) -> Result<(), ScriptFailure>;
+
+    /// Runs the script's top level, then `on_load()`, or, when `reloading`,
+    /// `on_reload(persist)`, if it defines one.
+    fn load(&mut self, source: &str, reloading: bool) -> Result<(), ScriptFailure>;
+
+    /// A copy of `ecs.persist`, to hand to the next version.
+    fn take_persist(&mut self) -> Persisted;
+
+    /// Sets `ecs.persist` from the previous version (before `load`).
+    fn give_persist(&mut self, persisted: Persisted);
+
+    /// Project modules this script loaded (`require`, `import`), as
+    /// project-relative paths.
+    fn dependencies(&self) -> Vec<String>;
 
     /// Runs a system: `fn(dt)` when `ids` is `None`, else
     /// `fn(id, c1, c2, ..., dt)` for each id with live components `comps`.
@@ -92,6 +106,15 @@ pub trait ScriptBackend {
     /// The file and line a suspended coroutine is at (cheaper than
     /// [`ScriptBackend::inspect_coroutine`]).
     fn locate_coroutine(&mut self, handle: FnHandle) -> Option<(String, u32)>;
+}
+
+/// `ecs.persist` on its way from one version of a script to the next: the
+/// language's own copy, and what could not be kept.
+pub struct Persisted {
+    /// The backend's value (opaque to the runtime).
+    pub value: Box<dyn std::any::Any>,
+    /// Entries that could not be carried over, and why.
+    pub dropped: Vec<String>,
 }
 
 /// What a coroutine step ended with.

@@ -23,7 +23,8 @@ use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
 use crate::scripting::{
-    FnHandle, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost, StackFrame,
+    FnHandle, Persisted, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost,
+    StackFrame,
 };
 
 /// One Lua script.
@@ -119,11 +120,6 @@ impl LuaScript {
         unsafe { hook::sync_lines(self.lua.state(), &self.budget, want) }
     }
 
-    /// Project modules this script loaded with `require`.
-    pub fn dependencies(&self) -> Vec<String> {
-        self.ctx.deps.borrow().iter().cloned().collect()
-    }
-
     fn function(&self, handle: FnHandle) -> Result<Function, ScriptFailure> {
         self.ctx
             .fns
@@ -131,6 +127,14 @@ impl LuaScript {
             .get(handle.0 as usize)
             .cloned()
             .ok_or_else(|| ScriptFailure::message("unknown function handle"))
+    }
+
+    /// `ecs.persist` (the script may have replaced the table).
+    fn persist_table(&self) -> mlua::Result<Table> {
+        self.lua
+            .globals()
+            .get::<Table>("ecs")?
+            .get::<Table>("persist")
     }
 
     fn failure(&self, err: mlua::Error) -> ScriptFailure {
@@ -160,7 +164,17 @@ impl Drop for LuaScript {
 }
 
 impl ScriptBackend for LuaScript {
-    fn load(&mut self, source: &str) -> Result<(), ScriptFailure> {
+    fn compile(&mut self, source: &str) -> Result<(), ScriptFailure> {
+        self.lua
+            .load(source)
+            .set_name(format!("@{}", self.ctx.path))
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .into_function()
+            .map(|_| ())
+            .map_err(|e| self.failure(e))
+    }
+
+    fn load(&mut self, source: &str, reloading: bool) -> Result<(), ScriptFailure> {
         let chunk = self
             .lua
             .load(source)
@@ -168,7 +182,65 @@ impl ScriptBackend for LuaScript {
             .set_mode(mlua::chunk::ChunkMode::Text);
         let result = self.watched(LOAD_GRACE, || chunk.exec());
         result.map_err(|e| self.failure(e))?;
-        self.call_global("on_load", MultiValue::new(), LOAD_GRACE)
+        if reloading {
+            let persist = self.persist_table().map_err(|e| self.failure(e))?;
+            let mut args = MultiValue::new();
+            args.push_back(Value::Table(persist));
+            self.call_global("on_reload", args, LOAD_GRACE)
+        } else {
+            self.call_global("on_load", MultiValue::new(), LOAD_GRACE)
+        }
+    }
+
+    fn take_persist(&mut self) -> Persisted {
+        let mut map = std::collections::BTreeMap::new();
+        let mut dropped = Vec::new();
+        if let Ok(persist) = self.persist_table() {
+            for pair in persist.pairs::<Value, Value>() {
+                let Ok((key, value)) = pair else {
+                    continue;
+                };
+                let key = match &key {
+                    Value::String(s) => s.to_string_lossy(),
+                    Value::Integer(i) => i.to_string(),
+                    other => {
+                        dropped.push(format!("a key of type {}", other.type_name()));
+                        continue;
+                    }
+                };
+                match convert::from_lua(&value) {
+                    Ok(v) => {
+                        map.insert(key, v);
+                    }
+                    Err(e) => dropped.push(format!("persist.{key}: {e}")),
+                }
+            }
+        }
+        Persisted {
+            value: Box::new(ScriptValue::Map(map)),
+            dropped,
+        }
+    }
+
+    fn give_persist(&mut self, persisted: Persisted) {
+        let Ok(value) = persisted.value.downcast::<ScriptValue>() else {
+            return;
+        };
+        if let (Ok(ecs), Ok(table)) = (
+            self.lua.globals().get::<Table>("ecs"),
+            convert::to_lua(&self.lua, &value),
+        ) {
+            let table = match table {
+                // An empty map arrives as an empty list table: same thing.
+                Value::Table(t) => t,
+                _ => return,
+            };
+            let _ = ecs.set("persist", table);
+        }
+    }
+
+    fn dependencies(&self) -> Vec<String> {
+        self.ctx.deps.borrow().iter().cloned().collect()
     }
 
     fn run_system(

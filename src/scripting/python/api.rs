@@ -38,9 +38,9 @@ pub struct PyCtx {
     /// Functions registered with `ecs.system`/`ecs.on`, by [`FnHandle`].
     pub fns: RefCell<Vec<Py<PyAny>>>,
     /// Project modules this script imported (relative paths).
-    pub deps: RefCell<BTreeSet<String>>,
+    pub deps: Arc<std::sync::Mutex<BTreeSet<String>>>,
     /// `ecs.persist`.
-    pub persist: Py<PyDict>,
+    pub persist: RefCell<Py<PyDict>>,
     /// Numeric fields per component (name, slot, kind), cached.
     offsets: RefCell<HashMap<CompKey, Offsets>>,
     /// Query loops still open in the current call (for the defer depth).
@@ -75,8 +75,8 @@ impl PyCtx {
             path: path.to_string(),
             root,
             fns: RefCell::default(),
-            deps: RefCell::default(),
-            persist,
+            deps: Arc::default(),
+            persist: RefCell::new(persist),
             offsets: RefCell::default(),
             open_queries: Cell::new(0),
             coroutines: RefCell::default(),
@@ -601,7 +601,7 @@ impl EcsApi {
     /// `ecs.persist`: a dict this script keeps.
     #[getter]
     fn persist(&self, py: Python<'_>) -> Py<PyDict> {
-        self.ctx.persist.clone_ref(py)
+        self.ctx.persist.borrow().clone_ref(py)
     }
 
     fn __repr__(&self) -> String {

@@ -10,7 +10,9 @@ mod api;
 mod convert;
 mod trace;
 
+use std::collections::BTreeSet;
 use std::ffi::{CString, c_ulong};
+use std::mem::ManuallyDrop;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -31,7 +33,8 @@ use crate::scripting::watchdog::{
     Alarm, COUNTED_INSTRUCTIONS_PER_SECOND, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle,
 };
 use crate::scripting::{
-    FnHandle, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost, StackFrame,
+    FnHandle, Persisted, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost,
+    StackFrame,
 };
 use pyo3::types::iterator::PySendResult;
 
@@ -59,16 +62,20 @@ fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     )
 }
 
-/// Records the project modules a script imports.
-#[pyclass(unsendable)]
+/// Records the project modules a script imports. Not tied to a thread:
+/// the import hook's closures may outlive the script until Python's cycle
+/// collector frees them, on whatever thread it runs.
+#[pyclass]
 struct DependencyRecorder {
-    ctx: Rc<PyCtx>,
+    deps: Arc<Mutex<BTreeSet<String>>>,
 }
 
 #[pymethods]
 impl DependencyRecorder {
     fn __call__(&self, path: String) {
-        self.ctx.deps.borrow_mut().insert(path);
+        if let Ok(mut deps) = self.deps.lock() {
+            deps.insert(path);
+        }
     }
 }
 
@@ -133,10 +140,11 @@ impl Alarm for PyAlarm {
 /// One Python script.
 pub struct PyScript {
     ctx: Rc<PyCtx>,
-    trace: Py<TraceLink>,
-    api: Py<EcsApi>,
+    // Released by hand in `Drop`, with the GIL held, on this thread.
+    trace: ManuallyDrop<Py<TraceLink>>,
+    api: ManuallyDrop<Py<EcsApi>>,
     module: Option<Py<PyModule>>,
-    builtins: Py<PyDict>,
+    builtins: ManuallyDrop<Py<PyDict>>,
     slot: Arc<WatchSlot>,
     watchdog: WatchdogHandle,
     budget: Duration,
@@ -168,7 +176,7 @@ impl PyScript {
             let recorder = Bound::new(
                 py,
                 DependencyRecorder {
-                    ctx: Rc::clone(&ctx),
+                    deps: Arc::clone(&ctx.deps),
                 },
             )
             .map_err(setup)?;
@@ -193,20 +201,15 @@ impl PyScript {
             let trace = Py::new(py, TraceLink::new(debugger, Arc::clone(&slot))).map_err(setup)?;
             Ok(PyScript {
                 ctx,
-                trace,
-                api: api.unbind(),
+                trace: ManuallyDrop::new(trace),
+                api: ManuallyDrop::new(api.unbind()),
                 module: None,
-                builtins: builtins.unbind(),
+                builtins: ManuallyDrop::new(builtins.unbind()),
                 slot,
                 watchdog,
                 budget,
             })
         })
-    }
-
-    /// Project modules this script imported.
-    pub fn dependencies(&self) -> Vec<String> {
-        self.ctx.deps.borrow().iter().cloned().collect()
     }
 
     fn function<'py>(
@@ -262,11 +265,115 @@ impl PyScript {
 impl Drop for PyScript {
     fn drop(&mut self) {
         self.watchdog.unregister(&self.slot);
+        Python::attach(|py| {
+            // The module's functions reach the `ecs` object through its
+            // globals and builtins, and the `ecs` object holds this script's
+            // context (a Rust `Rc`, which Python's cycle collector cannot
+            // see): clearing the dicts breaks that cycle so everything is
+            // freed now, on the thread that owns it.
+            for (_, co) in self.ctx.coroutines.borrow_mut().drain() {
+                let _ = co.generator.bind(py).call_method0("close");
+            }
+            self.ctx.fns.borrow_mut().clear();
+            if let Some(module) = self.module.take() {
+                module.bind(py).dict().clear();
+            }
+            if let Ok(Some(modules)) = self.builtins.bind(py).get_item("__ecscope_modules__")
+                && let Ok(modules) = modules.cast::<PyDict>()
+            {
+                for (_, module) in modules.iter() {
+                    if let Ok(dict) = module.getattr("__dict__")
+                        && let Ok(dict) = dict.cast::<PyDict>()
+                    {
+                        dict.clear();
+                    }
+                }
+                modules.clear();
+            }
+            self.builtins.bind(py).clear();
+            // SAFETY: each field is taken exactly once, here, and never
+            // used again.
+            let (trace, api, builtins) = unsafe {
+                (
+                    ManuallyDrop::take(&mut self.trace),
+                    ManuallyDrop::take(&mut self.api),
+                    ManuallyDrop::take(&mut self.builtins),
+                )
+            };
+            trace.drop_ref(py);
+            api.drop_ref(py);
+            builtins.drop_ref(py);
+        });
     }
 }
 
 impl ScriptBackend for PyScript {
-    fn load(&mut self, source: &str) -> Result<(), ScriptFailure> {
+    fn compile(&mut self, source: &str) -> Result<(), ScriptFailure> {
+        Python::attach(|py| {
+            let builtins = py
+                .import("builtins")
+                .map_err(|e| failure_from(py, e, self.budget))?;
+            builtins
+                .call_method1("compile", (source, self.ctx.path.as_str(), "exec"))
+                .map(|_| ())
+                .map_err(|e| failure_from(py, e, self.budget))
+        })
+    }
+
+    fn take_persist(&mut self) -> Persisted {
+        Python::attach(|py| {
+            let persist = self.ctx.persist.borrow().clone_ref(py);
+            // A deep copy: the next version must not change this one's
+            // state, which comes back if the next version is rolled back.
+            let copied = py
+                .import("copy")
+                .and_then(|copy| copy.call_method1("deepcopy", (persist.bind(py),)));
+            match copied.and_then(|c| Ok(c.cast_into::<PyDict>()?)) {
+                Ok(dict) => Persisted {
+                    value: Box::new(dict.unbind()),
+                    dropped: Vec::new(),
+                },
+                Err(err) => {
+                    // Not everything deep-copies (open files, locks): keep
+                    // what does, entry by entry.
+                    let dict = PyDict::new(py);
+                    let mut dropped =
+                        vec![format!("deep copy failed ({err}); copied entry by entry")];
+                    for (key, value) in persist.bind(py).iter() {
+                        let copy = py
+                            .import("copy")
+                            .and_then(|c| c.call_method1("deepcopy", (&value,)));
+                        match copy {
+                            Ok(v) => {
+                                let _ = dict.set_item(&key, v);
+                            }
+                            Err(e) => dropped.push(format!("persist[{key}]: {e}")),
+                        }
+                    }
+                    Persisted {
+                        value: Box::new(dict.unbind()),
+                        dropped,
+                    }
+                }
+            }
+        })
+    }
+
+    fn give_persist(&mut self, persisted: Persisted) {
+        if let Ok(dict) = persisted.value.downcast::<Py<PyDict>>() {
+            *self.ctx.persist.borrow_mut() = *dict;
+        }
+    }
+
+    fn dependencies(&self) -> Vec<String> {
+        self.ctx
+            .deps
+            .lock()
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn load(&mut self, source: &str, reloading: bool) -> Result<(), ScriptFailure> {
         let module = Python::attach(|py| {
             let name = Path::new(&self.ctx.path)
                 .file_stem()
@@ -281,7 +388,12 @@ impl ScriptBackend for PyScript {
             })
         })?;
         self.module = Some(module);
-        self.call_global("on_load", None, LOAD_GRACE)
+        if reloading {
+            let persist = Python::attach(|py| self.ctx.persist.borrow().clone_ref(py).into_any());
+            self.call_global("on_reload", Some(persist), LOAD_GRACE)
+        } else {
+            self.call_global("on_load", None, LOAD_GRACE)
+        }
     }
 
     fn run_system(

@@ -81,6 +81,9 @@ def make_builtins(ecs, printer, root, record_dependency):
 
     table["__import__"] = ecs_import
     table["print"] = printer
+    # The host clears these when the script goes away, to break the
+    # module <-> function cycles at once.
+    table["__ecscope_modules__"] = modules
     return table
 
 

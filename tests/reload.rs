@@ -1,0 +1,437 @@
+//! Hot reload through the runtime API: state kept, lifecycle order,
+//! dependency cascades, automatic and manual rollback, the version history,
+//! and bursts of saves through the real file watcher.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use ecscope::hot_reload::history::VersionStatus;
+use ecscope::hot_reload::watcher::ProjectWatcher;
+use ecscope::project::Project;
+use ecscope::runtime::{EventKind, Runtime, RuntimeCommand, RuntimeEvent};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(manifest_scripts: &[&str], files: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest = String::from("[project]\nname = \"reload\"\n");
+        for script in manifest_scripts {
+            manifest.push_str(&format!("[[script]]\npath = \"{script}\"\n"));
+        }
+        std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+        std::fs::write(dir.path().join("ecscope.toml"), manifest).unwrap();
+        let fixture = Fixture { dir };
+        for (path, text) in files {
+            fixture.write(path, text);
+        }
+        fixture
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let full: PathBuf = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    fn open(&self) -> Runtime {
+        Runtime::open(Project::open(self.root()).unwrap())
+    }
+}
+
+fn logs(events: &[RuntimeEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { message, .. } => Some(message.replace('\t', " ")),
+            _ => None,
+        })
+        .collect()
+}
+
+fn kinds(events: &[RuntimeEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Reloaded {
+                script, version, ..
+            } => Some(format!("reloaded {script} v{version}")),
+            EventKind::RolledBack {
+                script, version, ..
+            } => Some(format!("rolled_back {script} v{version}")),
+            EventKind::ScriptError(info) => Some(format!(
+                "error {}:{} {}",
+                info.script, info.line, info.context
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn counter(rt: &Runtime) -> i64 {
+    rt.get(1, "Counter").unwrap().as_i64_field("n")
+}
+
+trait Field {
+    fn as_i64_field(&self, name: &str) -> i64;
+}
+
+impl Field for ecscope::scripting::ScriptValue {
+    fn as_i64_field(&self, name: &str) -> i64 {
+        match self {
+            ecscope::scripting::ScriptValue::Map(m) => m[name].as_i64().unwrap(),
+            other => panic!("not a component: {other:?}"),
+        }
+    }
+}
+
+const LUA_V1: &str = "\
+ecs.component('Counter', { n = 0 })
+if not ecs.persist.id then ecs.persist.id = ecs.spawn({ Counter = {} }) end
+ecs.persist.loads = (ecs.persist.loads or 0) + 1
+print('top v1', ecs.persist.loads)
+ecs.system('count', { 'Counter' }, function(id, c) c.n = c.n + 1 end)
+function on_unload() print('unload v1') end
+";
+
+const LUA_V2: &str = "\
+ecs.component('Counter', { n = 0 })
+if not ecs.persist.id then ecs.persist.id = ecs.spawn({ Counter = {} }) end
+ecs.persist.loads = (ecs.persist.loads or 0) + 1
+print('top v2', ecs.persist.loads)
+ecs.system('count', { 'Counter' }, function(id, c) c.n = c.n + 100 end)
+function on_reload(persist) print('on_reload v2', persist.loads, persist.id) end
+";
+
+const PY_V1: &str = "\
+import ecs
+ecs.component('Counter', {'n': 0})
+if 'id' not in ecs.persist:
+    ecs.persist['id'] = ecs.spawn({'Counter': {}})
+ecs.persist['loads'] = ecs.persist.get('loads', 0) + 1
+print('top v1', ecs.persist['loads'])
+@ecs.system('count', ['Counter'])
+def count(id, c, dt):
+    c.n += 1
+def on_unload():
+    print('unload v1')
+";
+
+const PY_V2: &str = "\
+import ecs
+ecs.component('Counter', {'n': 0})
+if 'id' not in ecs.persist:
+    ecs.persist['id'] = ecs.spawn({'Counter': {}})
+ecs.persist['loads'] = ecs.persist.get('loads', 0) + 1
+print('top v2', ecs.persist['loads'])
+@ecs.system('count', ['Counter'])
+def count(id, c, dt):
+    c.n += 100
+def on_reload(persist):
+    print('on_reload v2', persist['loads'], persist['id'])
+";
+
+/// (script path, v1, v2) per language.
+fn languages() -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut all = vec![("scripts/main.lua", LUA_V1, LUA_V2)];
+    if cfg!(feature = "python") {
+        all.push(("scripts/main.py", PY_V1, PY_V2));
+    }
+    all
+}
+
+#[test]
+fn reload_keeps_persist_and_entities_in_lifecycle_order() {
+    for (path, v1, v2) in languages() {
+        let f = Fixture::new(&[path], &[(path, v1)]);
+        let mut rt = f.open();
+        rt.step();
+        rt.step();
+        assert_eq!(counter(&rt), 2, "{path}");
+        rt.drain_events();
+        f.write(path, v2);
+        rt.apply(RuntimeCommand::ReloadScript {
+            script: path.into(),
+        })
+        .unwrap();
+        let events = rt.drain_events();
+        assert_eq!(
+            logs(&events),
+            vec!["unload v1", "top v2 2", "on_reload v2 2 1"],
+            "{path}: on_unload, then the new top level with the same persist, then on_reload"
+        );
+        assert_eq!(
+            kinds(&events),
+            vec![format!("reloaded {path} v2")],
+            "{path}"
+        );
+        rt.step();
+        assert_eq!(counter(&rt), 102, "{path}: the same entity, the new code");
+        assert_eq!(
+            rt.host().borrow().world.len(),
+            1,
+            "{path}: entities stay, none added"
+        );
+    }
+}
+
+#[test]
+fn a_module_change_reloads_every_dependent_in_manifest_order() {
+    let f = Fixture::new(
+        &["scripts/a.lua", "scripts/b.lua", "scripts/c.lua"],
+        &[
+            ("scripts/util.lua", "return { k = 1 }"),
+            (
+                "scripts/a.lua",
+                "local u = require('util')\nprint('a', u.k)",
+            ),
+            ("scripts/b.lua", "print('b')"),
+            (
+                "scripts/c.lua",
+                "local u = require('util')\nprint('c', u.k)",
+            ),
+        ],
+    );
+    let mut rt = f.open();
+    rt.drain_events();
+    f.write("scripts/util.lua", "return { k = 2 }");
+    rt.file_changed(&ecscope::hot_reload::watcher::FileChange {
+        path: "scripts/util.lua".into(),
+        first_seen: Instant::now(),
+        settled: Instant::now(),
+    });
+    let events = rt.drain_events();
+    assert_eq!(logs(&events), vec!["a 2", "c 2"]);
+    assert_eq!(
+        kinds(&events),
+        vec!["reloaded scripts/a.lua v2", "reloaded scripts/c.lua v2"]
+    );
+}
+
+#[cfg(feature = "python")]
+#[test]
+fn a_python_module_change_reloads_its_importers() {
+    let f = Fixture::new(
+        &["scripts/a.py"],
+        &[
+            ("scripts/helper.py", "K = 1\n"),
+            ("scripts/a.py", "import helper\nprint('a', helper.K)\n"),
+        ],
+    );
+    let mut rt = f.open();
+    rt.drain_events();
+    f.write("scripts/helper.py", "K = 2\n");
+    rt.file_changed(&ecscope::hot_reload::watcher::FileChange {
+        path: "scripts/helper.py".into(),
+        first_seen: Instant::now(),
+        settled: Instant::now(),
+    });
+    assert_eq!(logs(&rt.drain_events()), vec!["a 2"]);
+}
+
+#[test]
+fn broken_versions_roll_back_and_the_old_version_goes_on() {
+    for (path, v1, _) in languages() {
+        let lua = path.ends_with(".lua");
+        let broken = [
+            // Does not compile.
+            if lua {
+                "ecs.system('count', {'Counter'}, function(id, c)\n  c.n = = 1\nend)"
+            } else {
+                "import ecs\ndef f(:\n    pass\n"
+            },
+            // Fails at load.
+            if lua {
+                "error('refusing to load')"
+            } else {
+                "raise RuntimeError('refusing to load')\n"
+            },
+            // Raises during its first frame.
+            if lua {
+                "ecs.component('Counter', { n = 0 })\necs.system('count', { 'Counter' }, function(id, c) error('first frame') end)"
+            } else {
+                "import ecs\necs.component('Counter', {'n': 0})\n@ecs.system('count', ['Counter'])\ndef count(id, c, dt):\n    raise ValueError('first frame')\n"
+            },
+        ];
+        let f = Fixture::new(&[path], &[(path, v1)]);
+        let mut rt = f.open();
+        rt.step();
+        assert_eq!(counter(&rt), 1);
+        for (i, text) in broken.iter().enumerate() {
+            f.write(path, text);
+            rt.apply(RuntimeCommand::ReloadScript {
+                script: path.into(),
+            })
+            .unwrap();
+            rt.step();
+            let events = rt.drain_events();
+            let k = kinds(&events);
+            assert!(
+                k.iter().any(|e| e == &format!("rolled_back {path} v1")),
+                "{path} case {i}: {k:?}"
+            );
+            // The old version's system still counts by one.
+            let before = counter(&rt);
+            rt.step();
+            assert_eq!(counter(&rt), before + 1, "{path} case {i}: v1 runs on");
+        }
+        let history = rt.history(path);
+        let statuses: Vec<VersionStatus> = history.iter().map(|v| v.status).collect();
+        assert_eq!(
+            statuses,
+            vec![
+                VersionStatus::Loaded,
+                VersionStatus::Failed,
+                VersionStatus::Failed,
+                VersionStatus::RolledBack
+            ],
+            "{path}"
+        );
+        assert!(
+            history[1].error.as_ref().unwrap().contains(":2:")
+                || history[1].error.as_ref().unwrap().contains(":1:"),
+            "{path}: {:?}",
+            history[1].error
+        );
+        assert!(
+            history[3].error.as_ref().unwrap().contains("first frame"),
+            "{path}: {:?}",
+            history[3].error
+        );
+    }
+}
+
+#[test]
+fn manual_rollback_restores_the_text_and_reloads_it() {
+    for (path, v1, v2) in languages() {
+        let f = Fixture::new(&[path], &[(path, v1)]);
+        let mut rt = f.open();
+        f.write(path, v2);
+        rt.apply(RuntimeCommand::ReloadScript {
+            script: path.into(),
+        })
+        .unwrap();
+        rt.step();
+        assert_eq!(counter(&rt), 100, "{path}");
+        rt.drain_events();
+        rt.apply(RuntimeCommand::RollbackScript {
+            script: path.into(),
+            version: 1,
+        })
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(f.root().join(path)).unwrap(),
+            v1,
+            "{path}: the file holds v1 again"
+        );
+        let events = rt.drain_events();
+        assert_eq!(
+            kinds(&events),
+            vec![
+                format!("reloaded {path} v3"),
+                format!("rolled_back {path} v3")
+            ],
+            "{path}"
+        );
+        rt.step();
+        assert_eq!(counter(&rt), 101, "{path}: v1's code runs");
+        let history = rt.history(path);
+        assert_eq!(history[2].origin, "rollback to v1");
+        assert_eq!(history[2].hash, history[0].hash);
+    }
+}
+
+#[test]
+fn history_survives_a_restart() {
+    let path = "scripts/main.lua";
+    let f = Fixture::new(&[path], &[(path, LUA_V1)]);
+    {
+        let mut rt = f.open();
+        f.write(path, LUA_V2);
+        rt.apply(RuntimeCommand::ReloadScript {
+            script: path.into(),
+        })
+        .unwrap();
+        rt.step();
+    }
+    let mut rt = f.open();
+    assert_eq!(
+        rt.running_versions(),
+        vec![(path.to_string(), 2)],
+        "same text as v2: no new version"
+    );
+    assert_eq!(rt.history(path).len(), 2);
+    assert_eq!(rt.version_text(path, 1).as_deref(), Some(LUA_V1));
+    f.write(path, "print('v3')");
+    drop(rt);
+    let rt = f.open();
+    assert_eq!(
+        rt.running_versions(),
+        vec![(path.to_string(), 3)],
+        "changed while closed: a new version"
+    );
+}
+
+#[test]
+fn a_burst_of_saves_ends_with_the_last_version_and_a_consistent_history() {
+    let path = "scripts/main.lua";
+    let f = Fixture::new(&[path], &[(path, "ecs.persist.v = 0\n")]);
+    let mut rt = f.open();
+    let (tx, rx) = channel();
+    let _watcher = ProjectWatcher::start(f.root(), move |change| {
+        let _ = tx.send(change);
+    })
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    for i in 1..=100 {
+        f.write(path, &format!("ecs.persist.v = {i}\nprint('v', {i})\n"));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let wanted = "ecs.persist.v = 100\nprint('v', 100)\n";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last_log = String::new();
+    while Instant::now() < deadline {
+        while let Ok(change) = rx.try_recv() {
+            rt.file_changed(&change);
+        }
+        rt.step();
+        for line in logs(&rt.drain_events()) {
+            last_log = line;
+        }
+        if last_log == "v 100" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        last_log,
+        "v 100",
+        "the last save runs ({:?})",
+        started.elapsed()
+    );
+    let history = rt.history(path);
+    assert!(
+        history.len() >= 2 && history.len() <= 101,
+        "{}",
+        history.len()
+    );
+    for (i, v) in history.iter().enumerate() {
+        assert_eq!(v.version as usize, i + 1, "numbers are consecutive");
+        let text = rt.version_text(path, v.version).unwrap();
+        assert_eq!(ecscope::hot_reload::history::hash_text(&text), v.hash);
+        assert_eq!(v.status, VersionStatus::Loaded, "{text}");
+    }
+    assert_eq!(
+        rt.version_text(path, history.last().unwrap().version)
+            .unwrap(),
+        wanted
+    );
+}
