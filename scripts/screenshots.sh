@@ -24,3 +24,19 @@ shot hello_lua hello_lua 90 --select 1
 shot cross_language cross_language 300 --select 1
 shot coroutines ai_coroutines 400 --panel Coroutines --coroutine 1
 shot scripts ai_coroutines 400 --panel Scripts --coroutine 5
+
+# hot_reload: a history made the way a user makes one, by saving while the
+# project runs (a good edit, a broken one, the fix), in a scratch copy.
+work=$(mktemp -d)
+cp -r sample_projects/hot_reload/. "$work/"
+rm -rf "$work/.ecscope"
+./target/release/ecscope run "$work" --frames 240 --realtime --watch >/dev/null &
+runner=$!
+sleep 1
+garden="$work/scripts/garden.lua"
+sed -i 's/^local PETALS = 12 /local PETALS = 18 /' "$garden"; sleep 0.5
+sed -i 's/^local RADIUS = 14 /local RADIUS = /' "$garden"; sleep 0.5
+sed -i 's/^local RADIUS = /local RADIUS = 16 /' "$garden"; sleep 0.5
+wait $runner || true
+./target/release/ecscope "$work" --screenshot screenshots/hot_reload.png --steps 300 --panel Scripts
+rm -rf "$work"

@@ -5,6 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::hot_reload::watcher::ProjectWatcher;
 use crate::project::Project;
 use crate::runtime::{EventKind, Runtime, RuntimeEvent};
 
@@ -21,6 +22,8 @@ pub struct RunOptions {
     pub events: Option<String>,
     /// Pace frames to `fixed_dt`.
     pub realtime: bool,
+    /// Hot-reload scripts when their files change.
+    pub watch: bool,
 }
 
 /// Why a run could not start (exit status 2).
@@ -105,6 +108,16 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     let dump_file = options.dump_world.as_ref().map(create).transpose()?;
     let console = !matches!(sink, EventSink::Stdout);
 
+    let changes = if options.watch {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watcher = ProjectWatcher::start(&project.root, move |change| {
+            let _ = tx.send(change);
+        })
+        .map_err(RunError::Arguments)?;
+        Some((watcher, rx))
+    } else {
+        None
+    };
     let mut runtime = Runtime::open(project);
     let emit = |runtime: &mut Runtime, sink: &mut EventSink| {
         for event in runtime.drain_events() {
@@ -120,6 +133,12 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     let dt = Duration::from_secs_f64(runtime.project().manifest.world.fixed_dt);
     let mut frame = 0u64;
     while options.frames.is_none_or(|n| frame < n) {
+        if let Some((_, rx)) = &changes {
+            // Between frames: the swap never happens mid-frame.
+            for change in rx.try_iter() {
+                runtime.file_changed(&change);
+            }
+        }
         runtime.step();
         frame += 1;
         emit(&mut runtime, &mut sink);

@@ -82,6 +82,11 @@ struct RunArgs {
     /// --frames, runs until interrupted).
     #[arg(long)]
     realtime: bool,
+    /// Hot-reload scripts (and the manifest) when their files change; use
+    /// with --realtime. A saved change applies, and its `reloaded` event is
+    /// written, within one second.
+    #[arg(long)]
+    watch: bool,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +105,7 @@ fn run(args: RunArgs) -> ExitCode {
         dump_world: args.dump_world,
         events: args.events,
         realtime: args.realtime,
+        watch: args.watch,
     };
     match ecscope::headless::run(&options) {
         Ok(summary) => {

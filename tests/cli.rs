@@ -804,9 +804,72 @@ fn bench_quick_runs_and_writes_json() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"coroutine/lua/10k"), "{names:?}");
+    for name in [
+        "reload/lua/write_to_active/p50",
+        "reload/lua/write_to_active/p99",
+        "reload/lua/watcher/p50",
+        "reload/lua/compile_load/p50",
+        "reload/lua/swap/p99",
+        "reload/python/write_to_active/p50",
+    ] {
+        assert!(names.contains(&name), "{name} missing: {names:?}");
+    }
     for r in report["results"].as_array().unwrap() {
         assert!(r["value"].as_f64().unwrap() > 0.0, "{r}");
         assert!(r["unit"].is_string());
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("coroutine/lua/10k"));
+}
+
+#[test]
+fn watch_reloads_a_saved_script_within_a_second() {
+    let dir = lua_project(
+        "ecs.system('s', function() if ecs.frame() % 30 == 0 then print('old') end end)\n",
+    );
+    let events = dir.path().join("events.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args([
+            "run",
+            &dir.path().display().to_string(),
+            "--frames",
+            "180",
+            "--realtime",
+            "--watch",
+            "--events",
+            &events.display().to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let saved = Instant::now();
+    std::fs::write(
+        dir.path().join("scripts/main.lua"),
+        "ecs.system('s', function() if ecs.frame() % 30 == 0 then print('new') end end)\n",
+    )
+    .unwrap();
+    let mut reloaded_after = None;
+    while saved.elapsed() < Duration::from_secs(3) {
+        let text = std::fs::read_to_string(&events).unwrap_or_default();
+        if text.lines().any(|l| l.contains("\"kind\":\"reloaded\"")) {
+            reloaded_after = Some(saved.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let after = reloaded_after.expect("a reloaded event");
+    assert!(after < Duration::from_secs(1), "took {after:?}");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let reloaded: serde_json::Value = serde_json::from_str(
+        text.lines()
+            .find(|l| l.contains("\"kind\":\"reloaded\""))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reloaded["script"], "scripts/main.lua");
+    assert_eq!(reloaded["version"], 2);
+    assert!(reloaded["latency_ms"].as_f64().unwrap() < 1000.0);
+    assert!(text.contains("\"message\":\"new\""), "the new code ran");
 }

@@ -68,7 +68,7 @@ fn a_suspended_coroutine_shows_its_line_and_locals() {
         let (_dir, mut rt) = project(file, source);
         rt.step();
         let views = rt.coroutines(true);
-        assert_eq!(views.len(), 1, "{file}");
+        assert_eq!(views.len(), 1, "{file}: {:?}", rt.drain_events());
         let walker = &views[0];
         assert_eq!(walker.name, "walker");
         assert_eq!(walker.status, CoroutineStatus::Waiting);

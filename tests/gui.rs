@@ -19,9 +19,15 @@ fn sample(name: &str) -> PathBuf {
 
 /// The app on a project, paused at frame 0.
 fn open(project: &Path) -> Harness<'static, EcscopeApp> {
+    open_on(project, None)
+}
+
+/// The app on a project, paused at frame 0, with a panel's tab in front.
+fn open_on(project: &Path, panel: Option<&str>) -> Harness<'static, EcscopeApp> {
     let options = GuiOptions {
         project: Some(project.to_path_buf()),
         steps: Some(0),
+        panel: panel.map(str::to_string),
         ..Default::default()
     };
     let mut harness = Harness::builder()
@@ -252,7 +258,9 @@ fn a_bad_project_is_reported_and_nothing_crashes() {
 
 #[test]
 fn the_whole_window_renders() {
-    let mut h = open(&sample("hello_lua"));
+    // A fresh copy: the history beside the editor starts empty.
+    let dir = copy_of_sample("hello_lua");
+    let mut h = open(dir.path());
     select_ball_one(&mut h);
     h.run_steps(4);
     h.snapshot("app_hello_lua");
@@ -381,4 +389,177 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
         app.snapshot()
             .is_some_and(|s| s.at_break.is_none() && s.view.frame == 1)
     });
+}
+
+/// A sample copied to a temporary folder, so edits do not touch the repo.
+fn copy_of_sample(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == ".ecscope") {
+                continue;
+            }
+            let target = to.join(entry.file_name());
+            if path.is_dir() {
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&sample(name), dir.path());
+    dir
+}
+
+fn petal_count(app: &EcscopeApp) -> usize {
+    app.snapshot().map_or(0, |s| {
+        s.view
+            .entities
+            .iter()
+            .filter(|e| e.name.as_deref().is_some_and(|n| n.starts_with("petal-")))
+            .count()
+    })
+}
+
+#[test]
+fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
+    let dir = copy_of_sample("hot_reload");
+    let file = dir.path().join("scripts/garden.lua");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let mut h = open_on(dir.path(), Some("Scripts"));
+    wait(&mut h, "12 petals", |app| petal_count(app) == 12);
+    wait(&mut h, "the history of garden.lua", |app| {
+        app.snapshot()
+            .and_then(|s| s.history.as_ref())
+            .is_some_and(|(script, versions)| script == "scripts/garden.lua" && versions.len() == 1)
+    });
+
+    // Type a new version into the editor: select all, type, Ctrl+S.
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .focus();
+    h.run_steps(2);
+    assert!(
+        h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+            .is_focused(),
+        "the editor has the keyboard"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    let edited = original.replace("local PETALS = 12", "local PETALS = 20");
+    assert_ne!(edited, original);
+    h.event(egui::Event::Text(edited.clone()));
+    h.run_steps(2);
+    assert!(h.state().has_unsaved(), "typing leaves unsaved changes");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        original,
+        "not saved yet"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    h.run_steps(1);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        edited,
+        "Ctrl+S saved the text"
+    );
+    assert!(!h.state().has_unsaved());
+    wait(&mut h, "20 petals after the reload", |app| {
+        petal_count(app) == 20
+    });
+    wait(&mut h, "v2 in the history", |app| {
+        app.snapshot()
+            .and_then(|s| s.history.as_ref())
+            .is_some_and(|(_, versions)| versions.len() == 2)
+    });
+    assert!(
+        h.state()
+            .console()
+            .entries()
+            .iter()
+            .any(|e| e.text.starts_with("reloaded scripts/garden.lua v2")),
+        "the reload is reported"
+    );
+
+    // Roll back to v1: the list is newest first, so v1's button is second.
+    h.get_all_by_label("Rollback")
+        .nth(1)
+        .expect("v1's Rollback button")
+        .click();
+    wait(&mut h, "12 petals after the rollback", |app| {
+        petal_count(app) == 12
+    });
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        original,
+        "v1's text is back on disk"
+    );
+    let editor_follows = |app: &EcscopeApp| !app.has_unsaved();
+    wait(
+        &mut h,
+        "the editor to show the restored text",
+        editor_follows,
+    );
+    let running = |app: &EcscopeApp| {
+        app.snapshot()
+            .and_then(|s| {
+                s.view
+                    .scripts
+                    .iter()
+                    .find(|s| s.path == "scripts/garden.lua")
+            })
+            .map(|s| s.version)
+    };
+    // The history only grows: the rollback is a new version with v1's text.
+    wait(&mut h, "v3 running", |app| running(app) == Some(3));
+    let (_, versions) = snapshot(&h).history.clone().expect("history");
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[2].origin, "rollback to v1");
+    assert_eq!(versions[2].hash, versions[0].hash);
+}
+
+#[test]
+fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
+    let dir = copy_of_sample("hot_reload");
+    let file = dir.path().join("scripts/garden.lua");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let edited = original.replace("local SPIN = 0.15", "local SPIN = 0.9");
+    // What an earlier session left behind when it died with unsaved text.
+    let autosave = dir.path().join(".ecscope/autosave/scripts/garden.lua");
+    std::fs::create_dir_all(autosave.parent().unwrap()).unwrap();
+    std::fs::write(&autosave, &edited).unwrap();
+
+    let mut h = open_on(dir.path(), Some("Scripts"));
+    wait(&mut h, "the restored buffer", |app| app.has_unsaved());
+    h.get_by_label_contains("restored from the autosave");
+    wait(&mut h, "the history", |app| {
+        app.snapshot().is_some_and(|s| s.history.is_some())
+    });
+    h.run_steps(2);
+
+    // Rolling back would throw the edits away: it asks, and Cancel keeps them.
+    h.get_by_label("Rollback").click();
+    h.run_steps(2);
+    h.get_by_label_contains("replaces your unsaved changes");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(h.state().has_unsaved());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    assert!(
+        autosave.exists(),
+        "the autosave stays until the edits are saved or discarded"
+    );
+
+    // Revert asks too; confirming drops the edits and their autosave.
+    h.get_by_label("↺ Revert").click();
+    h.run_steps(2);
+    h.get_by_label("Discard changes").click();
+    h.run_steps(2);
+    assert!(!h.state().has_unsaved());
+    assert!(!autosave.exists());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        original,
+        "the file was never touched"
+    );
 }

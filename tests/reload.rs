@@ -435,3 +435,152 @@ fn a_burst_of_saves_ends_with_the_last_version_and_a_consistent_history() {
         wanted
     );
 }
+
+fn saved(path: &str) -> ecscope::hot_reload::watcher::FileChange {
+    let now = Instant::now();
+    ecscope::hot_reload::watcher::FileChange {
+        path: path.into(),
+        first_seen: now,
+        settled: now,
+    }
+}
+
+fn notices(events: &[RuntimeEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Notice { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn deleted_binary_and_half_written_saves_never_stop_the_running_version() {
+    for (path, v1, v2) in languages() {
+        let f = Fixture::new(&[path], &[(path, v1)]);
+        let mut rt = f.open();
+        rt.step();
+        let runs_v1 = |rt: &mut Runtime, case: &str| {
+            let before = counter(rt);
+            rt.step();
+            assert_eq!(counter(rt), before + 1, "{path}, {case}: v1 runs on");
+        };
+
+        // Deleted (or renamed away) while watched.
+        std::fs::remove_file(f.root().join(path)).unwrap();
+        rt.file_changed(&saved(path));
+        let n = notices(&rt.drain_events());
+        assert!(
+            n.iter()
+                .any(|m| m.contains(path) && m.contains("cannot read")),
+            "{path}: {n:?}"
+        );
+        runs_v1(&mut rt, "deleted");
+
+        // A binary file saved over the script.
+        std::fs::write(f.root().join(path), [0u8, 159, 146, 150, 0xff, 0xfe, 7]).unwrap();
+        rt.file_changed(&saved(path));
+        let k = kinds(&rt.drain_events());
+        assert!(
+            k.iter().any(|e| e.starts_with(&format!("error {path}:"))),
+            "{path}: {k:?}"
+        );
+        assert!(
+            k.contains(&format!("rolled_back {path} v1")),
+            "{path}: {k:?}"
+        );
+        runs_v1(&mut rt, "binary");
+
+        // Half of v2, as a slow writer leaves it for a moment.
+        let half = &v2[..v2.len() / 2];
+        f.write(path, half);
+        rt.file_changed(&saved(path));
+        rt.step();
+        rt.drain_events();
+        runs_v1(&mut rt, "half written");
+
+        // ...then the rest: v2 runs.
+        f.write(path, v2);
+        rt.file_changed(&saved(path));
+        let before = counter(&rt);
+        rt.step();
+        assert_eq!(counter(&rt), before + 100, "{path}: the whole save runs");
+
+        let statuses: Vec<VersionStatus> = rt.history(path).iter().map(|v| v.status).collect();
+        assert_eq!(
+            statuses.len(),
+            4,
+            "{path}: v1, binary, half, v2 ({statuses:?})"
+        );
+        assert_eq!(statuses[0], VersionStatus::Loaded);
+        assert_eq!(statuses[1], VersionStatus::Failed, "{path}: binary");
+        assert_ne!(statuses[2], VersionStatus::Loaded, "{path}: half written");
+        assert_eq!(statuses[3], VersionStatus::Loaded);
+        assert_eq!(rt.version_text(path, 4).as_deref(), Some(v2));
+    }
+}
+
+#[test]
+fn a_broken_manifest_change_is_reported_and_changes_nothing() {
+    let path = "scripts/main.lua";
+    let f = Fixture::new(
+        &[path],
+        &[
+            (path, LUA_V1),
+            ("scripts/extra.lua", "print('extra loaded')\n"),
+        ],
+    );
+    let mut rt = f.open();
+    rt.step();
+    rt.drain_events();
+    let good = std::fs::read_to_string(f.root().join("ecscope.toml")).unwrap();
+    f.write("ecscope.toml", &format!("{good}[[script]]\npath = \n"));
+    rt.file_changed(&saved("ecscope.toml"));
+    let n = notices(&rt.drain_events());
+    assert!(
+        n.iter().any(|m| m.contains("ecscope.toml:6:")),
+        "names the file and line: {n:?}"
+    );
+    let before = counter(&rt);
+    rt.step();
+    assert_eq!(counter(&rt), before + 1, "the project goes on");
+
+    // Fixed: the added script loads.
+    f.write(
+        "ecscope.toml",
+        &format!("{good}[[script]]\npath = \"scripts/extra.lua\"\n"),
+    );
+    rt.file_changed(&saved("ecscope.toml"));
+    assert!(logs(&rt.drain_events()).contains(&"extra loaded".to_string()));
+}
+
+#[test]
+fn a_corrupt_history_is_kept_aside_and_reloads_go_on() {
+    let path = "scripts/main.lua";
+    let f = Fixture::new(&[path], &[(path, LUA_V1)]);
+    drop(f.open());
+    let index = f
+        .root()
+        .join(".ecscope/history/scripts__main.lua/index.json");
+    assert!(index.is_file());
+    std::fs::write(&index, b"\x00garbage{").unwrap();
+    let mut rt = f.open();
+    let n = notices(&rt.drain_events());
+    assert!(n.iter().any(|m| m.contains("unreadable")), "{n:?}");
+    f.write(path, LUA_V2);
+    rt.file_changed(&saved(path));
+    rt.step();
+    assert!(counter(&rt) >= 100, "v2 runs");
+    let kept = std::fs::read_dir(f.root().join(".ecscope/history"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("corrupt")
+        })
+        .count();
+    assert_eq!(kept, 1, "the damaged history is kept, not deleted");
+}

@@ -72,3 +72,145 @@ pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<()
     }
     Ok(())
 }
+
+/// Reload latency: a script is saved again and again (a constant changes
+/// each time) while the project watcher runs; each save is timed from the
+/// write to the new version being installed, split into the watcher's
+/// delay (file events and their settling), compile/load and swap. The
+/// runtime's share (compile/load + swap) is compared with opening the same
+/// project from scratch: what a restart would cost, with the state lost.
+pub fn reload(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+    let lua = "local SPEED = @N@\n\
+        ecs.component('Mover', { phase = 0 })\n\
+        ecs.persist.ids = ecs.persist.ids or {}\n\
+        if #ecs.persist.ids == 0 then\n\
+          for i = 1, 200 do\n\
+            ecs.persist.ids[i] = ecs.spawn({ Position = { x = i, y = 0 }, Mover = { phase = i } })\n\
+          end\n\
+        end\n\
+        ecs.system('move', { 'Position', 'Mover' }, function(id, pos, m, dt)\n\
+          m.phase = m.phase + SPEED * dt\n\
+          pos.y = math.sin(m.phase)\n\
+        end)\n\
+        function on_reload(persist) end\n";
+    let python = "import math\nimport ecs\n\nSPEED = @N@\n\
+        ecs.component('Mover', {'phase': 0.0})\n\
+        ecs.persist.setdefault('ids', [])\n\
+        if not ecs.persist['ids']:\n\
+        \x20   for i in range(200):\n\
+        \x20       ecs.persist['ids'].append(ecs.spawn({'Position': {'x': i, 'y': 0}, 'Mover': {'phase': i}}))\n\n\
+        def move(id, pos, m, dt):\n\
+        \x20   m.phase += SPEED * dt\n\
+        \x20   pos.y = math.sin(m.phase)\n\n\
+        ecs.system('move', ['Position', 'Mover'], move)\n\n\
+        def on_reload(persist):\n\
+        \x20   pass\n";
+    let mut languages = vec![("lua", "main.lua", lua)];
+    if cfg!(feature = "python") {
+        languages.push(("python", "main.py", python));
+    }
+    let saves = if quick { 20 } else { 200 };
+    for (language, file, source) in languages {
+        let prefix = format!("reload/{language}");
+        if !recorder.wants(&prefix) {
+            continue;
+        }
+        let name = format!("reload-{language}");
+        let first = source.replace("@N@", "1.0");
+        let restart = {
+            let root = dir.join(&name);
+            let _ = open_project(dir, &name, file, &first)?;
+            median_time(if quick { 3 } else { 7 }, || {
+                let project = Project::open(&root).expect("opened above");
+                drop(Runtime::open(project));
+            })
+        };
+        let mut runtime = open_project(dir, &name, file, &first)?;
+        let samples = reload_samples(&mut runtime, &dir.join(&name), file, source, saves)?;
+        let restart_name = format!("{prefix}/restart");
+        recorder.record(&restart_name, ms(restart), "ms", None);
+        for (part, pick) in [
+            ("write_to_active", 0usize),
+            ("watcher", 1),
+            ("compile_load", 2),
+            ("swap", 3),
+            ("reload_work", 4),
+        ] {
+            let mut values: Vec<f64> = samples.iter().map(|s| s[pick]).collect();
+            values.sort_by(f64::total_cmp);
+            for (label, q) in [("p50", 0.50), ("p99", 0.99)] {
+                let index = ((values.len() - 1) as f64 * q).round() as usize;
+                // The runtime's own share (no file watching) against what
+                // opening the project from scratch costs.
+                let baseline = (part == "reload_work").then_some(restart_name.as_str());
+                recorder.record(
+                    &format!("{prefix}/{part}/{label}"),
+                    values[index],
+                    "ms",
+                    baseline,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Saves the script `saves` times; per save: write→active, watcher,
+/// compile/load, swap, and compile/load + swap, in ms.
+fn reload_samples(
+    runtime: &mut Runtime,
+    root: &Path,
+    file: &str,
+    source: &str,
+    saves: usize,
+) -> Result<Vec<[f64; 5]>, String> {
+    use crate::hot_reload::watcher::ProjectWatcher;
+    use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+
+    let (tx, rx) = channel();
+    let _watcher = ProjectWatcher::start(root, move |change| {
+        let _ = tx.send(change);
+    })?;
+    let path = root.join("scripts").join(file);
+    let mut samples = Vec::with_capacity(saves);
+    for i in 0..saves {
+        // Settle: late events of the previous save are not this one's.
+        std::thread::sleep(Duration::from_millis(30));
+        while rx.try_recv().is_ok() {}
+        let text = source.replace("@N@", &format!("{}.5", i + 2));
+        let written = Instant::now();
+        std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let deadline = written + Duration::from_secs(5);
+        let (delivered, timing) = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let change = rx
+                .recv_timeout(left)
+                .map_err(|_| format!("save {i} of {file} was not seen within 5 s"))?;
+            let delivered = Instant::now();
+            runtime.file_changed(&change);
+            if let Some(timing) = runtime.take_reload_timing() {
+                break (delivered, timing);
+            }
+        };
+        let active = Instant::now();
+        runtime.step();
+        if runtime.error_count() > 0 {
+            return Err(format!(
+                "the reload benchmark's {file} failed after save {i}"
+            ));
+        }
+        samples.push([
+            ms(active - written),
+            ms(delivered - written),
+            ms(timing.compile_load),
+            ms(timing.swap),
+            ms(timing.compile_load + timing.swap),
+        ]);
+    }
+    Ok(samples)
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use egui_tiles::{SimplificationOptions, TileId, UiResponse};
 
 use super::console::Console;
+use super::editor::Buffers;
 use super::layout::{self, Pane};
 use super::panels::PanelCtx;
 use super::panels::console::ConsolePanel;
@@ -51,6 +52,18 @@ struct AppState {
     goto: Option<(String, u32)>,
     /// The break last brought to the user's attention.
     seen_break: Option<(String, u32, u64)>,
+    /// The script editor's buffers of the open project.
+    buffers: Option<Buffers>,
+}
+
+/// Something that would close the editor's buffers, waiting for the user
+/// because some have unsaved changes.
+#[derive(Debug, Clone)]
+enum Leaving {
+    /// Closing the window.
+    Quit,
+    /// Opening another project.
+    Open(PathBuf),
 }
 
 #[derive(Default)]
@@ -74,6 +87,9 @@ pub struct EcscopeApp {
     title: String,
     about: bool,
     stats: GuiStats,
+    leaving: Option<Leaving>,
+    /// The user agreed to close with unsaved changes kept in the autosave.
+    may_close: bool,
 }
 
 /// The GUI's own cost, shown in the status bar: CPU time per frame as
@@ -125,6 +141,8 @@ impl EcscopeApp {
             title: String::new(),
             about: false,
             stats: GuiStats::default(),
+            leaving: None,
+            may_close: false,
         };
         if let Some(project) = app.options.project.clone() {
             app.open_project(&cc.egui_ctx, &project);
@@ -144,9 +162,26 @@ impl EcscopeApp {
         app
     }
 
-    /// Opens a project folder, replacing the current one. A bad project is
-    /// reported and the current one keeps running.
+    /// Opens a project folder, replacing the current one (after asking,
+    /// when the editor has unsaved changes). A bad project is reported and
+    /// the current one keeps running.
     pub fn open_project(&mut self, ctx: &egui::Context, path: &Path) {
+        if self.has_unsaved() {
+            self.leaving = Some(Leaving::Open(path.to_path_buf()));
+            return;
+        }
+        self.open_project_now(ctx, path);
+    }
+
+    /// Whether the editor holds unsaved changes.
+    pub fn has_unsaved(&self) -> bool {
+        self.state
+            .buffers
+            .as_ref()
+            .is_some_and(|b| !b.dirty().is_empty())
+    }
+
+    fn open_project_now(&mut self, ctx: &egui::Context, path: &Path) {
         let project = match Project::open(path) {
             Ok(project) => project,
             Err(err) => {
@@ -162,6 +197,10 @@ impl EcscopeApp {
             }
         };
         // The old session's thread is joined before the new one starts.
+        if let Some(buffers) = &mut self.state.buffers {
+            buffers.autosave_now();
+        }
+        self.state.buffers = None;
         self.state.session = None;
         self.state.snapshot = None;
         let notify_ctx = ctx.clone();
@@ -337,6 +376,84 @@ impl EcscopeApp {
         }
     }
 
+    /// Asks what to do with unsaved changes before closing the window or
+    /// opening another project.
+    fn leaving_modal(&mut self, ctx: &egui::Context) {
+        let Some(leaving) = self.leaving.clone() else {
+            return;
+        };
+        let dirty = self
+            .state
+            .buffers
+            .as_ref()
+            .map(|b| b.dirty())
+            .unwrap_or_default();
+        let verb = match &leaving {
+            Leaving::Quit => "quit",
+            Leaving::Open(_) => "open the project",
+        };
+        enum Choice {
+            SaveAll,
+            Keep,
+            Cancel,
+        }
+        let mut choice = None;
+        let response = egui::Modal::new(egui::Id::new("leaving")).show(ctx, |ui| {
+            ui.set_max_width(460.0);
+            ui.strong("Unsaved changes");
+            for file in &dirty {
+                ui.label(format!("● {file}"));
+            }
+            if let Some(problem) = self.state.buffers.as_ref().and_then(|b| b.problem.as_ref()) {
+                ui.colored_label(super::theme::ERROR, problem);
+            }
+            ui.weak(
+                "Saving hot-reloads them. Kept changes come back the next time the project opens.",
+            );
+            ui.horizontal(|ui| {
+                if ui.button(format!("Save all and {verb}")).clicked() {
+                    choice = Some(Choice::SaveAll);
+                }
+                if ui.button(format!("Keep them unsaved and {verb}")).clicked() {
+                    choice = Some(Choice::Keep);
+                }
+                if ui.button("Cancel").clicked() {
+                    choice = Some(Choice::Cancel);
+                }
+            });
+        });
+        if response.should_close() && choice.is_none() {
+            choice = Some(Choice::Cancel);
+        }
+        let Some(choice) = choice else {
+            return;
+        };
+        self.leaving = None;
+        let buffers = self.state.buffers.as_mut();
+        match (choice, buffers) {
+            (Choice::Cancel, _) => return,
+            (Choice::SaveAll, Some(buffers)) => {
+                for file in dirty {
+                    if let Err(message) = buffers.save(&file) {
+                        // Nothing closes while a save failed.
+                        buffers.problem = Some(message);
+                        self.leaving = Some(leaving);
+                        return;
+                    }
+                }
+            }
+            (_, Some(buffers)) => buffers.autosave_now(),
+            (_, None) => {}
+        }
+        match leaving {
+            Leaving::Quit => {
+                self.may_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Leaving::Open(path) => self.open_project_now(ctx, &path),
+        }
+    }
+
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = match &self.state.session {
             Some(session) => format!("ECScope — {}", session.project().name()),
@@ -439,6 +556,7 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
             commands: &mut self.state.commands,
             console: &mut self.state.console,
             goto: &mut self.state.goto,
+            buffers: &mut self.state.buffers,
         };
         egui::Frame::new()
             .inner_margin(6.0)
@@ -515,7 +633,10 @@ impl eframe::App for EcscopeApp {
                         if self.state.console.error_count() > 0 {
                             ui.colored_label(
                                 super::theme::ERROR,
-                                format!("{} errors (see Console)", self.state.console.error_count()),
+                                match self.state.console.error_count() {
+                                    1 => "1 error (see Console)".to_string(),
+                                    n => format!("{n} errors (see Console)"),
+                                },
                             );
                         }
                     }
@@ -539,6 +660,14 @@ impl eframe::App for EcscopeApp {
             });
         });
         self.windows(ctx);
+        if let Some(buffers) = &mut self.state.buffers {
+            buffers.autosave();
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && !self.may_close && self.has_unsaved() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.leaving = Some(Leaving::Quit);
+        }
+        self.leaving_modal(ctx);
 
         egui::CentralPanel::default()
             .frame(egui::Frame::new().fill(ctx.style().visuals.panel_fill))
@@ -576,5 +705,8 @@ impl eframe::App for EcscopeApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.save(storage);
+        if let Some(buffers) = &mut self.state.buffers {
+            buffers.autosave_now();
+        }
     }
 }

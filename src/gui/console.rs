@@ -1,6 +1,6 @@
 //! The console's model: log lines and errors from the runtime, bounded.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::runtime::session::SessionEvent;
 use crate::runtime::{EventKind, RuntimeEvent};
@@ -39,13 +39,25 @@ pub struct Entry {
 pub struct Console {
     entries: VecDeque<Entry>,
     errors: usize,
+    /// How many entries were dropped from the front (the sequence number
+    /// of `entries[0]`).
+    dropped: u64,
+    /// Per file: errors before this sequence number are about an older
+    /// text and no longer marked in the editor.
+    stale_before: HashMap<String, u64>,
 }
 
 impl Console {
     /// Adds a session event.
     pub fn push_event(&mut self, event: SessionEvent) {
         let entry = match event {
-            SessionEvent::Runtime(event) => entry_of(event),
+            SessionEvent::Runtime(event) => {
+                // New code is running: the old text's errors are history.
+                if let EventKind::Reloaded { script, .. } = &event.kind {
+                    self.forget_errors_in(script);
+                }
+                entry_of(event)
+            }
             SessionEvent::CommandFailed(text) => Entry {
                 frame: None,
                 level: Level::Error,
@@ -72,7 +84,32 @@ impl Console {
         self.entries.push_back(entry);
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
+            self.dropped += 1;
         }
+    }
+
+    /// The errors that point into `file` and are about its current text
+    /// (line, message), for the editor's markers.
+    pub fn errors_in(&self, file: &str) -> Vec<(u32, String)> {
+        let from = self
+            .stale_before
+            .get(file)
+            .map_or(0, |&seq| seq.saturating_sub(self.dropped) as usize);
+        self.entries
+            .iter()
+            .skip(from)
+            .filter(|e| e.level == Level::Error)
+            .filter_map(|e| {
+                let (f, line) = e.location.as_ref()?;
+                (f == file).then(|| (*line, e.text.clone()))
+            })
+            .collect()
+    }
+
+    /// Stops marking the errors seen so far in `file` (its text changed).
+    pub fn forget_errors_in(&mut self, file: &str) {
+        let next = self.dropped + self.entries.len() as u64;
+        self.stale_before.insert(file.to_string(), next);
     }
 
     /// A note from the app itself.
@@ -98,6 +135,7 @@ impl Console {
 
     /// Forgets everything.
     pub fn clear(&mut self) {
+        self.dropped += self.entries.len() as u64;
         self.entries.clear();
         self.errors = 0;
     }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod console;
+pub mod editor;
 pub mod layout;
 pub mod panels;
 pub mod screenshot;

@@ -18,3 +18,7 @@ pub const ERROR: Color32 = Color32::from_rgb(255, 110, 100);
 pub const LOCATION: Color32 = Color32::from_rgb(120, 170, 255);
 /// Informational console lines.
 pub const INFO: Color32 = Color32::from_rgb(150, 150, 160);
+/// Things that went well (a version that loaded, added diff lines).
+pub const OK: Color32 = Color32::from_rgb(110, 200, 120);
+/// Things to look at (a version that was rolled back).
+pub const WARNING: Color32 = Color32::from_rgb(240, 170, 60);

@@ -158,11 +158,16 @@ impl History {
                 Ok(bytes) => match serde_json::from_slice::<Index>(&bytes) {
                     Ok(index) => index,
                     Err(err) => {
-                        // Keep the damaged file; start afresh beside it.
-                        let aside = path.with_extension(format!("json.corrupt-{}", now()));
-                        let _ = std::fs::rename(&path, &aside);
+                        // Keep the damaged folder, texts and all, and start
+                        // afresh beside it: new versions must not overwrite
+                        // the old texts.
+                        let dir = self.script_dir(script);
+                        let mut aside = dir.as_os_str().to_owned();
+                        aside.push(format!(".corrupt-{}", now()));
+                        let aside = PathBuf::from(aside);
+                        let _ = std::fs::rename(&dir, &aside);
                         self.note_problem(format!(
-                            "{}: the version history was unreadable ({err}); it was kept as {} and a new history started",
+                            "{}: the version history was unreadable ({err}); it was kept in {} and a new history started",
                             path.display(),
                             aside.display()
                         ));
@@ -334,17 +339,18 @@ mod tests {
             1
         );
         assert!(h.take_problem().unwrap().contains("unreadable"));
-        let kept = std::fs::read_dir(index.parent().unwrap())
+        let kept: Vec<PathBuf> = std::fs::read_dir(dir.path().join("history"))
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .contains("corrupt")
-            })
-            .count();
-        assert_eq!(kept, 1);
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("corrupt"))
+            .collect();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(kept[0].join("v00001.lua")).unwrap(),
+            "x = 1",
+            "the old texts are kept, not overwritten by the new v1"
+        );
+        assert_eq!(h.text("scripts/a.lua", 1).as_deref(), Some("x = 2"));
     }
 
     #[test]

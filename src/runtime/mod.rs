@@ -20,6 +20,7 @@ use std::time::Duration;
 
 pub use command::RuntimeCommand;
 pub use events::{ErrorInfo, EventKind, RuntimeEvent};
+pub use reload::ReloadTiming;
 
 use crate::hot_reload::history::{History, Version, VersionStatus};
 use crate::project::{Language, Project, ScriptEntry};
@@ -72,6 +73,8 @@ pub struct Runtime {
     history: History,
     /// The last error reported per script, for history entries.
     last_errors: std::collections::HashMap<String, String>,
+    /// Where the time of the last successful reload went.
+    last_reload: Option<reload::ReloadTiming>,
 }
 
 impl Runtime {
@@ -91,6 +94,7 @@ impl Runtime {
             debugger: SharedDebugger::default(),
             history: History::open(&project.data_dir(), project.manifest.history.keep),
             last_errors: Default::default(),
+            last_reload: None,
         };
         let entries = runtime.project.manifest.scripts.clone();
         for entry in entries {

@@ -17,6 +17,17 @@ use crate::project::{MANIFEST_FILE, Project, ScriptEntry};
 use crate::scripting::host::Registrations;
 use crate::scripting::{ScriptBackend, ScriptFailure, check_source};
 
+/// Where a successful reload's time went (for `ecscope bench`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReloadTiming {
+    /// Reading the file, compiling it, and running the new version's top
+    /// level and `on_reload`.
+    pub compile_load: std::time::Duration,
+    /// `on_unload`, moving `ecs.persist` and the registrations, recording
+    /// the version in the history, and installing the new version.
+    pub swap: std::time::Duration,
+}
+
 /// The version before a reload, kept until the new one has run a frame.
 pub(crate) struct Probation {
     backend: Box<dyn ScriptBackend>,
@@ -55,6 +66,11 @@ impl Runtime {
             let force = self.scripts[index].entry.path != change.path;
             self.reload_script(index, Some(change.first_seen), force, &origin);
         }
+    }
+
+    /// Where the last successful reload's time went; taken once.
+    pub fn take_reload_timing(&mut self) -> Option<ReloadTiming> {
+        self.last_reload.take()
     }
 
     /// Reloads a script from disk now (the Reload button); reloads even an
@@ -106,6 +122,7 @@ impl Runtime {
         origin: &str,
     ) {
         let started = seen.unwrap_or_else(Instant::now);
+        let phase = Instant::now();
         let entry = self.scripts[index].entry.clone();
         let path = entry.path.clone();
         let bytes = match std::fs::read(&entry.full_path) {
@@ -144,6 +161,11 @@ impl Runtime {
             self.reject(index, &text, failure, origin);
             return;
         }
+        let mut timing = ReloadTiming {
+            compile_load: phase.elapsed(),
+            ..Default::default()
+        };
+        let phase = Instant::now();
 
         let Some(mut old) = self.scripts[index].backend.take() else {
             // The script never loaded: this is its first version that runs.
@@ -165,7 +187,12 @@ impl Runtime {
         }
         let stash = self.host.borrow_mut().take_registrations(id);
         new.give_persist(persisted);
-        match self.load_backend(&mut *new, &text, true, &path) {
+        timing.swap = phase.elapsed();
+        let phase = Instant::now();
+        let loaded = self.load_backend(&mut *new, &text, true, &path);
+        timing.compile_load += phase.elapsed();
+        let phase = Instant::now();
+        match loaded {
             Err(failure) => {
                 let _ = self.host.borrow_mut().take_registrations(id);
                 self.host.borrow_mut().restore_registrations(stash);
@@ -187,6 +214,8 @@ impl Runtime {
                 slot.backend = Some(new);
                 slot.version = version;
                 slot.status = ScriptStatus::Running;
+                timing.swap += phase.elapsed();
+                self.last_reload = Some(timing);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
                 self.host.borrow_mut().push_event(EventKind::Reloaded {
                     script: path,

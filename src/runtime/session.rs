@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use super::view::{self, EntityDetail, ScriptView, WorldView};
 use super::{CoroutineView, Runtime, RuntimeCommand, RuntimeEvent};
+use crate::hot_reload::history::Version;
+use crate::hot_reload::watcher::{FileChange, ProjectWatcher};
 use crate::project::Project;
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::{BreakInfo, DebugAction};
@@ -41,6 +43,15 @@ pub enum SessionCommand {
     InspectCoroutine(Option<u64>),
     /// What to do at a breakpoint.
     Debug(DebugAction),
+    /// Which script's version history the snapshot carries.
+    ShowHistory(Option<String>),
+    /// Load the text of a stored version into the snapshot (for diffs).
+    LoadVersionText {
+        /// Manifest path.
+        script: String,
+        /// The version.
+        version: u32,
+    },
     /// A change to the world or the project, applied between frames.
     Runtime(RuntimeCommand),
 }
@@ -80,6 +91,10 @@ pub struct Snapshot {
     pub at_break: Option<BreakInfo>,
     /// The debugger's "pause all coroutines".
     pub coroutines_paused: bool,
+    /// The version history of the script the Scripts panel shows.
+    pub history: Option<(String, Vec<Version>)>,
+    /// A stored version's text, as last requested.
+    pub version_text: Option<(String, u32, Arc<String>)>,
 }
 
 #[derive(Default)]
@@ -89,6 +104,7 @@ struct Shared {
 
 enum Message {
     Command(SessionCommand),
+    FileChanged(FileChange),
     Shutdown,
 }
 
@@ -124,6 +140,7 @@ impl Session {
         let thread = {
             let project = project.clone();
             let shared = Arc::clone(&shared);
+            let watch_tx = tx.clone();
             std::thread::Builder::new()
                 .name("ecscope-runtime".into())
                 .spawn(move || {
@@ -141,12 +158,23 @@ impl Session {
                             events: events_tx,
                             notify,
                         });
+                        // Saved files reach the worker as messages, applied
+                        // between frames like commands.
+                        let watcher = ProjectWatcher::start(&project.root, move |change| {
+                            let _ = watch_tx.send(Message::FileChanged(change));
+                        });
                         let mut worker = Worker {
                             runtime: Runtime::open(project),
                             link,
                         };
+                        if let Err(err) = &watcher {
+                            let _ = worker.link.events.send(SessionEvent::CommandFailed(format!(
+                                "hot reload is off: {err}"
+                            )));
+                        }
                         worker.install_break_handler();
                         worker.run();
+                        drop(watcher);
                     }));
                     if let Err(panic) = result {
                         let message = panic
@@ -231,6 +259,12 @@ struct State {
     seq: u64,
     /// Commands that arrived at a breakpoint and wait for the frame to end.
     queued: Vec<SessionCommand>,
+    /// File changes that arrived at a breakpoint.
+    changes: Vec<FileChange>,
+    /// The script whose history the snapshot carries.
+    history_of: Option<String>,
+    /// A stored version's text, as last requested.
+    version_text: Option<(String, u32, Arc<String>)>,
     shutdown: bool,
     /// From the last normal snapshot (a break cannot ask the runtime).
     scripts: Vec<ScriptView>,
@@ -296,6 +330,8 @@ impl Link {
             breakpoints: BTreeMap::new(),
             at_break: Some(info.clone()),
             coroutines_paused: h.coroutines.all_paused,
+            history: None,
+            version_text: state.version_text.clone(),
         };
         drop(h);
         drop(state);
@@ -330,6 +366,11 @@ impl Link {
                 Err(RecvTimeoutError::Disconnected) => Message::Shutdown,
             };
             let command = match message {
+                Message::FileChanged(change) => {
+                    // Applied once the frame is done.
+                    self.state.borrow_mut().changes.push(change);
+                    continue;
+                }
                 Message::Shutdown => {
                     // Let the frame finish quickly: no more stops.
                     self.state.borrow_mut().shutdown = true;
@@ -420,15 +461,25 @@ impl Worker {
             for command in queued {
                 dirty |= self.handle(command);
             }
+            let changes = std::mem::take(&mut self.link.state.borrow_mut().changes);
+            for change in changes {
+                self.runtime.file_changed(&change);
+                dirty = true;
+            }
             match self.link.rx.recv_timeout(wait) {
                 Ok(Message::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
-                Ok(Message::Command(command)) => {
-                    dirty |= self.handle(command);
-                    while let Ok(message) = self.link.rx.try_recv() {
+                Ok(message) => {
+                    let mut next = Some(message);
+                    while let Some(message) = next {
                         match message {
                             Message::Shutdown => return,
                             Message::Command(command) => dirty |= self.handle(command),
+                            Message::FileChanged(change) => {
+                                self.runtime.file_changed(&change);
+                                dirty = true;
+                            }
                         }
+                        next = self.link.rx.try_recv().ok();
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -484,6 +535,14 @@ impl Worker {
             }
             // Not stopped at a breakpoint: nothing to continue.
             SessionCommand::Debug(_) => {}
+            SessionCommand::ShowHistory(script) => self.link.state.borrow_mut().history_of = script,
+            SessionCommand::LoadVersionText { script, version } => {
+                let text = self
+                    .runtime
+                    .version_text(&script, version)
+                    .unwrap_or_default();
+                self.link.state.borrow_mut().version_text = Some((script, version, Arc::new(text)));
+            }
             SessionCommand::Runtime(command) => {
                 if let RuntimeCommand::Reset = command {
                     self.runtime_reset();
@@ -513,15 +572,21 @@ impl Worker {
 
     fn publish(&mut self) {
         let seq = self.link.next_seq();
-        let (inspect, inspect_coroutine, playing, speed) = {
+        let (inspect, inspect_coroutine, playing, speed, history_of, version_text) = {
             let state = self.link.state.borrow();
             (
                 state.inspect,
                 state.inspect_coroutine,
                 state.playing,
                 state.speed,
+                state.history_of.clone(),
+                state.version_text.clone(),
             )
         };
+        let history = history_of.map(|script| {
+            let versions = self.runtime.history(&script);
+            (script, versions)
+        });
         let live = self.runtime.host().borrow().coroutines.live_count();
         let coroutines = Arc::new(self.runtime.coroutines(!playing || live <= LOCATE_ALWAYS));
         let coroutine_frames = inspect_coroutine.and_then(|id| {
@@ -547,6 +612,8 @@ impl Worker {
             breakpoints: self.runtime.debugger().breakpoints(),
             at_break: None,
             coroutines_paused: self.runtime.host().borrow().coroutines.all_paused,
+            history,
+            version_text,
         };
         self.link.send_events(self.runtime.drain_events());
         self.link.store(snapshot);

@@ -65,6 +65,8 @@ pub struct ScriptView {
     pub status: ScriptStatus,
     /// Its own heap, where the language has one per script.
     pub memory_bytes: Option<usize>,
+    /// The running version's number in the history (0 when none).
+    pub version: u32,
 }
 
 /// Everything the panels show about the world at one moment.
@@ -204,6 +206,7 @@ impl Runtime {
                     language: s.entry.language,
                     status: s.status.clone(),
                     memory_bytes: s.backend.as_ref().and_then(|b| b.memory_bytes()),
+                    version: s.version,
                 })
                 .collect(),
             last_frame_ms: self.last_frame_time.as_secs_f64() * 1000.0,

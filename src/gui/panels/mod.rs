@@ -4,6 +4,7 @@
 pub mod console;
 pub mod coroutines;
 pub mod entities;
+pub mod history;
 pub mod inspector;
 pub mod scene;
 pub mod scripts;
@@ -11,6 +12,7 @@ pub mod scripts;
 use std::path::Path;
 
 use crate::gui::console::Console;
+use crate::gui::editor::Buffers;
 use crate::runtime::session::{SessionCommand, Snapshot};
 
 /// What a panel may read and do this frame.
@@ -27,6 +29,8 @@ pub struct PanelCtx<'a> {
     pub console: &'a mut Console,
     /// A file and line to show in the Scripts panel (set by any panel).
     pub goto: &'a mut Option<(String, u32)>,
+    /// The script editor's buffers of the open project.
+    pub buffers: &'a mut Option<Buffers>,
 }
 
 /// Shown by panels when no project is open.

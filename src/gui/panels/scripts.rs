@@ -1,37 +1,59 @@
-//! The Scripts panel: the project's scripts and modules, a code view with
-//! breakpoints (click the gutter), error markers, and the line a script is
-//! stopped at or a coroutine is suspended at.
+//! The Scripts panel: the project's scripts and modules in an editor with
+//! syntax highlighting, line numbers, error markers, breakpoints (click
+//! the gutter) and the line a script is stopped at. Ctrl+S saves, and the
+//! project watcher reloads what was saved; the open script's history sits
+//! beside it. Unsaved text lives in [`Buffers`], which keep an autosave.
+//!
+//! [`Buffers`]: crate::gui::editor::Buffers
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::PanelCtx;
-use crate::gui::console::Level;
+use super::history::{HistoryAction, HistoryView};
+use crate::gui::editor::Buffers;
+use crate::gui::theme;
 use crate::gui::widgets::code_view::{Markers, code_view};
-use crate::runtime::RuntimeCommand;
-use crate::runtime::session::SessionCommand;
+use crate::runtime::session::{SessionCommand, Snapshot};
+use crate::runtime::{RuntimeCommand, ScriptStatus};
 
-/// How often files are checked for outside changes.
-const RECHECK: Duration = Duration::from_millis(500);
-
-/// A script's text as last read from disk.
-#[derive(Debug)]
-struct Source {
-    text: String,
-    modified: Option<SystemTime>,
-    checked: Instant,
+/// A choice that would throw away unsaved edits, waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Confirm {
+    /// Go back to the file's text.
+    Revert(String),
+    /// Roll back to a version.
+    Rollback(String, u32),
 }
 
 /// State of the Scripts panel.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ScriptsPanel {
     /// The file shown (project-relative).
     selected: Option<String>,
-    sources: HashMap<String, Source>,
     listing: Vec<String>,
     listed_at: Option<Instant>,
     scroll_to: Option<u32>,
+    show_history: bool,
+    /// The script whose history the session was asked to carry.
+    history_asked: Option<String>,
+    history: HistoryView,
+    confirm: Option<Confirm>,
+}
+
+impl Default for ScriptsPanel {
+    fn default() -> Self {
+        ScriptsPanel {
+            selected: None,
+            listing: Vec::new(),
+            listed_at: None,
+            scroll_to: None,
+            show_history: true,
+            history_asked: None,
+            history: HistoryView::default(),
+            confirm: None,
+        }
+    }
 }
 
 /// Script files under `scripts/`, project-relative, sorted.
@@ -59,42 +81,38 @@ fn list_scripts(root: &Path) -> Vec<String> {
     out
 }
 
+/// Saves a buffer; the watcher reloads whatever depends on the file.
+fn save(buffers: &mut Buffers, file: &str, ctx: &mut PanelCtx) {
+    match buffers.save(file) {
+        Ok(()) => {
+            // Errors about the old text no longer point at the right lines.
+            ctx.console.forget_errors_in(file);
+            ctx.console.info(format!("saved {file}"));
+        }
+        Err(message) => ctx.console.push(crate::gui::console::Entry {
+            frame: None,
+            level: crate::gui::console::Level::Error,
+            location: None,
+            text: message,
+            detail: None,
+        }),
+    }
+}
+
+fn rollback(buffers: &mut Buffers, file: &str, version: u32, ctx: &mut PanelCtx) {
+    ctx.commands
+        .push(SessionCommand::Runtime(RuntimeCommand::RollbackScript {
+            script: file.to_string(),
+            version,
+        }));
+    ctx.console.forget_errors_in(file);
+    buffers.recheck_now(file);
+}
+
 impl ScriptsPanel {
     /// The file shown.
     pub fn selected(&self) -> Option<&str> {
         self.selected.as_deref()
-    }
-
-    fn source(&mut self, root: &Path, file: &str) -> &Source {
-        let full = root.join(file);
-        let stale = self
-            .sources
-            .get(file)
-            .is_none_or(|s| s.checked.elapsed() >= RECHECK);
-        if stale {
-            let modified = std::fs::metadata(&full).and_then(|m| m.modified()).ok();
-            let changed = self
-                .sources
-                .get(file)
-                .is_none_or(|s| s.modified != modified);
-            if changed {
-                let text = match std::fs::read(&full) {
-                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Err(e) => format!("-- cannot read {file}: {e}"),
-                };
-                self.sources.insert(
-                    file.to_string(),
-                    Source {
-                        text,
-                        modified,
-                        checked: Instant::now(),
-                    },
-                );
-            } else if let Some(s) = self.sources.get_mut(file) {
-                s.checked = Instant::now();
-            }
-        }
-        &self.sources[file]
     }
 
     /// Renders the panel.
@@ -103,6 +121,22 @@ impl ScriptsPanel {
             super::no_project(ui);
             return;
         };
+        let mut buffers = match ctx.buffers.take() {
+            Some(b) if b.root() == root => b,
+            _ => Buffers::new(root),
+        };
+        self.body(ui, ctx, snapshot, root, &mut buffers);
+        *ctx.buffers = Some(buffers);
+    }
+
+    fn body(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut PanelCtx,
+        snapshot: &Snapshot,
+        root: &Path,
+        buffers: &mut Buffers,
+    ) {
         if let Some((file, line)) = ctx.goto.take() {
             self.selected = Some(file);
             self.scroll_to = Some(line);
@@ -114,127 +148,353 @@ impl ScriptsPanel {
             self.listing = list_scripts(root);
             self.listed_at = Some(Instant::now());
         }
-        let manifest: Vec<&str> = snapshot
-            .view
-            .scripts
-            .iter()
-            .map(|s| s.path.as_str())
-            .collect();
         if self.selected.is_none() {
-            self.selected = manifest.first().map(|s| s.to_string());
+            self.selected = snapshot.view.scripts.first().map(|s| s.path.clone());
+        }
+        let in_manifest = |file: &str| snapshot.view.scripts.iter().any(|s| s.path == file);
+        // The session carries the history of one script: the one shown.
+        let wanted = self.selected.clone().filter(|f| in_manifest(f));
+        if wanted != self.history_asked {
+            ctx.commands
+                .push(SessionCommand::ShowHistory(wanted.clone()));
+            self.history_asked = wanted;
         }
 
+        self.file_list(ui, snapshot, buffers);
+
+        let Some(file) = self.selected.clone() else {
+            egui::CentralPanel::default().show_inside(ui, |ui| {
+                ui.weak("No scripts.");
+            });
+            return;
+        };
+        buffers.open(&file);
+        buffers.check_disk(&file);
+        let save_key = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+        if ui.input_mut(|i| i.consume_shortcut(&save_key)) {
+            save(buffers, &file, ctx);
+        }
+
+        let script = snapshot.view.scripts.iter().find(|s| s.path == file);
+        let running = script.map(|s| s.version).filter(|&v| v > 0);
+        if script.is_some() && self.show_history {
+            egui::SidePanel::right("scripts-history")
+                .resizable(true)
+                .default_width(260.0)
+                .show_inside(ui, |ui| {
+                    let current = buffers.open(&file).text.clone();
+                    let action =
+                        self.history
+                            .ui(ui, snapshot, &file, running, &current, ctx.commands);
+                    if let Some(HistoryAction::Rollback(version)) = action {
+                        if buffers.open(&file).is_dirty() {
+                            self.confirm = Some(Confirm::Rollback(file.clone(), version));
+                        } else {
+                            rollback(buffers, &file, version, ctx);
+                        }
+                    }
+                });
+        }
+
+        egui::CentralPanel::default().show_inside(ui, |ui| {
+            self.header(ui, ctx, snapshot, &file, running, buffers);
+            self.banners(ui, ctx, &file, buffers);
+            self.editor(ui, ctx, snapshot, &file, buffers);
+        });
+        self.confirm_modal(ui.ctx(), ctx, buffers);
+    }
+
+    fn file_list(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, buffers: &Buffers) {
+        let dirty = buffers.dirty();
+        let label = |file: &str, extra: &str| {
+            let mark = if dirty.iter().any(|d| d == file) {
+                "● "
+            } else {
+                ""
+            };
+            format!("{mark}{file}{extra}")
+        };
         egui::SidePanel::left("scripts-files")
             .resizable(true)
             .default_width(200.0)
             .show_inside(ui, |ui| {
                 ui.weak("Manifest");
                 for script in &snapshot.view.scripts {
-                    let failed = !matches!(script.status, crate::runtime::ScriptStatus::Running);
-                    let mut text = egui::RichText::new(&script.path);
-                    if failed {
-                        text = text.color(crate::gui::theme::ERROR);
+                    let version = if script.version > 0 {
+                        format!("  v{}", script.version)
+                    } else {
+                        String::new()
+                    };
+                    let mut text = egui::RichText::new(label(&script.path, &version));
+                    if !matches!(script.status, ScriptStatus::Running) {
+                        text = text.color(theme::ERROR);
                     }
-                    if ui
-                        .selectable_label(
-                            self.selected.as_deref() == Some(script.path.as_str()),
-                            text,
-                        )
-                        .clicked()
-                    {
+                    let selected = self.selected.as_deref() == Some(script.path.as_str());
+                    if ui.selectable_label(selected, text).clicked() {
                         self.selected = Some(script.path.clone());
                     }
                 }
                 let modules: Vec<&String> = self
                     .listing
                     .iter()
-                    .filter(|f| !manifest.contains(&f.as_str()))
+                    .filter(|f| !snapshot.view.scripts.iter().any(|s| &s.path == *f))
                     .collect();
                 if !modules.is_empty() {
                     ui.separator();
                     ui.weak("Modules");
                     for file in modules {
-                        if ui
-                            .selectable_label(
-                                self.selected.as_deref() == Some(file.as_str()),
-                                file.as_str(),
-                            )
-                            .clicked()
-                        {
+                        let selected = self.selected.as_deref() == Some(file.as_str());
+                        if ui.selectable_label(selected, label(file, "")).clicked() {
                             self.selected = Some(file.clone());
                         }
                     }
                 }
-            });
-
-        egui::CentralPanel::default().show_inside(ui, |ui| {
-            let Some(file) = self.selected.clone() else {
-                ui.weak("No scripts.");
-                return;
-            };
-            let breakpoints = snapshot.breakpoints.get(&file);
-            ui.horizontal(|ui| {
-                ui.strong(&file);
-                let n = breakpoints.map_or(0, |b| b.len());
-                ui.weak(format!("{n} breakpoint{}", if n == 1 { "" } else { "s" }));
-                if n > 0 && ui.small_button("Clear").clicked() {
-                    for line in breakpoints.into_iter().flatten() {
-                        ctx.commands
-                            .push(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
-                                file: file.clone(),
-                                line: *line,
-                                on: false,
-                            }));
-                    }
+                if !dirty.is_empty() {
+                    ui.separator();
+                    ui.weak("● unsaved changes");
                 }
-                ui.weak("· click a line number to toggle a breakpoint");
             });
-            let current = match &snapshot.at_break {
-                Some(b) if b.file == file => Some(b.line),
-                Some(_) => None,
-                None => snapshot
-                    .coroutine_frames
-                    .as_ref()
-                    .and_then(|(_, frames)| frames.first())
-                    .filter(|f| f.file == file)
-                    .map(|f| f.line),
-            };
-            let errors: Vec<(u32, String)> = ctx
-                .console
-                .entries()
-                .iter()
-                .filter(|e| e.level == Level::Error)
-                .filter_map(|e| {
-                    let (f, line) = e.location.as_ref()?;
-                    (*f == file).then(|| (*line, e.text.clone()))
-                })
-                .collect();
-            let language = if file.ends_with(".py") { "py" } else { "lua" };
-            let scroll_to = self.scroll_to.take();
-            let text = self.source(root, &file).text.clone();
-            let markers = Markers {
-                breakpoints,
-                current,
-                errors: &errors,
-            };
-            let output = code_view(
-                ui,
-                &format!("code-{file}"),
-                &mut text.as_str(),
-                language,
-                false,
-                &markers,
-                scroll_to,
-            );
-            if let Some(line) = output.toggled_breakpoint {
-                let on = !breakpoints.is_some_and(|b| b.contains(&line));
+    }
+
+    fn header(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut PanelCtx,
+        snapshot: &Snapshot,
+        file: &str,
+        running: Option<u32>,
+        buffers: &mut Buffers,
+    ) {
+        let dirty = buffers.open(file).is_dirty();
+        let in_manifest = snapshot.view.scripts.iter().any(|s| s.path == file);
+        ui.horizontal(|ui| {
+            ui.strong(if dirty {
+                format!("● {file}")
+            } else {
+                file.to_string()
+            });
+            if let Some(v) = running {
+                ui.weak(format!("v{v} running"));
+            }
+            let save = ui
+                .add_enabled(dirty, egui::Button::new("💾 Save"))
+                .on_hover_text("Save and hot-reload (Ctrl+S)");
+            if save.clicked() {
+                self::save(buffers, file, ctx);
+            }
+            if in_manifest
+                && ui
+                    .button("⟳ Reload")
+                    .on_hover_text("Reload the saved file now, even if it did not change")
+                    .clicked()
+            {
                 ctx.commands
-                    .push(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
-                        file: file.clone(),
-                        line,
-                        on,
+                    .push(SessionCommand::Runtime(RuntimeCommand::ReloadScript {
+                        script: file.to_string(),
                     }));
+            }
+            if ui
+                .add_enabled(dirty, egui::Button::new("↺ Revert"))
+                .on_hover_text("Throw away the unsaved changes")
+                .clicked()
+            {
+                self.confirm = Some(Confirm::Revert(file.to_string()));
+            }
+            if in_manifest {
+                ui.toggle_value(&mut self.show_history, "🕓 History");
+            }
+            let breakpoints = snapshot.breakpoints.get(file);
+            let n = breakpoints.map_or(0, |b| b.len());
+            ui.separator();
+            ui.weak(format!("{n} breakpoint{}", if n == 1 { "" } else { "s" }))
+                .on_hover_text("Click a line number to toggle a breakpoint");
+            if n > 0 && ui.small_button("Clear").clicked() {
+                for line in breakpoints.into_iter().flatten() {
+                    ctx.commands
+                        .push(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+                            file: file.to_string(),
+                            line: *line,
+                            on: false,
+                        }));
+                }
             }
         });
     }
+
+    fn banners(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut PanelCtx,
+        file: &str,
+        buffers: &mut Buffers,
+    ) {
+        if let Some(problem) = buffers.problem.clone() {
+            banner(ui, theme::ERROR, &problem, |ui| {
+                if ui.small_button("Dismiss").clicked() {
+                    buffers.problem = None;
+                }
+            });
+        }
+        let b = buffers.open(file);
+        let (missing, conflict, restored) = (b.missing, b.conflict.is_some(), b.restored);
+        if missing {
+            banner(
+                ui,
+                theme::WARNING,
+                &format!(
+                    "{file} is gone from disk (deleted or renamed). The running version goes on; the text here is kept — Save writes it back."
+                ),
+                |_| {},
+            );
+        }
+        if conflict {
+            banner(
+                ui,
+                theme::WARNING,
+                &format!("{file} changed on disk while you had unsaved changes."),
+                |ui| {
+                    if ui
+                        .small_button("Use the file's text")
+                        .on_hover_text("Throw your changes away and show the file")
+                        .clicked()
+                    {
+                        buffers.discard(file);
+                    }
+                    if ui
+                        .small_button("Keep mine")
+                        .on_hover_text("Keep your changes; saving overwrites the file")
+                        .clicked()
+                    {
+                        buffers.keep_mine(file);
+                    }
+                },
+            );
+        }
+        if restored {
+            banner(
+                ui,
+                theme::LOCATION,
+                "Unsaved changes from an earlier session were restored from the autosave.",
+                |ui| {
+                    if ui.small_button("Save").clicked() {
+                        save(buffers, file, ctx);
+                    }
+                    if ui.small_button("Discard…").clicked() {
+                        self.confirm = Some(Confirm::Revert(file.to_string()));
+                    }
+                },
+            );
+        }
+    }
+
+    fn editor(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut PanelCtx,
+        snapshot: &Snapshot,
+        file: &str,
+        buffers: &mut Buffers,
+    ) {
+        let breakpoints = snapshot.breakpoints.get(file);
+        let current = match &snapshot.at_break {
+            Some(b) if b.file == file => Some(b.line),
+            Some(_) => None,
+            None => snapshot
+                .coroutine_frames
+                .as_ref()
+                .and_then(|(_, frames)| frames.first())
+                .filter(|f| f.file == file)
+                .map(|f| f.line),
+        };
+        let errors = ctx.console.errors_in(file);
+        let language = if file.ends_with(".py") { "py" } else { "lua" };
+        let markers = Markers {
+            breakpoints,
+            current,
+            errors: &errors,
+        };
+        let output = code_view(
+            ui,
+            &format!("code-{file}"),
+            &mut buffers.open(file).text,
+            language,
+            true,
+            &markers,
+            self.scroll_to.take(),
+        );
+        if output.changed {
+            buffers.edited(file);
+        }
+        if let Some(line) = output.toggled_breakpoint {
+            let on = !breakpoints.is_some_and(|b| b.contains(&line));
+            ctx.commands
+                .push(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+                    file: file.to_string(),
+                    line,
+                    on,
+                }));
+        }
+    }
+
+    fn confirm_modal(
+        &mut self,
+        egui_ctx: &egui::Context,
+        ctx: &mut PanelCtx,
+        buffers: &mut Buffers,
+    ) {
+        let Some(confirm) = self.confirm.clone() else {
+            return;
+        };
+        let (file, question, proceed) = match &confirm {
+            Confirm::Revert(file) => (
+                file,
+                format!("Throw away your unsaved changes to {file}?"),
+                "Discard changes".to_string(),
+            ),
+            Confirm::Rollback(file, v) => (
+                file,
+                format!("Rolling back to v{v} replaces your unsaved changes to {file}."),
+                format!("Discard changes and roll back to v{v}"),
+            ),
+        };
+        let mut done = false;
+        let response = egui::Modal::new(egui::Id::new("scripts-confirm")).show(egui_ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.label(&question);
+            ui.weak("Unsaved changes cannot be recovered after this.");
+            ui.horizontal(|ui| {
+                if ui.button(&proceed).clicked() {
+                    buffers.discard(file);
+                    if let Confirm::Rollback(file, v) = &confirm {
+                        rollback(buffers, file, *v, ctx);
+                    }
+                    done = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    done = true;
+                }
+            });
+        });
+        if done || response.should_close() {
+            self.confirm = None;
+        }
+    }
+}
+
+/// A coloured strip above the editor with a message and buttons.
+fn banner(
+    ui: &mut egui::Ui,
+    color: egui::Color32,
+    message: &str,
+    buttons: impl FnOnce(&mut egui::Ui),
+) {
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, color))
+        .inner_margin(4.0)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(color, message);
+                buttons(ui);
+            });
+        });
 }

@@ -46,9 +46,10 @@ pub fn code_view(
 ) -> CodeViewOutput {
     let mut output = CodeViewOutput::default();
     let theme = CodeTheme::from_memory(ui.ctx(), ui.style());
-    let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap_width: f32| {
+    // Code does not wrap: a line stays one line, and the view scrolls.
+    let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, _wrap_width: f32| {
         let mut job = highlight(ui.ctx(), ui.style(), &theme, buf.as_str(), language);
-        job.wrap.max_width = wrap_width;
+        job.wrap.max_width = f32::INFINITY;
         ui.fonts_mut(|f| f.layout_job(job))
     };
     let row_height = ui.text_style_height(&TextStyle::Monospace);

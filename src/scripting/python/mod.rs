@@ -48,18 +48,24 @@ pyo3::create_exception!(
 const PRELUDE: &str = include_str!("prelude.py");
 const PRELUDE_MODULE: &str = "_ecscope_prelude";
 
-/// The prelude module, compiled once per interpreter (kept in `sys.modules`).
+/// The prelude module, compiled once per interpreter. A once-lock rather
+/// than a `sys.modules` lookup: a module is in `sys.modules` before its
+/// code has finished running, and runtimes on other threads must not see
+/// it half made.
 fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
-    if let Ok(module) = py.import(PRELUDE_MODULE) {
-        return Ok(module);
-    }
-    let code = CString::new(PRELUDE).expect("the prelude has no NUL bytes");
-    PyModule::from_code(
-        py,
-        &code,
-        c"<ecscope prelude>",
-        &CString::new(PRELUDE_MODULE).expect("no NUL"),
-    )
+    static PRELUDE_CELL: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
+    PRELUDE_CELL
+        .get_or_try_init(py, || {
+            let code = CString::new(PRELUDE).expect("the prelude has no NUL bytes");
+            PyModule::from_code(
+                py,
+                &code,
+                c"<ecscope prelude>",
+                &CString::new(PRELUDE_MODULE).expect("no NUL"),
+            )
+            .map(Bound::unbind)
+        })
+        .map(|m| m.bind(py).clone())
 }
 
 /// Records the project modules a script imports. Not tied to a thread:
