@@ -335,6 +335,14 @@ impl ScriptsPanel {
                 }
             });
         }
+        // The latest error in this text, in words (the gutter marks them all).
+        if let Some((line, message)) = ctx.console.errors_in(file).pop() {
+            banner(ui, theme::ERROR, &format!("line {line}: {message}"), |ui| {
+                if ui.small_button("Show").clicked() {
+                    self.scroll_to = Some(line);
+                }
+            });
+        }
         let b = buffers.open(file);
         let (missing, conflict, restored) = (b.missing, b.conflict.is_some(), b.restored);
         if missing {
