@@ -227,7 +227,12 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
     });
     h.run_steps(2);
     h.get_by_label("[scripts/main.lua:3]");
-    h.get_by_label_contains("kaboom");
+    assert_eq!(
+        h.get_all_by_label_contains("kaboom").count(),
+        2,
+        "in the console, and above the script in the Scripts panel"
+    );
+    h.get_by_label_contains("line 3: kaboom");
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "frame 2", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 2)
