@@ -40,3 +40,6 @@ sed -i 's/^local RADIUS = /local RADIUS = 16 /' "$garden"; sleep 0.5
 wait $runner || true
 ./target/release/ecscope "$work" --screenshot screenshots/hot_reload.png --steps 300 --panel Scripts
 rm -rf "$work"
+
+shot profiler profiling_hotspots 240 --panel Profiler
+shot memory memory_leak 1200 --panel Memory

@@ -24,7 +24,14 @@ pub struct RunOptions {
     pub realtime: bool,
     /// Hot-reload scripts when their files change.
     pub watch: bool,
+    /// Where to write the recorded profile (`.puffin`).
+    pub profile: Option<PathBuf>,
+    /// Stream the profile with puffin_http on this address.
+    pub serve_profile: Option<String>,
 }
+
+/// Frames `--profile` keeps at most (the latest, plus the slowest).
+pub const PROFILE_FRAMES_KEPT: usize = 10_000;
 
 /// Why a run could not start (exit status 2).
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +113,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         Some(path) => EventSink::File(BufWriter::new(create(&PathBuf::from(path))?)),
     };
     let dump_file = options.dump_world.as_ref().map(create).transpose()?;
+    let profile_file = options.profile.as_ref().map(create).transpose()?;
     let console = !matches!(sink, EventSink::Stdout);
 
     let changes = if options.watch {
@@ -128,6 +136,25 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         let _ = sink.flush();
     };
     emit(&mut runtime, &mut sink);
+    if profile_file.is_some() {
+        let kept = options.frames.map_or(PROFILE_FRAMES_KEPT, |n| {
+            (n as usize).min(PROFILE_FRAMES_KEPT)
+        });
+        if let Ok(mut frames) = runtime.profile_frames().lock() {
+            frames.set_max_recent(kept.max(1));
+        }
+    }
+    let _server = match &options.serve_profile {
+        Some(addr) => {
+            let server = crate::profiling::serve::serve(runtime.profile_collector(), addr)
+                .map_err(RunError::Arguments)?;
+            eprintln!(
+                "serving the profile on {addr} (puffin_viewer --url {addr}, or File › Connect in ECScope)"
+            );
+            Some(server)
+        }
+        None => None,
+    };
 
     let started = Instant::now();
     let dt = Duration::from_secs_f64(runtime.project().manifest.world.fixed_dt);
@@ -151,7 +178,30 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         }
     }
     let elapsed = started.elapsed();
+    // The statistics close the event stream.
+    if !matches!(sink, EventSink::None)
+        && let serde_json::Value::Object(summary) = runtime.stats_summary()
+    {
+        let _ = sink.write(&RuntimeEvent {
+            frame: runtime.frame(),
+            kind: EventKind::ProfileStats { summary },
+        });
+        let _ = sink.flush();
+    }
 
+    if let (Some(mut file), Some(path)) = (profile_file, options.profile.as_ref()) {
+        let mut bytes = Vec::new();
+        let written = runtime
+            .profile_frames()
+            .lock()
+            .map_err(|_| std::io::Error::other("the profiler stopped"))
+            .and_then(|frames| frames.write(&mut bytes).map_err(std::io::Error::other))
+            .and_then(|()| file.write_all(&bytes));
+        written.map_err(|source| RunError::Output {
+            path: path.clone(),
+            source,
+        })?;
+    }
     if let (Some(mut file), Some(path)) = (dump_file, options.dump_world.as_ref()) {
         file.write_all(runtime.dump_world().as_bytes())
             .map_err(|source| RunError::Output {

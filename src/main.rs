@@ -87,6 +87,13 @@ struct RunArgs {
     /// written, within one second.
     #[arg(long)]
     watch: bool,
+    /// Write the recorded profile (open it in ECScope or puffin_viewer).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Stream the profile with puffin_http on this address (e.g.
+    /// 127.0.0.1:8585) for puffin_viewer or ECScope's File › Connect.
+    #[arg(long, value_name = "ADDR")]
+    serve_profile: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -106,6 +113,8 @@ fn run(args: RunArgs) -> ExitCode {
         events: args.events,
         realtime: args.realtime,
         watch: args.watch,
+        profile: args.profile,
+        serve_profile: args.serve_profile,
     };
     match ecscope::headless::run(&options) {
         Ok(summary) => {

@@ -873,3 +873,149 @@ fn watch_reloads_a_saved_script_within_a_second() {
     assert!(reloaded["latency_ms"].as_f64().unwrap() < 1000.0);
     assert!(text.contains("\"message\":\"new\""), "the new code ran");
 }
+
+fn events_of(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_leak_detector_names_the_leaking_sample_and_is_quiet_on_the_others() {
+    let out = tempfile::tempdir().unwrap();
+    for name in [
+        "memory_leak",
+        "hello_lua",
+        "boids",
+        "cross_language",
+        "ai_coroutines",
+        "hot_reload",
+        "profiling_hotspots",
+    ] {
+        let events = out.path().join(format!("{name}.jsonl"));
+        let frames = if name == "profiling_hotspots" {
+            "800"
+        } else {
+            "1200"
+        };
+        let output = ecscope(&[
+            "run",
+            &sample(name),
+            "--frames",
+            frames,
+            "--events",
+            &events.display().to_string(),
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{name}");
+        let leaks: Vec<serde_json::Value> = events_of(&events)
+            .into_iter()
+            .filter(|e| e["kind"] == "leak_suspected")
+            .collect();
+        if name == "memory_leak" {
+            assert_eq!(leaks.len(), 1, "{leaks:?}");
+            assert_eq!(leaks[0]["script"], "scripts/trails.lua");
+            assert!(leaks[0]["growth_bytes"].as_u64().unwrap() > 100_000);
+            assert!(
+                leaks[0]["frame"].as_u64().unwrap() < 1000,
+                "found within seconds"
+            );
+        } else {
+            assert!(leaks.is_empty(), "{name}: {leaks:?}");
+        }
+    }
+}
+
+#[test]
+fn profile_and_statistics_are_written_by_a_headless_run() {
+    let out = tempfile::tempdir().unwrap();
+    let profile = out.path().join("run.puffin");
+    let events = out.path().join("events.jsonl");
+    let output = ecscope(&[
+        "run",
+        &sample("hello_lua"),
+        "--frames",
+        "120",
+        "--profile",
+        &profile.display().to_string(),
+        "--events",
+        &events.display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let bytes = std::fs::read(&profile).unwrap();
+    let view = puffin::FrameView::read(&mut bytes.as_slice()).unwrap();
+    assert_eq!(view.recent_frames().count(), 120);
+    let names = ecscope::profiling::profiler::scope_names(&view);
+    assert!(names.contains("hello.lua:move"), "{names:?}");
+
+    let all = events_of(&events);
+    let last = all.last().unwrap();
+    assert_eq!(last["kind"], "profile_stats");
+    assert_eq!(last["frames"], 120);
+    let calls = last["calls"].as_array().unwrap();
+    let movement = calls.iter().find(|c| c["name"] == "move").unwrap();
+    assert_eq!(movement["calls"], 120);
+    assert_eq!(movement["kind"], "system");
+    for key in ["total_ms", "mean_ms", "p95_ms", "max_ms", "per_call_us"] {
+        assert!(movement[key].as_f64().unwrap() >= 0.0, "{key}");
+    }
+    assert_eq!(last["scripts"][0]["script"], "scripts/hello.lua");
+}
+
+#[test]
+fn serve_profile_reports_a_busy_address_and_survives_a_viewer_leaving() {
+    // Busy: exit 2 with the address in the message, nothing run.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = ecscope(&[
+        "run",
+        &sample("hello_lua"),
+        "--frames",
+        "10",
+        "--serve-profile",
+        &addr,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&addr) && stderr.contains("cannot listen"),
+        "{stderr}"
+    );
+    drop(taken);
+
+    // A viewer connects, receives frames with our scopes, and leaves.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args([
+            "run",
+            &sample("hello_lua"),
+            "--frames",
+            "240",
+            "--realtime",
+            "--serve-profile",
+            &addr,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = puffin_http::Client::new(addr.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = false;
+    while Instant::now() < deadline && !seen {
+        std::thread::sleep(Duration::from_millis(50));
+        seen = ecscope::profiling::profiler::scope_names(&client.frame_view())
+            .contains("hello.lua:move");
+    }
+    assert!(seen, "the viewer received frames with the script's scopes");
+    drop(client);
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the run finished after the viewer left"
+    );
+}

@@ -568,3 +568,80 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
         "the file was never touched"
     );
 }
+
+#[test]
+fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
+    let mut h = open_on(&sample("boids"), Some("Profiler"));
+    for frame in 1..=3u64 {
+        h.get_by_label("⏭ Step").click();
+        wait(&mut h, "a step", |app| {
+            app.snapshot().is_some_and(|s| s.view.frame == frame)
+        });
+    }
+    wait(&mut h, "statistics", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.profile.stats.rows.iter().any(|r| r.name == "steer"))
+    });
+    h.run_steps(3);
+    // The statistics table names the system after its script.
+    h.get_by_label("flock.lua:steer");
+    h.get_by_label_contains("Total ms");
+    // The flame graph's frames hold the same scope, inside the systems phase.
+    let frames = snapshot(&h).profile.frames.clone();
+    {
+        let view = frames.lock().unwrap();
+        assert_eq!(view.recent_frames().count(), 3);
+        let names = ecscope::profiling::profiler::scope_names(&view);
+        for name in ["frame", "systems", "flock.lua:steer", "flock.lua:move"] {
+            assert!(names.contains(name), "{name}: {names:?}");
+        }
+    }
+    // Recording can be switched off from the panel.
+    h.get_by_label("⏺ Recording").click();
+    wait(&mut h, "recording off", |app| {
+        app.snapshot().is_some_and(|s| !s.profile.profiling)
+    });
+
+    // (Tabs are drawn by egui_tiles without accessible labels.)
+    h.state_mut().show_pane(ecscope::gui::layout::Pane::Memory);
+    h.run_steps(3);
+    h.get_by_label("scripts/flock.lua (Lua state)");
+    h.get_by_label("Entities");
+    let chart = egui_plot::PlotMemory::load(&h.ctx, egui::Id::new("memory-bytes"))
+        .expect("the heap chart was drawn");
+    assert!(
+        chart.bounds().max()[1] > 100_000.0,
+        "it charts heaps of real size"
+    );
+}
+
+#[test]
+fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("run.puffin");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args([
+            "run",
+            &sample("hello_lua").display().to_string(),
+            "--frames",
+            "30",
+        ])
+        .arg("--profile")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bad = dir.path().join("bad.puffin");
+    std::fs::write(&bad, b"PUF0 this is not a profile").unwrap();
+
+    let mut h = open(&sample("hello_lua"));
+    h.state_mut().open_profile(&bad);
+    h.run_steps(2);
+    h.get_by_label_contains("no readable frames");
+    h.state_mut().open_profile(&good);
+    h.run_steps(2);
+    h.get_by_label_contains(&format!("Showing {}", good.display()));
+    h.get_by_label("Back to the project").click();
+    h.run_steps(2);
+    h.get_by_label("Showing this project");
+}

@@ -152,6 +152,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
     let scratch = tempfile_dir()?;
     workloads::coroutines(&mut recorder, scratch.path(), options.quick)?;
     workloads::reload(&mut recorder, scratch.path(), options.quick)?;
+    workloads::profiling_overhead(&mut recorder, scratch.path(), options.quick)?;
     Ok(BenchReport {
         machine: machine(),
         results: recorder.results,

@@ -214,3 +214,124 @@ fn reload_samples(
     }
     Ok(samples)
 }
+
+/// A frame of a project full of scopes: 40 per-entity systems over 2,000
+/// entities, 200 coroutine resumes and 20 events with a handler (about
+/// 260 scopes a frame).
+const SCOPED_LUA: &str = "\
+ecs.component('Mover', { speed = 1.0 })
+for i = 1, 2000 do
+  ecs.spawn({ Position = { x = i % 100, y = i / 100 }, Velocity = { x = 1, y = 0 }, Mover = {} })
+end
+for s = 1, 40 do
+  ecs.system('sys' .. s, { 'Position', 'Velocity' }, function(id, pos, vel, dt)
+    pos.x = pos.x + vel.x * dt * 0.001
+  end)
+end
+for c = 1, 200 do
+  ecs.start('co' .. (c % 20), function() while true do coroutine.yield() end end)
+end
+ecs.system('emit', function() for i = 1, 20 do ecs.emit('ping', { i = i }) end end)
+ecs.on('ping', function(e) end)
+";
+
+/// Python that allocates: 2,000 small dicts and strings a frame.
+const ALLOCATING_PYTHON: &str = "\
+import ecs
+
+@ecs.system('alloc')
+def alloc(dt):
+    data = [{'i': i, 's': str(i)} for i in range(2000)]
+";
+
+/// Frame time with the profiler and memory tracking off, on, and both,
+/// as ratios to the run with both off; configurations take turns so
+/// drift on a shared machine hits them alike. For Python's heap, the
+/// allocator hooks are also compared with `tracemalloc`.
+pub fn profiling_overhead(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+    use crate::runtime::RuntimeCommand;
+
+    let (rounds, frames) = if quick { (3, 10) } else { (9, 30) };
+    if recorder.wants("profiling/") {
+        let mut runtime = open_project(dir, "scoped", "main.lua", SCOPED_LUA)?;
+        for _ in 0..5 {
+            runtime.step();
+        }
+        let configs = [
+            ("profiling/off", false, false),
+            ("profiling/scopes+stats", true, false),
+            ("profiling/memory_tracking", false, true),
+            ("profiling/both", true, true),
+        ];
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
+        for _ in 0..rounds {
+            for (i, &(_, profiling, memory)) in configs.iter().enumerate() {
+                runtime.apply(RuntimeCommand::SetProfiling(profiling))?;
+                runtime.apply(RuntimeCommand::SetMemoryTracking(memory))?;
+                let t = median_time(frames, || runtime.step());
+                times[i].push(t.as_secs_f64() * 1e3);
+            }
+        }
+        runtime.apply(RuntimeCommand::SetProfiling(true))?;
+        runtime.apply(RuntimeCommand::SetMemoryTracking(true))?;
+        for (i, &(name, _, _)) in configs.iter().enumerate() {
+            let baseline = (i > 0).then_some("profiling/off");
+            recorder.record(name, median(&mut times[i]), "ms/frame", baseline);
+        }
+    }
+    if cfg!(feature = "python") && recorder.wants("python_heap/") {
+        let mut plain = open_project(dir, "alloc-py", "main.py", ALLOCATING_PYTHON)?;
+        let traced = format!("import tracemalloc\ntracemalloc.start()\n{ALLOCATING_PYTHON}");
+        let mut traced = open_project(dir, "alloc-py-traced", "main.py", &traced)?;
+        // tracemalloc is process-wide: the traced project runs last in
+        // each round and switches it off after.
+        let mut off = Vec::new();
+        let mut hooks = Vec::new();
+        let mut tracing = Vec::new();
+        for _ in 0..rounds {
+            crate::profiling::alloc::set_counting(false);
+            off.push(median_time(frames, || plain.step()).as_secs_f64() * 1e3);
+            crate::profiling::alloc::set_counting(true);
+            hooks.push(median_time(frames, || plain.step()).as_secs_f64() * 1e3);
+            crate::profiling::alloc::set_counting(false);
+            traced.apply(RuntimeCommand::ReloadScript {
+                script: "scripts/main.py".into(),
+            })?;
+            tracing.push(median_time(frames, || traced.step()).as_secs_f64() * 1e3);
+            stop_tracemalloc();
+            crate::profiling::alloc::set_counting(true);
+        }
+        recorder.record("python_heap/uncounted", median(&mut off), "ms/frame", None);
+        recorder.record(
+            "python_heap/allocator_hooks",
+            median(&mut hooks),
+            "ms/frame",
+            Some("python_heap/uncounted"),
+        );
+        recorder.record(
+            "python_heap/tracemalloc",
+            median(&mut tracing),
+            "ms/frame",
+            Some("python_heap/uncounted"),
+        );
+    }
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+#[cfg(feature = "python")]
+fn stop_tracemalloc() {
+    use pyo3::prelude::*;
+    Python::attach(|py| {
+        let _ = py
+            .import("tracemalloc")
+            .and_then(|t| t.call_method0("stop"));
+    });
+}
+
+#[cfg(not(feature = "python"))]
+fn stop_tracemalloc() {}

@@ -15,6 +15,8 @@ use super::panels::console::ConsolePanel;
 use super::panels::coroutines::CoroutinesPanel;
 use super::panels::entities::EntitiesPanel;
 use super::panels::inspector::InspectorPanel;
+use super::panels::memory::MemoryPanel;
+use super::panels::profiler::ProfilerPanel;
 use super::panels::scene::ScenePanel;
 use super::panels::scripts::ScriptsPanel;
 use super::screenshot::{self, ScreenshotPlan};
@@ -74,6 +76,8 @@ struct Panels {
     console: ConsolePanel,
     scripts: ScriptsPanel,
     coroutines: CoroutinesPanel,
+    profiler: ProfilerPanel,
+    memory: MemoryPanel,
 }
 
 /// The ECScope window.
@@ -124,8 +128,18 @@ impl GuiStats {
 impl EcscopeApp {
     /// Creates the app, restoring settings and opening the start project.
     pub fn new(cc: &eframe::CreationContext<'_>, options: GuiOptions) -> EcscopeApp {
+        // The Profiler panel's viewer expects puffin to be on; the GUI's
+        // own scopes (the viewer has some) are thrown away, so only frames
+        // the runtime recorded are ever shown.
+        puffin::set_scopes_on(true);
+        puffin::ThreadProfiler::initialize(puffin::now_ns, |_, _, _| {});
         let mut app = EcscopeApp {
-            settings: Settings::load(cc.storage),
+            // A screenshot shows the default layout, whatever the user's.
+            settings: if options.screenshot.is_some() {
+                Settings::default()
+            } else {
+                Settings::load(cc.storage)
+            },
             state: AppState::default(),
             panels: Panels::default(),
             screenshot: options
@@ -268,6 +282,13 @@ impl EcscopeApp {
         }
     }
 
+    /// Shows a `.puffin` file in the Profiler panel (a bad file is reported
+    /// there).
+    pub fn open_profile(&mut self, path: &Path) {
+        self.panels.profiler.open_file(path);
+        self.show_pane(Pane::Profiler);
+    }
+
     /// Brings a panel's tab to the front.
     pub fn show_pane(&mut self, pane: Pane) {
         self.settings
@@ -306,6 +327,37 @@ impl EcscopeApp {
                             }
                         }
                     });
+                }
+                ui.separator();
+                if ui.button("Open profile…").clicked() {
+                    ui.close();
+                    if let Some(path) = rfd::FileDialog::new()
+                        .add_filter("puffin profile", &["puffin"])
+                        .pick_file()
+                    {
+                        self.open_profile(&path);
+                    }
+                }
+                if ui.button("Save profile…").clicked() {
+                    ui.close();
+                    if let Some(path) = rfd::FileDialog::new()
+                        .add_filter("puffin profile", &["puffin"])
+                        .set_file_name("profile.puffin")
+                        .save_file()
+                    {
+                        let frames = self
+                            .state
+                            .snapshot
+                            .as_ref()
+                            .map(|s| s.profile.frames.clone());
+                        self.panels.profiler.save_file(&path, frames.as_ref());
+                        self.show_pane(Pane::Profiler);
+                    }
+                }
+                if ui.button("Connect to a profile stream…").clicked() {
+                    ui.close();
+                    self.panels.profiler.ask_connect();
+                    self.show_pane(Pane::Profiler);
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -567,6 +619,8 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
                 Pane::Console => self.panels.console.ui(ui, &mut ctx),
                 Pane::Scripts => self.panels.scripts.ui(ui, &mut ctx),
                 Pane::Coroutines => self.panels.coroutines.ui(ui, &mut ctx),
+                Pane::Profiler => self.panels.profiler.ui(ui, &mut ctx),
+                Pane::Memory => self.panels.memory.ui(ui, &mut ctx),
             });
         UiResponse::None
     }
@@ -704,7 +758,9 @@ impl eframe::App for EcscopeApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.settings.save(storage);
+        if self.screenshot.is_none() {
+            self.settings.save(storage);
+        }
         if let Some(buffers) = &mut self.state.buffers {
             buffers.autosave_now();
         }

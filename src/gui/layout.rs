@@ -18,16 +18,22 @@ pub enum Pane {
     Scripts,
     /// Live coroutines, their stacks and locals.
     Coroutines,
+    /// Flame graphs and per-script statistics.
+    Profiler,
+    /// Memory charts and leak warnings.
+    Memory,
 }
 
 impl Pane {
     /// Every pane, in menu order.
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 8] = [
         Pane::Scene,
         Pane::Entities,
         Pane::Inspector,
         Pane::Console,
         Pane::Scripts,
+        Pane::Profiler,
+        Pane::Memory,
         Pane::Coroutines,
     ];
 
@@ -40,19 +46,24 @@ impl Pane {
             Pane::Console => "Console",
             Pane::Scripts => "Scripts",
             Pane::Coroutines => "Coroutines",
+            Pane::Profiler => "Profiler",
+            Pane::Memory => "Memory",
         }
     }
 }
 
 /// Entities on the left; the scene in the middle over a tabbed area
-/// (scripts, coroutines); inspector over console on the right.
+/// (scripts, profiler, memory, coroutines); inspector over console on the
+/// right.
 pub fn default_tree() -> Tree<Pane> {
     let mut tiles = Tiles::default();
     let entities = tiles.insert_pane(Pane::Entities);
     let scene = tiles.insert_pane(Pane::Scene);
     let scripts = tiles.insert_pane(Pane::Scripts);
+    let profiler = tiles.insert_pane(Pane::Profiler);
+    let memory = tiles.insert_pane(Pane::Memory);
     let coroutines = tiles.insert_pane(Pane::Coroutines);
-    let lower = tiles.insert_tab_tile(vec![scripts, coroutines]);
+    let lower = tiles.insert_tab_tile(vec![scripts, profiler, memory, coroutines]);
     let middle = tiles.insert_container(Linear::new_binary(
         LinearDir::Vertical,
         [scene, lower],

@@ -103,4 +103,12 @@ pub enum RuntimeCommand {
         /// The version to restore.
         version: u32,
     },
+    /// Record profiler scopes and statistics, or not.
+    SetProfiling(bool),
+    /// Sample memory every frame (and count allocations), or not.
+    SetMemoryTracking(bool),
+    /// Forget the recorded frames and statistics.
+    ClearProfile,
+    /// Forget the memory series and leaks.
+    ClearMemory,
 }

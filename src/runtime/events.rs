@@ -111,6 +111,15 @@ pub enum EventKind {
         /// Frames in the window.
         window_frames: u64,
     },
+    /// The profiler's statistics over the run (the last event of
+    /// `ecscope run --events`).
+    ProfileStats {
+        /// Frames run, the statistics window, frame times, and per script
+        /// and per call (system, handler, coroutine, load): calls, total,
+        /// mean per frame, per call, p95 and max.
+        #[serde(flatten)]
+        summary: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 impl RuntimeEvent {
@@ -169,6 +178,18 @@ impl RuntimeEvent {
                 window_frames,
             } => format!(
                 "possible leak in {script}: +{growth_bytes} bytes over {window_frames} frames"
+            ),
+            EventKind::ProfileStats { summary } => format!(
+                "profile of {} frames: {} scripts, {} calls measured",
+                summary.get("frames").and_then(|f| f.as_u64()).unwrap_or(0),
+                summary
+                    .get("scripts")
+                    .and_then(|s| s.as_array())
+                    .map_or(0, Vec::len),
+                summary
+                    .get("calls")
+                    .and_then(|s| s.as_array())
+                    .map_or(0, Vec::len),
             ),
         }
     }

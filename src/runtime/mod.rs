@@ -9,6 +9,7 @@ pub mod components;
 pub mod coroutines;
 pub mod dump;
 pub mod events;
+mod instrument;
 pub mod random;
 mod reload;
 mod scheduler;
@@ -68,7 +69,9 @@ pub struct Runtime {
     watchdog: Watchdog,
     error_count: usize,
     last_frame_time: Duration,
-    profiler: crate::profiling::Scopes,
+    profiler: crate::profiling::Profiler,
+    memory: crate::profiling::memory::MemoryTracker,
+    memory_on: bool,
     debugger: SharedDebugger,
     history: History,
     /// The last error reported per script, for history entries.
@@ -90,7 +93,9 @@ impl Runtime {
             watchdog: Watchdog::new(),
             error_count: 0,
             last_frame_time: Duration::ZERO,
-            profiler: crate::profiling::Scopes::default(),
+            profiler: crate::profiling::Profiler::new(),
+            memory: Default::default(),
+            memory_on: true,
             debugger: SharedDebugger::default(),
             history: History::open(&project.data_dir(), project.manifest.history.keep),
             last_errors: Default::default(),
@@ -130,7 +135,7 @@ impl Runtime {
                 slot.entry.language.name()
             ))),
             (Ok(text), Ok(Some(mut backend))) => self
-                .load_backend(&mut *backend, &text, false, &path)
+                .load_backend(&mut *backend, &text, false, &path, id)
                 .map(|()| backend),
         };
         if let Ok(text) = &text {
@@ -383,8 +388,60 @@ impl Runtime {
                 drop(host);
                 return self.rollback(&script, version);
             }
+            RuntimeCommand::SetProfiling(on) => {
+                self.profiler.set_on(on);
+                Ok(())
+            }
+            RuntimeCommand::SetMemoryTracking(on) => {
+                self.memory_on = on;
+                crate::profiling::alloc::set_counting(on);
+                Ok(())
+            }
+            RuntimeCommand::ClearProfile => {
+                self.profiler.clear();
+                Ok(())
+            }
+            RuntimeCommand::ClearMemory => {
+                self.memory.clear();
+                Ok(())
+            }
         };
         result.map_err(|e| e.0)
+    }
+
+    /// The recorded profiler frames (shared; for viewers and `--profile`).
+    pub fn profile_frames(&self) -> crate::profiling::profiler::Frames {
+        self.profiler.frames()
+    }
+
+    /// The profiler's collector, for extra sinks (`--serve-profile`).
+    pub fn profile_collector(&self) -> crate::profiling::profiler::Collector {
+        self.profiler.collector()
+    }
+
+    /// The statistics over the last frames.
+    pub fn stats_table(&self) -> crate::profiling::StatsTable {
+        self.profiler.stats.table()
+    }
+
+    /// The statistics over the whole run, as JSON.
+    pub fn stats_summary(&self) -> serde_json::Value {
+        self.profiler.stats.run_summary()
+    }
+
+    /// Whether the profiler records.
+    pub fn profiling(&self) -> bool {
+        self.profiler.is_on()
+    }
+
+    /// Whether memory is sampled.
+    pub fn memory_tracking(&self) -> bool {
+        self.memory_on
+    }
+
+    /// The memory series and leaks.
+    pub fn memory_view(&self) -> crate::profiling::memory::MemoryView {
+        self.memory.view()
     }
 
     /// Every stored version of a script, oldest first.

@@ -13,9 +13,10 @@ use std::time::Instant;
 use super::{EventKind, Runtime, ScriptSlot, ScriptStatus};
 use crate::hot_reload::history::{VersionStatus, hash_text, write_atomic};
 use crate::hot_reload::watcher::FileChange;
+use crate::profiling::CallKind;
 use crate::project::{MANIFEST_FILE, Project, ScriptEntry};
 use crate::scripting::host::Registrations;
-use crate::scripting::{ScriptBackend, ScriptFailure, check_source};
+use crate::scripting::{ScriptBackend, ScriptFailure, ScriptId, check_source};
 
 /// Where a successful reload's time went (for `ecscope bench`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -189,7 +190,7 @@ impl Runtime {
         new.give_persist(persisted);
         timing.swap = phase.elapsed();
         let phase = Instant::now();
-        let loaded = self.load_backend(&mut *new, &text, true, &path);
+        let loaded = self.load_backend(&mut *new, &text, true, &path, id);
         timing.compile_load += phase.elapsed();
         let phase = Instant::now();
         match loaded {
@@ -214,6 +215,9 @@ impl Runtime {
                 slot.backend = Some(new);
                 slot.version = version;
                 slot.status = ScriptStatus::Running;
+                // The new version's heap starts over.
+                let series = self.heap_series(index);
+                self.memory.restart(&series);
                 timing.swap += phase.elapsed();
                 self.last_reload = Some(timing);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -238,7 +242,7 @@ impl Runtime {
     ) {
         let path = self.scripts[index].entry.path.clone();
         let id = self.scripts[index].id;
-        match self.load_backend(&mut *backend, text, false, &path) {
+        match self.load_backend(&mut *backend, text, false, &path, id) {
             Err(failure) => {
                 let _ = self.host.borrow_mut().take_registrations(id);
                 self.reject(index, text, failure, origin);
@@ -261,19 +265,29 @@ impl Runtime {
         }
     }
 
-    /// Runs a version's top level under the debugger and the deferral rules.
+    /// Runs a version's top level under the debugger and the deferral
+    /// rules, measured for the profiler.
     pub(crate) fn load_backend(
         &mut self,
         backend: &mut dyn ScriptBackend,
         text: &str,
         reloading: bool,
         path: &str,
+        id: ScriptId,
     ) -> Result<(), ScriptFailure> {
+        let what = if reloading { "reload" } else { "load" };
+        let token = self.profiler.begin_call(
+            (id.0, CallKind::Load, super::instrument::name_key(what)),
+            || (path.to_string(), what.to_string()),
+        );
         let depth = self.host.borrow().defer_depth();
         self.debugger.begin_call(None, || format!("loading {path}"));
         let result = backend.load(text, reloading);
         self.debugger.end_call();
         self.host.borrow_mut().reset_defer(depth);
+        if let Some(token) = token {
+            self.profiler.end_call(token);
+        }
         result
     }
 

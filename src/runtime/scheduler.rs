@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use super::Runtime;
 use super::coroutines::{Ending, Wait};
+use super::instrument::name_key;
+use crate::profiling::CallKind;
 use crate::scripting::{FnHandle, Resumed, ScriptId, ScriptValue};
 
 impl Runtime {
@@ -16,18 +18,33 @@ impl Runtime {
     /// Runs one fixed-step frame.
     pub fn step(&mut self) {
         let started = Instant::now();
+        self.profiler.begin_frame();
         for slot in &mut self.scripts {
             if let Some(backend) = slot.backend.as_mut() {
                 backend.begin_frame();
             }
         }
-        self.deliver_events();
-        self.run_systems();
-        self.run_coroutines();
-        self.release_coroutines();
+        {
+            let _phase = self.profiler.scope(|| "events".to_string());
+            self.deliver_events();
+        }
+        {
+            let _phase = self.profiler.scope(|| "systems".to_string());
+            self.run_systems();
+        }
+        {
+            let _phase = self.profiler.scope(|| "coroutines".to_string());
+            self.run_coroutines();
+            self.release_coroutines();
+        }
         self.host.borrow_mut().advance_frame();
         self.end_probations();
+        self.sample_memory();
         self.last_frame_time = started.elapsed();
+        let frame_ns = self.last_frame_time.as_nanos() as u64;
+        if let Some(notice) = self.profiler.end_frame(frame_ns) {
+            self.notice(notice);
+        }
     }
 
     fn run_coroutines(&mut self) {
@@ -64,10 +81,8 @@ impl Runtime {
         };
         self.host.borrow_mut().begin_defer();
         let result = {
-            let _scope = self.profiler.scope(
-                || format!("coroutine {name}"),
-                &self.scripts[index].entry.path,
-            );
+            let measure =
+                self.measure_start(index, CallKind::Coroutine, name_key(&name), || name.clone());
             self.debugger
                 .begin_call(Some(id), || format!("coroutine '{name}'"));
             let result = match self.scripts[index].backend.as_mut() {
@@ -75,6 +90,7 @@ impl Runtime {
                 None => Ok(Resumed::Returned),
             };
             self.debugger.end_call();
+            self.measure_end(measure);
             result
         };
         self.host.borrow_mut().reset_defer(0);
@@ -117,14 +133,23 @@ impl Runtime {
                 let Some(index) = self.slot_index(script) else {
                     continue;
                 };
-                let Some(backend) = self.scripts[index].backend.as_mut() else {
+                let backend = self.scripts[index].backend.as_ref();
+                if backend.is_none() {
                     continue;
-                };
+                }
                 let depth = self.host.borrow().defer_depth();
+                let measure =
+                    self.measure_start(index, CallKind::Handler, u64::from(handle.0), || {
+                        format!("on {event}")
+                    });
                 self.debugger
                     .begin_call(None, || format!("handler '{event}'"));
-                let result = backend.call_handler(handle, &payload);
+                let result = match self.scripts[index].backend.as_mut() {
+                    Some(backend) => backend.call_handler(handle, &payload),
+                    None => Ok(()),
+                };
                 self.debugger.end_call();
+                self.measure_end(measure);
                 self.host.borrow_mut().reset_defer(depth);
                 if let Err(failure) = result {
                     self.fail_registration(
@@ -163,10 +188,10 @@ impl Runtime {
                 .as_ref()
                 .map(|q| q.with.as_slice())
                 .unwrap_or(&[]);
-            let _scope = self.profiler.scope(
-                || format!("system {}", system.name),
-                &self.scripts[index].entry.path,
-            );
+            let measure =
+                self.measure_start(index, CallKind::System, u64::from(system.handle.0), || {
+                    system.name.clone()
+                });
             self.debugger
                 .begin_call(None, || format!("system '{}'", system.name));
             let result = match self.scripts[index].backend.as_mut() {
@@ -174,6 +199,7 @@ impl Runtime {
                 None => Ok(()),
             };
             self.debugger.end_call();
+            self.measure_end(measure);
             self.host.borrow_mut().reset_defer(0);
             if let Err(failure) = result {
                 self.fail_registration(

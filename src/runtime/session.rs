@@ -21,6 +21,9 @@ use super::view::{self, EntityDetail, ScriptView, WorldView};
 use super::{CoroutineView, Runtime, RuntimeCommand, RuntimeEvent};
 use crate::hot_reload::history::Version;
 use crate::hot_reload::watcher::{FileChange, ProjectWatcher};
+use crate::profiling::StatsTable;
+use crate::profiling::memory::MemoryView;
+use crate::profiling::profiler::Frames;
 use crate::project::Project;
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::{BreakInfo, DebugAction};
@@ -95,7 +98,37 @@ pub struct Snapshot {
     pub history: Option<(String, Vec<Version>)>,
     /// A stored version's text, as last requested.
     pub version_text: Option<(String, u32, Arc<String>)>,
+    /// What the Profiler and Memory panels show.
+    pub profile: ProfileData,
 }
+
+/// The profiler's frames and statistics and the memory series.
+#[derive(Clone, Default)]
+pub struct ProfileData {
+    /// The frames the runtime recorded (shared, not copied).
+    pub frames: Frames,
+    /// Per-script and per-system time over the last frames.
+    pub stats: Arc<StatsTable>,
+    /// Memory series and leaks.
+    pub memory: MemoryView,
+    /// Whether the profiler records.
+    pub profiling: bool,
+    /// Whether memory is sampled.
+    pub memory_tracking: bool,
+}
+
+impl std::fmt::Debug for ProfileData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileData")
+            .field("stats", &self.stats)
+            .field("profiling", &self.profiling)
+            .field("memory_tracking", &self.memory_tracking)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How often the statistics and memory views are rebuilt for snapshots.
+const PROFILE_REFRESH: Duration = Duration::from_millis(200);
 
 #[derive(Default)]
 struct Shared {
@@ -270,6 +303,9 @@ struct State {
     scripts: Vec<ScriptView>,
     coroutines: Arc<Vec<CoroutineView>>,
     last_frame_ms: f64,
+    /// The profile part of the last snapshot, and when it was built.
+    profile: ProfileData,
+    profile_built: Option<Instant>,
 }
 
 struct Link {
@@ -332,6 +368,7 @@ impl Link {
             coroutines_paused: h.coroutines.all_paused,
             history: None,
             version_text: state.version_text.clone(),
+            profile: state.profile.clone(),
         };
         drop(h);
         drop(state);
@@ -595,12 +632,31 @@ impl Worker {
                 .map(|frames| (id, frames))
         });
         let view = self.runtime.view();
-        {
+        let profile = {
             let mut state = self.link.state.borrow_mut();
             state.scripts = view.scripts.clone();
             state.coroutines = Arc::clone(&coroutines);
             state.last_frame_ms = view.last_frame_ms;
-        }
+            // While playing, rebuilt a few times a second; otherwise at
+            // every publish (a step, a command), which is rare.
+            let stale = !playing
+                || state
+                    .profile_built
+                    .is_none_or(|t| t.elapsed() >= PROFILE_REFRESH)
+                || state.profile.profiling != self.runtime.profiling()
+                || state.profile.memory_tracking != self.runtime.memory_tracking();
+            if stale {
+                state.profile = ProfileData {
+                    frames: self.runtime.profile_frames(),
+                    stats: Arc::new(self.runtime.stats_table()),
+                    memory: self.runtime.memory_view(),
+                    profiling: self.runtime.profiling(),
+                    memory_tracking: self.runtime.memory_tracking(),
+                };
+                state.profile_built = Some(Instant::now());
+            }
+            state.profile.clone()
+        };
         let snapshot = Snapshot {
             seq,
             detail: inspect.and_then(|id| self.runtime.entity_detail(id)),
@@ -614,6 +670,7 @@ impl Worker {
             coroutines_paused: self.runtime.host().borrow().coroutines.all_paused,
             history,
             version_text,
+            profile,
         };
         self.link.send_events(self.runtime.drain_events());
         self.link.store(snapshot);

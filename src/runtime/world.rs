@@ -242,6 +242,16 @@ impl EcsWorld {
         self.live
     }
 
+    /// Component instances in the world: every component of every entity
+    /// (the id bevy keeps for each entity not counted).
+    pub fn component_count(&self) -> usize {
+        self.world
+            .archetypes()
+            .iter()
+            .map(|a| a.len() as usize * a.component_count().saturating_sub(1))
+            .sum()
+    }
+
     /// True when no entity lives.
     pub fn is_empty(&self) -> bool {
         self.live == 0

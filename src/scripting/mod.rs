@@ -88,6 +88,15 @@ pub trait ScriptBackend {
     /// Bytes of the script's own heap, where the language has one per script.
     fn memory_bytes(&self) -> Option<usize>;
 
+    /// The script's memory once garbage is gone, for the leak detector:
+    /// Lua collects fully and reports its heap; Python, whose heap all
+    /// scripts share, reports what is reachable from the script's module
+    /// and `ecs.persist`. Called rarely (Lua: only while its heap grows;
+    /// Python: every few seconds).
+    fn settled_memory_bytes(&mut self) -> Option<usize> {
+        self.memory_bytes()
+    }
+
     /// Line where a registered function is defined, to place errors that
     /// carry no line (out of memory).
     fn defined_line(&self, handle: FnHandle) -> Option<u32>;

@@ -6,6 +6,8 @@ pub mod coroutines;
 pub mod entities;
 pub mod history;
 pub mod inspector;
+pub mod memory;
+pub mod profiler;
 pub mod scene;
 pub mod scripts;
 

@@ -77,6 +77,16 @@ impl ScenePanel {
         if self.auto_fit && (rect.size() - self.fitted_size).length() > 2.0 {
             self.fit_pending = true;
         }
+        // Until the user moves the view, it widens to keep every entity in
+        // sight (a project that spawns everything at one point and spreads
+        // it out would otherwise stay zoomed on that point).
+        if self.auto_fit && !self.fit_pending {
+            let outside = rows.iter().any(|r| {
+                r.position
+                    .is_some_and(|p| !rect.contains(self.to_screen(rect, p)))
+            });
+            self.fit_pending = outside;
+        }
         if self.fit_pending && rows.iter().any(|r| r.position.is_some()) {
             self.fit(rows, rect);
             self.fit_pending = false;

@@ -299,6 +299,13 @@ impl ScriptBackend for LuaScript {
         Some(self.lua.used_memory())
     }
 
+    fn settled_memory_bytes(&mut self) -> Option<usize> {
+        // Twice: finalizers run in the first cycle free in the second.
+        let _ = self.lua.gc_collect();
+        let _ = self.lua.gc_collect();
+        Some(self.lua.used_memory())
+    }
+
     fn defined_line(&self, handle: FnHandle) -> Option<u32> {
         let f = self.function(handle).ok()?;
         f.info().line_defined.map(|l| l as u32)

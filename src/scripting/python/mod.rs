@@ -8,7 +8,9 @@
 
 mod api;
 mod convert;
+mod memory;
 mod trace;
+pub use memory::heap_bytes as python_heap_bytes;
 
 use std::collections::BTreeSet;
 use std::ffi::{CString, c_ulong};
@@ -46,6 +48,9 @@ pyo3::create_exception!(
 );
 
 const PRELUDE: &str = include_str!("prelude.py");
+
+/// Objects the leak detector's walk of a Python script visits at most.
+const REACHABLE_LIMIT: usize = 20_000;
 const PRELUDE_MODULE: &str = "_ecscope_prelude";
 
 /// The prelude module, compiled once per interpreter. A once-lock rather
@@ -168,6 +173,8 @@ impl PyScript {
         watchdog: WatchdogHandle,
         debugger: SharedDebugger,
     ) -> Result<PyScript, ScriptFailure> {
+        // Before the interpreter starts, so every allocation is seen.
+        memory::install();
         Python::attach(|py| {
             let setup = |e: PyErr| ScriptFailure::message(format!("cannot set up Python: {e}"));
             let persist = PyDict::new(py).unbind();
@@ -463,6 +470,22 @@ impl ScriptBackend for PyScript {
 
     fn memory_bytes(&self) -> Option<usize> {
         None
+    }
+
+    fn settled_memory_bytes(&mut self) -> Option<usize> {
+        let module = self.module.as_ref()?;
+        Python::attach(|py| {
+            let persist = self.ctx.persist.borrow().clone_ref(py);
+            prelude(py)
+                .and_then(|p| {
+                    p.call_method1(
+                        "reachable_size",
+                        (module.bind(py), persist.bind(py), REACHABLE_LIMIT),
+                    )
+                })
+                .and_then(|n| n.extract::<usize>())
+                .ok()
+        })
     }
 
     fn defined_line(&self, handle: FnHandle) -> Option<u32> {

@@ -94,3 +94,31 @@ def load_script(path, text, module_name, builtins_table):
     module.__builtins__ = builtins_table
     exec(compile(text, path, "exec"), module.__dict__)
     return module
+
+
+def reachable_size(module, persist, limit):
+    """Bytes of the objects a script's module and ecs.persist reach (at
+    most `limit` objects), for the leak detector: what the script keeps.
+    Other modules, classes, and the builtins are shared, not the script's,
+    and are not followed."""
+    import gc
+    import sys
+
+    skip = {id(_builtins.__dict__), id(getattr(module, "__builtins__", None))}
+    seen = set()
+    stack = [module.__dict__, persist]
+    total = 0
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        key = id(obj)
+        if key in seen or key in skip:
+            continue
+        seen.add(key)
+        if isinstance(obj, (_types.ModuleType, type)) and obj is not module:
+            continue
+        try:
+            total += sys.getsizeof(obj)
+        except Exception:
+            continue
+        stack.extend(gc.get_referents(obj))
+    return total

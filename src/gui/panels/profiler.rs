@@ -1,0 +1,209 @@
+//! The Profiler panel: puffin flame graphs of the frames the runtime
+//! recorded (or of a saved profile, or of a headless run streaming with
+//! `--serve-profile`), and the per-script statistics beside them.
+
+use std::path::{Path, PathBuf};
+
+use puffin::FrameView;
+use puffin_egui::{MaybeMutRef, ProfilerUi};
+
+use super::PanelCtx;
+use crate::gui::theme;
+use crate::gui::widgets::stats_table::{TableState, stats_table};
+use crate::profiling::profiler::{read_profile, write_profile};
+use crate::runtime::RuntimeCommand;
+use crate::runtime::session::SessionCommand;
+
+/// Where the flame graph's frames come from.
+enum Source {
+    /// The open project, live.
+    Live,
+    /// A `.puffin` file.
+    File(PathBuf, Box<FrameView>),
+    /// A puffin_http stream.
+    Remote(puffin_http::Client),
+}
+
+/// State of the Profiler panel.
+pub struct ProfilerPanel {
+    ui: ProfilerUi,
+    source: Source,
+    table: TableState,
+    /// A problem or note from the last file operation.
+    message: Option<(bool, String)>,
+    /// The address typed in the Connect box.
+    pub connect_addr: String,
+    connecting: bool,
+}
+
+impl Default for ProfilerPanel {
+    fn default() -> Self {
+        ProfilerPanel {
+            ui: ProfilerUi::default(),
+            source: Source::Live,
+            table: TableState::default(),
+            message: None,
+            connect_addr: "127.0.0.1:8585".to_string(),
+            connecting: false,
+        }
+    }
+}
+
+impl ProfilerPanel {
+    /// Shows a `.puffin` file instead of the live frames.
+    pub fn open_file(&mut self, path: &Path) {
+        match read_profile(path) {
+            Ok((view, warning)) => {
+                self.ui.reset();
+                self.source = Source::File(path.to_path_buf(), Box::new(view));
+                self.message = Some(match warning {
+                    Some(w) => (true, w),
+                    None => (false, format!("opened {}", path.display())),
+                });
+            }
+            Err(e) => self.message = Some((true, e)),
+        }
+    }
+
+    /// Saves the frames shown (live, file or remote) as a `.puffin` file.
+    pub fn save_file(&mut self, path: &Path, live: Option<&crate::profiling::profiler::Frames>) {
+        let result = match &self.source {
+            Source::Live => match live.map(|f| f.lock()) {
+                Some(Ok(frames)) => write_profile(&frames, path),
+                _ => Err("no project is open".to_string()),
+            },
+            Source::File(_, view) => write_profile(view, path),
+            Source::Remote(client) => write_profile(&client.frame_view(), path),
+        };
+        self.message = Some(match result {
+            Ok(()) => (false, format!("saved {}", path.display())),
+            Err(e) => (true, e),
+        });
+    }
+
+    /// Streams frames from a headless run's `--serve-profile` address.
+    pub fn connect(&mut self, addr: &str) {
+        self.ui.reset();
+        self.source = Source::Remote(puffin_http::Client::new(addr.to_string()));
+        self.message = None;
+    }
+
+    /// Shows the address box of Connect.
+    pub fn ask_connect(&mut self) {
+        self.connecting = true;
+    }
+
+    /// Goes back to the open project's frames.
+    pub fn show_live(&mut self) {
+        self.ui.reset();
+        self.source = Source::Live;
+        self.message = None;
+    }
+
+    /// A one-line description of what is shown.
+    pub fn source_label(&self) -> String {
+        match &self.source {
+            Source::Live => "this project".to_string(),
+            Source::File(path, _) => path.display().to_string(),
+            Source::Remote(client) => format!(
+                "{} ({})",
+                client.addr(),
+                if client.connected() {
+                    "connected"
+                } else {
+                    "waiting for the server…"
+                }
+            ),
+        }
+    }
+
+    /// Renders the panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelCtx) {
+        let live = ctx.snapshot.map(|s| &s.profile);
+        ui.horizontal_wrapped(|ui| {
+            if let (Source::Live, Some(profile)) = (&self.source, live) {
+                let snapshot_on = profile.profiling;
+                let mut on = snapshot_on;
+                if ui
+                    .toggle_value(
+                        &mut on,
+                        if snapshot_on {
+                            "⏺ Recording"
+                        } else {
+                            "⏺ Record"
+                        },
+                    )
+                    .on_hover_text("Record scopes and statistics (off, they cost nothing)")
+                    .changed()
+                {
+                    ctx.commands
+                        .push(SessionCommand::Runtime(RuntimeCommand::SetProfiling(on)));
+                }
+                if ui.button("Clear").clicked() {
+                    ctx.commands
+                        .push(SessionCommand::Runtime(RuntimeCommand::ClearProfile));
+                }
+            }
+            ui.weak(format!("Showing {}", self.source_label()));
+            if !matches!(self.source, Source::Live) && ui.button("Back to the project").clicked() {
+                self.show_live();
+            }
+            ui.separator();
+            if ui
+                .button("Connect…")
+                .on_hover_text("Watch a headless run started with --serve-profile ADDR")
+                .clicked()
+            {
+                self.connecting = !self.connecting;
+            }
+        });
+        if self.connecting {
+            ui.horizontal(|ui| {
+                ui.label("Address");
+                ui.text_edit_singleline(&mut self.connect_addr);
+                if ui.button("Connect").clicked() {
+                    let addr = self.connect_addr.trim().to_string();
+                    self.connect(&addr);
+                    self.connecting = false;
+                }
+            });
+        }
+        if let Some((problem, text)) = &self.message {
+            let color = if *problem { theme::ERROR } else { theme::INFO };
+            ui.colored_label(color, text);
+        }
+
+        let stats = match (&self.source, live) {
+            (Source::Live, Some(profile)) => Some(profile.stats.clone()),
+            _ => None,
+        };
+        if let Some(stats) = stats {
+            let width = ui.available_width();
+            egui::SidePanel::right("profiler-stats")
+                .resizable(true)
+                .default_width(width * 0.5)
+                .max_width(width * 0.75)
+                .show_inside(ui, |ui| {
+                    ui.strong("Statistics");
+                    egui::ScrollArea::horizontal()
+                        .id_salt("stats-scroll")
+                        .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
+                });
+        }
+        egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
+            Source::Live => match live {
+                Some(profile) => {
+                    if let Ok(mut frames) = profile.frames.lock() {
+                        self.ui.ui(ui, &mut MaybeMutRef::MutRef(&mut frames));
+                    }
+                }
+                None => super::no_project(ui),
+            },
+            Source::File(_, view) => self.ui.ui(ui, &mut MaybeMutRef::MutRef(view)),
+            Source::Remote(client) => {
+                let mut frames = client.frame_view();
+                self.ui.ui(ui, &mut MaybeMutRef::MutRef(&mut frames));
+            }
+        });
+    }
+}

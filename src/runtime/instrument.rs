@@ -1,0 +1,147 @@
+//! What the profiler and the memory view measure, around the runtime's
+//! calls into scripts: a puffin scope and the time of each call (for the
+//! statistics), the growth of a shared heap put down to the calling
+//! script, and the memory samples taken once a frame.
+
+use super::{EventKind, Runtime};
+use crate::profiling::CallKind;
+use crate::profiling::memory::{LEAK_WINDOW, Sample, SeriesKind};
+use crate::profiling::profiler::CallToken;
+
+/// A cheap key for a name (FNV-1a), for callees known by name.
+pub(crate) fn name_key(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Runtime {
+    /// Starts measuring a call into script `index`: `key` identifies the
+    /// callee (a handle, or a name's [`name_key`]); `name` names it the
+    /// first time.
+    pub(crate) fn measure_start(
+        &mut self,
+        index: usize,
+        kind: CallKind,
+        key: u64,
+        name: impl FnOnce() -> String,
+    ) -> Option<CallToken> {
+        let slot = &self.scripts[index];
+        let path = &slot.entry.path;
+        self.profiler
+            .begin_call((slot.id.0, kind, key), || (path.clone(), name()))
+    }
+
+    /// Ends a measured call.
+    pub(crate) fn measure_end(&mut self, token: Option<CallToken>) {
+        if let Some(token) = token {
+            self.profiler.end_call(token);
+        }
+    }
+
+    /// The memory series' name for a script's heap.
+    pub(crate) fn heap_series(&self, index: usize) -> String {
+        let slot = &self.scripts[index];
+        format!("{} {}", slot.entry.language.name(), slot.entry.path)
+    }
+
+    /// Samples memory after a frame and looks for leaks.
+    pub(crate) fn sample_memory(&mut self) {
+        if !self.memory_on {
+            return;
+        }
+        let _scope = self.profiler.scope(|| "memory".to_string());
+        let frame = self.host.borrow().frame();
+        let (rust_total, _) = crate::profiling::alloc::live();
+        // Python scripts share one heap: each is measured by what its
+        // module and `ecs.persist` reach, a walk done every few seconds.
+        let walk_shared = frame % LEAK_WINDOW as u64 == 0;
+        let mut samples = Vec::new();
+        let mut lua_total = 0usize;
+        for index in 0..self.scripts.len() {
+            let name = self.heap_series(index);
+            let slot = &mut self.scripts[index];
+            let Some(backend) = slot.backend.as_mut() else {
+                continue;
+            };
+            let (value, settled) = match backend.memory_bytes() {
+                Some(own) => {
+                    lua_total += own;
+                    (Some(own), false)
+                }
+                None if walk_shared => (backend.settled_memory_bytes(), true),
+                None => (None, true),
+            };
+            if let Some(value) = value {
+                samples.push(Sample {
+                    name,
+                    kind: SeriesKind::Bytes,
+                    script: Some(slot.entry.path.clone()),
+                    value: value as f64,
+                    watched: true,
+                    settled,
+                });
+            }
+        }
+        let mut totals = vec![(
+            "rust".to_string(),
+            SeriesKind::Bytes,
+            rust_total.saturating_sub(lua_total) as f64,
+        )];
+        #[cfg(feature = "python")]
+        if let Some(python) = crate::scripting::python::python_heap_bytes() {
+            totals.push(("python".to_string(), SeriesKind::Bytes, python as f64));
+        }
+        {
+            let host = self.host.borrow();
+            totals.push((
+                "entities".into(),
+                SeriesKind::Count,
+                host.world.len() as f64,
+            ));
+            totals.push((
+                "components".into(),
+                SeriesKind::Count,
+                host.world.component_count() as f64,
+            ));
+        }
+        for (name, kind, value) in totals {
+            samples.push(Sample {
+                name,
+                kind,
+                script: None,
+                value,
+                watched: false,
+                settled: false,
+            });
+        }
+        let due = self.memory.sample(frame, samples);
+        for name in due {
+            let Some(index) = (0..self.scripts.len()).find(|&i| self.heap_series(i) == name) else {
+                continue;
+            };
+            let presettled = self
+                .memory
+                .series()
+                .iter()
+                .any(|s| s.name == name && s.settled_samples);
+            let settled = if presettled {
+                self.memory.current(&name)
+            } else {
+                self.scripts[index]
+                    .backend
+                    .as_mut()
+                    .and_then(|b| b.settled_memory_bytes())
+                    .map(|b| b as f64)
+            };
+            let Some(settled) = settled else { continue };
+            if let Some(leak) = self.memory.settled(&name, frame, settled) {
+                self.host.borrow_mut().push_event(EventKind::LeakSuspected {
+                    script: leak.script,
+                    growth_bytes: leak.growth_bytes,
+                    window_frames: leak.window_frames,
+                });
+            }
+        }
+    }
+}
