@@ -52,7 +52,7 @@ impl Runtime {
         }
         let _scope = self.profiler.scope(|| "memory".to_string());
         let frame = self.host.borrow().frame();
-        let (rust_total, _) = crate::profiling::alloc::live();
+        let (rust_total, rust_blocks) = crate::profiling::alloc::live();
         // Python scripts share one heap: each is measured by what its
         // module and `ecs.persist` reach, a walk done every few seconds.
         let walk_shared = frame % LEAK_WINDOW as u64 == 0;
@@ -94,6 +94,7 @@ impl Runtime {
         }
         {
             let host = self.host.borrow();
+            totals.push(("rust_blocks".into(), SeriesKind::Count, rust_blocks as f64));
             totals.push((
                 "entities".into(),
                 SeriesKind::Count,

@@ -33,11 +33,21 @@ fn color(index: usize) -> Color32 {
 }
 
 /// State of the Memory panel.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryPanel {
-    /// Series hidden from the charts (all are shown by default).
+    /// Series hidden from the charts.
     hidden: BTreeSet<String>,
     message: Option<(bool, String)>,
+}
+
+impl Default for MemoryPanel {
+    fn default() -> Self {
+        MemoryPanel {
+            // Tens of thousands: it would flatten the entity count's line.
+            hidden: BTreeSet::from(["rust_blocks".to_string()]),
+            message: None,
+        }
+    }
 }
 
 /// `1.5 MB`, `820 KB`, `96 B`.
@@ -66,6 +76,7 @@ fn label(series: &Series) -> String {
     match series.name.as_str() {
         "rust" => "Rust heap (host and GUI)".to_string(),
         "python" => "Python heap (all scripts)".to_string(),
+        "rust_blocks" => "Rust allocations (live blocks)".to_string(),
         "entities" => "Entities".to_string(),
         "components" => "Components".to_string(),
         name if name.starts_with("python ") => {
