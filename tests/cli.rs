@@ -804,6 +804,32 @@ fn bench_quick_runs_and_writes_json() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"coroutine/lua/10k"), "{names:?}");
+    // The names the speed contract promises, each with its native baseline.
+    for (name, baseline) in [
+        ("move/native_query/100k", None),
+        ("move/native_flat/100k", Some("move/native_query/100k")),
+        ("move/lua_entity/100k", Some("move/native_query/100k")),
+        ("move/lua_batch/100k", Some("move/native_query/100k")),
+        ("move/py_entity/100k", Some("move/native_query/100k")),
+        ("profiler/on", Some("profiler/off")),
+        ("memory_tracking/on", Some("profiler/off")),
+        ("reload/p50", None),
+        ("reload/p99", None),
+    ] {
+        let r = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {names:?}"));
+        if let Some(baseline) = baseline {
+            assert_eq!(r["baseline"], baseline, "{r}");
+            assert!(r["ratio"].as_f64().unwrap() > 0.0, "{r}");
+        }
+    }
+    if ecscope::bench::numpy_available() {
+        assert!(names.contains(&"move/py_numpy/100k"), "{names:?}");
+    }
     for name in [
         "reload/lua/write_to_active/p50",
         "reload/lua/write_to_active/p99",

@@ -2,6 +2,8 @@
 //! optionally JSON), each with its ratio to a baseline measured in the same
 //! run. Timings are medians of several repetitions.
 
+mod movement;
+pub use movement::numpy_available;
 mod workloads;
 
 use std::path::Path;
@@ -150,6 +152,8 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
         filter: options.filter.clone(),
     };
     let scratch = tempfile_dir()?;
+    movement::movement(&mut recorder, scratch.path(), options.quick)?;
+    movement::calls(&mut recorder, scratch.path(), options.quick)?;
     workloads::coroutines(&mut recorder, scratch.path(), options.quick)?;
     workloads::reload(&mut recorder, scratch.path(), options.quick)?;
     workloads::profiling_overhead(&mut recorder, scratch.path(), options.quick)?;

@@ -11,6 +11,7 @@ use crate::scripting::ScriptValue;
 
 /// The entity id scripts see: an integer that is never reused in a run.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
 pub struct EntityId(pub u64);
 
 /// `Name`: a label for the inspector and the scene.

@@ -72,6 +72,8 @@ pub struct Runtime {
     profiler: crate::profiling::Profiler,
     memory: crate::profiling::memory::MemoryTracker,
     memory_on: bool,
+    /// Each batch system's arrays, reused from run to run.
+    batches: std::collections::HashMap<(u32, u32), crate::scripting::batch::BatchData>,
     debugger: SharedDebugger,
     history: History,
     /// The last error reported per script, for history entries.
@@ -96,6 +98,7 @@ impl Runtime {
             profiler: crate::profiling::Profiler::new(),
             memory: Default::default(),
             memory_on: true,
+            batches: Default::default(),
             debugger: SharedDebugger::default(),
             history: History::open(&project.data_dir(), project.manifest.history.keep),
             last_errors: Default::default(),

@@ -8,7 +8,11 @@ use super::Runtime;
 use super::coroutines::{Ending, Wait};
 use super::instrument::name_key;
 use crate::profiling::CallKind;
-use crate::scripting::{FnHandle, Resumed, ScriptId, ScriptValue};
+use std::sync::Arc;
+
+use crate::scripting::batch::{BatchData, BatchLayout};
+use crate::scripting::host::{QuerySpec, SystemEntry};
+use crate::scripting::{FnHandle, Resumed, ScriptFailure, ScriptId, ScriptValue};
 
 impl Runtime {
     pub(crate) fn slot_index(&self, script: ScriptId) -> Option<usize> {
@@ -174,31 +178,45 @@ impl Runtime {
             .cloned()
             .collect();
         let dt = self.host.borrow().dt();
+        // Arrays of batch systems that are gone (reloaded, failed) go too.
+        self.batches.retain(|&(script, handle), _| {
+            systems
+                .iter()
+                .any(|s| s.script.0 == script && s.handle.0 == handle)
+        });
         for system in systems {
             let Some(index) = self.slot_index(system.script) else {
                 continue;
             };
-            let ids = {
-                let mut host = self.host.borrow_mut();
-                host.begin_defer();
-                system.query.as_ref().map(|q| host.query_ids(q))
-            };
-            let comps = system
-                .query
-                .as_ref()
-                .map(|q| q.with.as_slice())
-                .unwrap_or(&[]);
+            // The system's time includes gathering and writing back a batch
+            // view's arrays.
             let measure =
                 self.measure_start(index, CallKind::System, u64::from(system.handle.0), || {
                     system.name.clone()
                 });
-            self.debugger
-                .begin_call(None, || format!("system '{}'", system.name));
-            let result = match self.scripts[index].backend.as_mut() {
-                Some(backend) => backend.run_system(system.handle, ids.as_deref(), comps, dt),
-                None => Ok(()),
+            let result = match (&system.batch, &system.query) {
+                (Some(layout), Some(query)) => self.run_batch_system(index, &system, layout, query, dt),
+                _ => {
+                    let ids = {
+                        let mut host = self.host.borrow_mut();
+                        host.begin_defer();
+                        system.query.as_ref().map(|q| host.query_ids(q))
+                    };
+                    let comps = system
+                        .query
+                        .as_ref()
+                        .map(|q| q.with.as_slice())
+                        .unwrap_or(&[]);
+                    self.debugger
+                        .begin_call(None, || format!("system '{}'", system.name));
+                    let result = match self.scripts[index].backend.as_mut() {
+                        Some(backend) => backend.run_system(system.handle, ids.as_deref(), comps, dt),
+                        None => Ok(()),
+                    };
+                    self.debugger.end_call();
+                    result
+                }
             };
-            self.debugger.end_call();
             self.measure_end(measure);
             self.host.borrow_mut().reset_defer(0);
             if let Err(failure) = result {
@@ -211,6 +229,65 @@ impl Runtime {
                 );
             }
         }
+    }
+
+    /// One run of a batch system: gather its arrays, call it, write back
+    /// the arrays it changed, all before the structural changes it queued
+    /// are applied.
+    fn run_batch_system(
+        &mut self,
+        index: usize,
+        system: &SystemEntry,
+        layout: &Arc<BatchLayout>,
+        query: &QuerySpec,
+        dt: f64,
+    ) -> Result<(), ScriptFailure> {
+        let key = (system.script.0, system.handle.0);
+        let mut data = match self.batches.remove(&key) {
+            Some(data) if Arc::ptr_eq(&data.layout, layout) => data,
+            _ => BatchData::new(Arc::clone(layout)),
+        };
+        let in_place = self.scripts[index]
+            .backend
+            .as_ref()
+            .is_some_and(|b| b.batch_in_place());
+        {
+            let mut host = self.host.borrow_mut();
+            host.begin_defer();
+            data.direct = if in_place {
+                host.world
+                    .direct_columns(&query.with, &query.without, &layout.fields)
+            } else {
+                None
+            };
+            if data.direct.is_none() {
+                let BatchData { ids, columns, .. } = &mut data;
+                host.world
+                    .gather(&query.with, &query.without, &layout.fields, ids, columns);
+            }
+        }
+        data.written.iter_mut().for_each(|w| *w = false);
+        self.debugger
+            .begin_call(None, || format!("system '{}'", system.name));
+        let result = match self.scripts[index].backend.as_mut() {
+            Some(backend) => backend.run_batch(system.handle, &mut data, dt),
+            None => Ok(()),
+        };
+        self.debugger.end_call();
+        // In place, the writes are already in the world. Copies go back
+        // even when the script failed part-way, so both ways keep the
+        // writes made before the error, as a per-entity system does.
+        if data.direct.take().is_none() {
+            self.host.borrow_mut().world.scatter(
+                &query.with,
+                &query.without,
+                &layout.fields,
+                &data.columns,
+                &data.written,
+            );
+        }
+        self.batches.insert(key, data);
+        result
     }
 
     /// Reports a failed system or handler and disables it.

@@ -22,6 +22,86 @@ use super::components::{
 };
 use crate::scripting::ScriptValue;
 
+/// A numeric field of a component: its component and its index in the
+/// component's block of numbers (see [`ComponentDef::numeric_offsets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumField {
+    /// The component.
+    pub key: CompKey,
+    /// Index in the numeric block.
+    pub slot: usize,
+}
+
+/// A batch view's columns in place: `len` rows; row `r` of column `c` is
+/// at `columns[c].0 + r * columns[c].1` (a stride in `f64`s), and its
+/// entity's id at `ids + r`. See [`EcsWorld::direct_columns`].
+#[derive(Debug, Clone)]
+pub struct DirectColumns {
+    /// Rows.
+    pub len: usize,
+    /// The rows' entity ids.
+    pub ids: *const u64,
+    /// Each field's first value and the distance between rows.
+    pub columns: Vec<(*mut f64, usize)>,
+}
+
+/// Where one field's values sit in a storage table.
+enum FieldAccess {
+    /// A built-in component: the field of row `r` is at `base + r * stride`.
+    Strided { base: *mut u8, stride: usize },
+    /// A script component: row `r`'s block of numbers is behind `stores[r]`.
+    Stores { stores: *mut ScriptStore, slot: usize },
+}
+
+impl FieldAccess {
+    /// # Safety
+    /// The access must describe `len` valid rows.
+    unsafe fn read_into(&self, len: usize, out: &mut Vec<f64>) {
+        out.reserve(len);
+        match *self {
+            FieldAccess::Strided { base, stride } if !base.is_null() => {
+                // SAFETY: row < len (caller); fields are f64s.
+                out.extend((0..len).map(|row| unsafe {
+                    (base.add(row * stride) as *const f64).read_unaligned()
+                }));
+            }
+            FieldAccess::Stores { stores, slot } if !stores.is_null() => {
+                // SAFETY: as above; `slot` is within the block (the def's
+                // numeric offsets).
+                out.extend((0..len).map(|row| {
+                    let store: &ScriptStore = unsafe { &*stores.add(row) };
+                    store.nums.get(slot).copied().unwrap_or(0.0)
+                }));
+            }
+            _ => out.extend(std::iter::repeat_n(0.0, len)),
+        }
+    }
+
+    /// # Safety
+    /// As [`FieldAccess::read_into`], for `values.len()` rows, with the
+    /// world borrowed mutably.
+    unsafe fn write_from(&self, values: &[f64]) {
+        match *self {
+            FieldAccess::Strided { base, stride } if !base.is_null() => {
+                for (row, v) in values.iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { (base.add(row * stride) as *mut f64).write_unaligned(*v) };
+                }
+            }
+            FieldAccess::Stores { stores, slot } if !stores.is_null() => {
+                for (row, v) in values.iter().enumerate() {
+                    // SAFETY: as above.
+                    let store: &mut ScriptStore = unsafe { &mut *stores.add(row) };
+                    if let Some(cell) = store.nums.get_mut(slot) {
+                        *cell = *v;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The world and its component registry.
 pub struct EcsWorld {
     world: World,
@@ -558,6 +638,17 @@ impl EcsWorld {
     /// Ids of the entities that have every `with` component and none of the
     /// `without` ones, in id order.
     pub fn query(&mut self, with: &[CompKey], without: &[CompKey]) -> Vec<u64> {
+        self.prepare_query(with, without);
+        let Some(state) = self.queries.get_mut(&(with.to_vec(), without.to_vec())) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<u64> = state.iter(&self.world).map(|id| id.0).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Builds (once) and refreshes the cached query state of a query.
+    fn prepare_query(&mut self, with: &[CompKey], without: &[CompKey]) {
         let cache_key = (with.to_vec(), without.to_vec());
         if !self.queries.contains_key(&cache_key) {
             let mut builder = QueryBuilder::<&EntityId>::new(&mut self.world);
@@ -570,13 +661,181 @@ impl EcsWorld {
             let state = builder.build();
             self.queries.insert(cache_key.clone(), state);
         }
-        let state = self
-            .queries
-            .get_mut(&cache_key)
-            .expect("query state was just inserted");
-        let mut ids: Vec<u64> = state.iter(&self.world).map(|id| id.0).collect();
-        ids.sort_unstable();
-        ids
+        if let Some(state) = self.queries.get_mut(&cache_key) {
+            state.update_archetypes(&self.world);
+        }
+    }
+
+    // ----- batch columns -----------------------------------------------------
+
+    /// Calls `visit(ids, fields)` for each storage table the query matches,
+    /// in storage order: the table's entity ids and, per requested field,
+    /// where its value sits in the table's first row and the distance
+    /// between rows, or for script components the row's block of numbers.
+    fn for_each_table(
+        &mut self,
+        with: &[CompKey],
+        without: &[CompKey],
+        fields: &[NumField],
+        mut visit: impl FnMut(&[EntityId], &[FieldAccess]),
+    ) {
+        self.prepare_query(with, without);
+        let state = &self.queries[&(with.to_vec(), without.to_vec())];
+        let Some(id_component) = self.world.component_id::<EntityId>() else {
+            return;
+        };
+        let tables = &self.world.storages().tables;
+        let mut access = Vec::with_capacity(fields.len());
+        for table_id in state.matched_tables() {
+            let Some(table) = tables.get(table_id) else {
+                continue;
+            };
+            let len = table.entity_count() as usize;
+            if len == 0 {
+                continue;
+            }
+            // SAFETY: every entity has an `EntityId` (spawn_with_id), and
+            // the slice covers the table's `len` rows.
+            let Some(ids) = (unsafe { table.get_data_slice_for::<EntityId>(id_component) }) else {
+                continue;
+            };
+            // SAFETY: `UnsafeCell<EntityId>` has the layout of `EntityId`.
+            let ids: &[EntityId] =
+                unsafe { std::slice::from_raw_parts(ids.as_ptr() as *const EntityId, len) };
+            access.clear();
+            for field in fields {
+                let def = &self.defs[field.key.0 as usize];
+                let column = table.get_column(def.bevy_id);
+                // SAFETY (each arm): the column stores the component's own
+                // type (bevy registered it for that id), `len` rows long.
+                let strided = |size: usize, base: Option<*mut u8>| FieldAccess::Strided {
+                    base: base.map_or(std::ptr::null_mut(), |b| unsafe {
+                        b.add(field.slot * std::mem::size_of::<f64>())
+                    }),
+                    stride: size,
+                };
+                let base_of = |size: usize| -> Option<*mut u8> {
+                    column.map(|c| unsafe { c.get_data_slice::<u8>(len * size).as_ptr() as *mut u8 })
+                };
+                access.push(match def.kind {
+                    CompKind::Builtin(b) => {
+                        let size = match b {
+                            Builtin::Position => std::mem::size_of::<Position>(),
+                            Builtin::Velocity => std::mem::size_of::<Velocity>(),
+                            Builtin::Rotation => std::mem::size_of::<Rotation>(),
+                            Builtin::Color => std::mem::size_of::<Color>(),
+                            Builtin::Shape => std::mem::size_of::<Shape>(),
+                            Builtin::Name => 0,
+                        };
+                        strided(size, base_of(size))
+                    }
+                    CompKind::Script => FieldAccess::Stores {
+                        stores: column.map_or(std::ptr::null_mut(), |c| unsafe {
+                            c.get_data_slice::<ScriptStore>(len).as_ptr() as *mut ScriptStore
+                        }),
+                        slot: field.slot,
+                    },
+                });
+            }
+            visit(ids, &access);
+        }
+    }
+
+    /// Copies the numeric `fields` of every entity the query matches into
+    /// `columns` (one per field) and their ids into `ids`, in storage order
+    /// (what a batch view holds).
+    pub fn gather(
+        &mut self,
+        with: &[CompKey],
+        without: &[CompKey],
+        fields: &[NumField],
+        ids: &mut Vec<f64>,
+        columns: &mut [Vec<f64>],
+    ) {
+        ids.clear();
+        for column in columns.iter_mut() {
+            column.clear();
+        }
+        self.for_each_table(with, without, fields, |table_ids, access| {
+            ids.extend(table_ids.iter().map(|id| id.0 as f64));
+            for (column, field) in columns.iter_mut().zip(access) {
+                // SAFETY: `field` describes `table_ids.len()` valid rows.
+                unsafe { field.read_into(table_ids.len(), column) };
+            }
+        });
+    }
+
+    /// The numeric `fields` of the entities the query matches as strided
+    /// runs of `f64` inside the world's own storage, when they can be
+    /// handed out without a copy: every match sits in one storage table and
+    /// every field is a built-in component's. The pointers stay valid until
+    /// the next structural change (which batch systems defer).
+    pub fn direct_columns(
+        &mut self,
+        with: &[CompKey],
+        without: &[CompKey],
+        fields: &[NumField],
+    ) -> Option<DirectColumns> {
+        let mut found: Option<DirectColumns> = None;
+        let mut usable = true;
+        self.for_each_table(with, without, fields, |table_ids, access| {
+            if found.is_some() {
+                usable = false;
+                return;
+            }
+            let mut columns = Vec::with_capacity(access.len());
+            for field in access {
+                match *field {
+                    FieldAccess::Strided { base, stride }
+                        if !base.is_null()
+                            && stride % std::mem::size_of::<f64>() == 0
+                            && (base as usize) % std::mem::align_of::<f64>() == 0 =>
+                    {
+                        columns.push((base as *mut f64, stride / std::mem::size_of::<f64>()));
+                    }
+                    _ => usable = false,
+                }
+            }
+            found = Some(DirectColumns {
+                len: table_ids.len(),
+                ids: table_ids.as_ptr() as *const u64,
+                columns,
+            });
+        });
+        if !usable {
+            return None;
+        }
+        Some(found.unwrap_or(DirectColumns {
+            len: 0,
+            ids: std::ptr::NonNull::<u64>::dangling().as_ptr(),
+            columns: fields
+                .iter()
+                .map(|_| (std::ptr::NonNull::<f64>::dangling().as_ptr(), 1))
+                .collect(),
+        }))
+    }
+
+    /// Writes `columns` back (those with `write[i]` set), in the order
+    /// [`EcsWorld::gather`] read them. Call before any structural change.
+    pub fn scatter(
+        &mut self,
+        with: &[CompKey],
+        without: &[CompKey],
+        fields: &[NumField],
+        columns: &[Vec<f64>],
+        write: &[bool],
+    ) {
+        let mut row = 0;
+        self.for_each_table(with, without, fields, |table_ids, access| {
+            let len = table_ids.len();
+            for ((column, field), &write) in columns.iter().zip(access).zip(write) {
+                if write && let Some(values) = column.get(row..row + len) {
+                    // SAFETY: as in `gather`; the world is borrowed mutably.
+                    unsafe { field.write_from(values) };
+                }
+            }
+            row += len;
+        });
     }
 }
 

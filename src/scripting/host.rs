@@ -63,6 +63,8 @@ pub struct SystemEntry {
     pub handle: FnHandle,
     /// False once it failed; a reload registers it again.
     pub enabled: bool,
+    /// A batch system (`ecs.batch_system`): one call over arrays.
+    pub batch: Option<std::sync::Arc<crate::scripting::batch::BatchLayout>>,
 }
 
 /// A registered event handler.
@@ -510,6 +512,23 @@ impl HostState {
         query: Option<QuerySpec>,
         handle: FnHandle,
     ) {
+        self.push_system(script, name, query, handle, None);
+    }
+
+    /// Registers a batch system over `query`'s components.
+    pub fn add_batch_system(&mut self, script: ScriptId, name: &str, query: QuerySpec, handle: FnHandle) {
+        let layout = crate::scripting::batch::BatchLayout::of(&self.world, &query.with);
+        self.push_system(script, name, Some(query), handle, Some(std::sync::Arc::new(layout)));
+    }
+
+    fn push_system(
+        &mut self,
+        script: ScriptId,
+        name: &str,
+        query: Option<QuerySpec>,
+        handle: FnHandle,
+        batch: Option<std::sync::Arc<crate::scripting::batch::BatchLayout>>,
+    ) {
         let seq = self.next_seq();
         self.systems.push(SystemEntry {
             script,
@@ -518,6 +537,7 @@ impl HostState {
             query,
             handle,
             enabled: true,
+            batch,
         });
         self.systems.sort_by_key(|s| (s.script, s.seq));
     }

@@ -2,6 +2,7 @@
 //! ([`host`]), and one folder per language that only converts values and
 //! binds functions.
 
+pub mod batch;
 pub mod debugger;
 pub mod host;
 pub mod value;
@@ -71,6 +72,25 @@ pub trait ScriptBackend {
         comps: &[CompKey],
         dt: f64,
     ) -> Result<(), ScriptFailure>;
+
+    /// Whether this language can work on batch columns in place (strided,
+    /// inside the world's storage) rather than on gathered copies.
+    fn batch_in_place(&self) -> bool {
+        false
+    }
+
+    /// Runs a batch system (`ecs.batch_system`) over `batch`'s arrays
+    /// (`batch.direct` when the columns are in place), marking in
+    /// `batch.written` the copied columns the script may have changed.
+    fn run_batch(
+        &mut self,
+        handle: FnHandle,
+        batch: &mut batch::BatchData,
+        dt: f64,
+    ) -> Result<(), ScriptFailure> {
+        let _ = (handle, batch, dt);
+        Err(ScriptFailure::message("batch systems are not available here"))
+    }
 
     /// Calls an `ecs.on` handler with an event's payload.
     fn call_handler(

@@ -1,9 +1,16 @@
 -- Flocking (Reynolds' boids): cohesion, alignment and separation.
 --
--- Each frame the "steer" system copies every boid's position and velocity
--- into plain Lua arrays once, buckets them into a grid so each boid only
--- looks at nearby cells, and writes the new velocities back. The "move"
--- system is a per-entity system: ECScope calls it once per boid.
+-- Both systems are batch systems: ECScope calls each once per frame with
+-- the flock's numbers as arrays (view.Position.x[i] for i = 0 .. view.n - 1)
+-- instead of once per boid, and the writes to the arrays reach the world
+-- when the function returns.
+--
+-- "move" walks the arrays straight through, which is what they are fastest
+-- at. "steer" compares each boid with its neighbours, reading the same
+-- boids many times in no particular order: plain Lua tables are faster for
+-- that than the checked arrays, so it copies the arrays into tables once,
+-- buckets the boids into a grid so each only looks at nearby cells, and
+-- writes the new velocities back into the arrays.
 local settings = require("settings")
 
 local W, H = settings.width, settings.height
@@ -11,22 +18,24 @@ local R, R2 = settings.view_radius, settings.view_radius ^ 2
 local S2 = settings.separation_radius ^ 2
 local wc, wa, ws = settings.weights.cohesion, settings.weights.alignment, settings.weights.separation
 local cols, rows = math.ceil(W / R), math.ceil(H / R)
+local floor, sqrt, atan2 = math.floor, math.sqrt, math.atan2
 
-local px, py, vx, vy, fl, vel_of = {}, {}, {}, {}, {}, {}
+local px, py, vx, vy, fl = {}, {}, {}, {}, {}
 
-ecs.system("steer", function(dt)
-  -- 1. Copy the flock out of the world.
-  local n = 0
-  for id, pos, vel, boid in ecs.query({ "Position", "Velocity", "Boid" }) do
-    n = n + 1
-    px[n], py[n], vx[n], vy[n], fl[n] = pos.x, pos.y, vel.x, vel.y, boid.flock
-    vel_of[n] = vel
+ecs.batch_system("steer", { "Position", "Velocity", "Boid" }, function(view, dt)
+  -- 1. Copy the flock out of the arrays (0-based) into tables (1-based).
+  local n = view.n
+  local x_of, y_of = view.Position.x, view.Position.y
+  local vx_of, vy_of = view.Velocity.x, view.Velocity.y
+  local flock_of = view.Boid.flock
+  for i = 1, n do
+    px[i], py[i], vx[i], vy[i], fl[i] = x_of[i - 1], y_of[i - 1], vx_of[i - 1], vy_of[i - 1], flock_of[i - 1]
   end
 
   -- 2. Bucket boids into grid cells of the view radius.
   local grid = {}
   for i = 1, n do
-    local cell = math.floor(px[i] / R) % cols + (math.floor(py[i] / R) % rows) * cols
+    local cell = floor(px[i] / R) % cols + (floor(py[i] / R) % rows) * cols
     local bucket = grid[cell]
     if bucket then bucket[#bucket + 1] = i else grid[cell] = { i } end
   end
@@ -34,7 +43,7 @@ ecs.system("steer", function(dt)
   -- 3. Steer each boid by its neighbours in the 9 cells around it.
   for i = 1, n do
     local x, y = px[i], py[i]
-    local cx, cy = math.floor(x / R), math.floor(y / R)
+    local cx, cy = floor(x / R), floor(y / R)
     local sx, sy, ax, ay, kx, ky, count = 0, 0, 0, 0, 0, 0, 0
     for dy = -1, 1 do
       for dx = -1, 1 do
@@ -64,21 +73,29 @@ ecs.system("steer", function(dt)
       nvx = nvx + (sx / count * wc + (ax / count - nvx) * wa * 0.1 + kx * ws) * dt * 4
       nvy = nvy + (sy / count * wc + (ay / count - nvy) * wa * 0.1 + ky * ws) * dt * 4
     end
-    local speed = math.sqrt(nvx * nvx + nvy * nvy)
+    local speed = sqrt(nvx * nvx + nvy * nvy)
     if speed > settings.max_speed then
       nvx, nvy = nvx / speed * settings.max_speed, nvy / speed * settings.max_speed
     elseif speed < settings.min_speed and speed > 0 then
       nvx, nvy = nvx / speed * settings.min_speed, nvy / speed * settings.min_speed
     end
-    -- 4. Write back through the live component: this changes the world.
-    local vel = vel_of[i]
-    vel.x, vel.y = nvx, nvy
+    -- 4. Into the arrays: this is what goes back to the world. (The
+    -- tables keep the old velocities, so every boid steers by the same
+    -- frame's flock.)
+    vx_of[i - 1], vy_of[i - 1] = nvx, nvy
   end
 end)
 
--- Per-entity system: called once per boid with live components.
-ecs.system("move", { "Position", "Velocity", "Rotation" }, function(id, pos, vel, rot, dt)
-  local x, y = pos.x + vel.x * dt, pos.y + vel.y * dt
-  pos.x, pos.y = x % W, y % H
-  rot.angle = math.atan2(vel.y, vel.x)
+-- pos += vel * dt, wrapped around the edges, and the triangle turned along
+-- the velocity. These three components are ECScope's own, so the arrays are
+-- the world's storage itself: no copy in or out.
+ecs.batch_system("move", { "Position", "Velocity", "Rotation" }, function(view, dt)
+  local px, py = view.Position.x, view.Position.y
+  local vx, vy = view.Velocity.x, view.Velocity.y
+  local angle = view.Rotation.angle
+  for i = 0, view.n - 1 do
+    px[i] = (px[i] + vx[i] * dt) % W
+    py[i] = (py[i] + vy[i] * dt) % H
+    angle[i] = atan2(vy[i], vx[i])
+  end
 end)

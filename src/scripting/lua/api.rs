@@ -47,6 +47,8 @@ pub struct Ctx {
     queries: RefCell<HashMap<u32, QueryBuffers>>,
     next_query: Cell<u32>,
     make_runner: RefCell<Option<Function>>,
+    /// The prelude's maker of batch-system wrappers.
+    make_batch_runner: RefCell<Option<Function>>,
     /// The prelude's functions the host calls (resume, inspect...).
     pub exports: RefCell<Option<Table>>,
 }
@@ -65,6 +67,7 @@ impl Ctx {
             queries: RefCell::default(),
             next_query: Cell::new(0),
             make_runner: RefCell::default(),
+            make_batch_runner: RefCell::default(),
             exports: RefCell::default(),
         }
     }
@@ -370,6 +373,35 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
         let script = ctx.script;
         ctx.with_host(|h| h.add_system(script, &name, query, handle))
     });
+    func!("batch_system", |lua,
+                           ctx,
+                           args: (
+        Value,
+        Value,
+        Option<Value>,
+        Option<Value>
+    )| {
+        let name = arg_str(lua, "ecs.batch_system", "the system name", &args.0)?;
+        let Some(f) = args.2.as_ref() else {
+            return Err(located(
+                lua,
+                format!(
+                    "ecs.batch_system({name:?}, names, fn): expected a table of component names and a function"
+                ),
+            ));
+        };
+        let spec = query_spec(lua, ctx, "ecs.batch_system", &args.1, args.3.as_ref())?;
+        let f = arg_fn(lua, "ecs.batch_system", f)?;
+        let handle = ctx.keep_fn(f.clone());
+        let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
+        let make = ctx.make_batch_runner.borrow().clone();
+        if let Some(make) = make {
+            let runner: Function = make.call((f, keys))?;
+            ctx.runners.borrow_mut().insert(handle.0, runner);
+        }
+        let script = ctx.script;
+        ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle))
+    });
     func!("emit", |lua, ctx, args: (Value, Option<Value>)| {
         let event = arg_str(lua, "ecs.emit", "the event name", &args.0)?;
         let payload = match &args.1 {
@@ -487,9 +519,19 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
             let def = h.world.def(key);
             (def.name.clone(), def.numeric_offsets())
         })?;
+        let others = ctx.with_host(|h| {
+            h.world
+                .def(key)
+                .fields
+                .iter()
+                .filter(|f| !f.kind.is_numeric())
+                .map(|f| (f.name.clone(), f.kind.described().to_string()))
+                .collect::<Vec<_>>()
+        })?;
         let t = lua.create_table()?;
         t.set("name", name)?;
         t.set("offsets", lua.create_table_from(offsets)?)?;
+        t.set("others", lua.create_table_from(others)?)?;
         Ok(t)
     });
     prim!("get_field", |lua, ctx, args: (Value, Value, Value)| {
@@ -595,6 +637,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
 
     let exports: Table = lua.load(PRELUDE).set_name("=ecscope prelude").call(p)?;
     *ctx.make_runner.borrow_mut() = Some(exports.get("make_runner")?);
+    *ctx.make_batch_runner.borrow_mut() = Some(exports.get("make_batch_runner")?);
     *ctx.exports.borrow_mut() = Some(exports);
 
     // Scripts get the standard libraries of the contract; `ffi` stays the

@@ -276,6 +276,55 @@ impl ScriptBackend for LuaScript {
         result.map_err(|e| self.failure(e))
     }
 
+    fn batch_in_place(&self) -> bool {
+        true
+    }
+
+    fn run_batch(
+        &mut self,
+        handle: FnHandle,
+        batch: &mut crate::scripting::batch::BatchData,
+        dt: f64,
+    ) -> Result<(), ScriptFailure> {
+        let runner = self.ctx.runners.borrow().get(&handle.0).cloned();
+        let Some(runner) = runner else {
+            return Err(ScriptFailure::message("batch system wrapper missing"));
+        };
+        let (n, ids, mut ptrs, strides): (usize, *mut std::ffi::c_void, Vec<*mut f64>, Vec<i32>) =
+            match &batch.direct {
+                Some(direct) => (
+                    direct.len,
+                    direct.ids as *mut std::ffi::c_void,
+                    direct.columns.iter().map(|c| c.0).collect(),
+                    direct.columns.iter().map(|c| c.1 as i32).collect(),
+                ),
+                None => (
+                    batch.ids.len(),
+                    batch.ids.as_mut_ptr() as *mut std::ffi::c_void,
+                    batch.columns.iter_mut().map(|c| c.as_mut_ptr()).collect(),
+                    vec![1; batch.columns.len()],
+                ),
+            };
+        let mut dirty = vec![0u8; ptrs.len()];
+        let args = (
+            n as i64,
+            LightUserData(ids),
+            batch.direct.is_some(),
+            LightUserData(ptrs.as_mut_ptr() as *mut std::ffi::c_void),
+            LightUserData(strides.as_ptr() as *mut std::ffi::c_void),
+            LightUserData(dirty.as_mut_ptr() as *mut std::ffi::c_void),
+            dt,
+        );
+        // The arrays, `ptrs`, `strides` and `dirty` outlive the call; the
+        // view's structs check the generation, so they are never used after
+        // it.
+        let result = self.watched(FRAME_GRACE, || runner.call::<()>(args));
+        for (written, flag) in batch.written.iter_mut().zip(&dirty) {
+            *written = *flag != 0;
+        }
+        result.map_err(|e| self.failure(e))
+    }
+
     fn call_handler(
         &mut self,
         handle: FnHandle,

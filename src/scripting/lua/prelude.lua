@@ -151,6 +151,140 @@ end]], concat(params, ", "), k, concat(args, ", "))
   return chunk(fn, GEN, cast, DOUBLES, POINTERS, unpack(ctors, 1, k))
 end
 
+-- Batch systems -------------------------------------------------------------
+--
+-- A batch view's arrays are FFI structs over the host's numbers: either the
+-- world's storage itself (element i at p[i * stride]) or gathered copies
+-- (stride 1). Reading or writing element i checks the view is still the
+-- current system's (the proxy generation) and that 0 <= i < n, then is a
+-- plain load or store; the JIT compiles the checks into a compare each. A
+-- write marks the array changed, so only changed copies go back to the
+-- world. Ids are doubles when copied and the storage's 64-bit integers in
+-- place; either way a read gives a Lua number.
+local BYTES = ffi.typeof("uint8_t *")
+local INTS = ffi.typeof("const int32_t *")
+local IDS = ffi.typeof("uint64_t *")
+local column_names = {}
+
+local function column_name(c) return column_names[c.name] or "?" end
+
+-- The slow paths, out of the compiled loops: say what was wrong.
+local function bad_use(c, i, v, writing)
+  if c.gen ~= GEN[0] then
+    error(format("view.%s was used after its batch system returned; a view is valid only during the call", column_name(c)), 3)
+  end
+  if writing and c.readonly ~= 0 then error(format("view.%s is read-only", column_name(c)), 3) end
+  if type(i) ~= "number" then
+    error(format("view.%s[%s]: arrays are indexed by number (0 to view.n - 1)", column_name(c), tostring(i)), 3)
+  end
+  if writing and type(v) ~= "number" then
+    error(format("view.%s[%s] = %s: batch arrays hold numbers only", column_name(c), tostring(i), type(v)), 3)
+  end
+  error(format("view.%s[%s]: index out of range (view.n = %d, indices 0 to %d)", column_name(c), tostring(i), c.n, c.n - 1), 3)
+end
+
+local function column_type(element)
+  return ffi.metatype(ffi.typeof(format(
+    "struct { %s *p; uint8_t *dirty; int32_t n; int32_t stride; uint32_t gen; int32_t name; int32_t readonly; }",
+    element)), {
+    __index = function(c, i)
+      if type(i) == "number" and c.gen == GEN[0] and i >= 0 and i < c.n then
+        return tonumber(c.p[i * c.stride])
+      end
+      bad_use(c, i)
+    end,
+    __newindex = function(c, i, v)
+      if type(i) == "number" and type(v) == "number" and c.gen == GEN[0] and c.readonly == 0
+          and i >= 0 and i < c.n then
+        c.p[i * c.stride] = v
+        c.dirty[0] = 1
+        return
+      end
+      bad_use(c, i, v, true)
+    end,
+    __len = function(c) return c.n end,
+    __tostring = function(c) return format("batch array view.%s (%d numbers)", column_name(c), c.n) end,
+  })
+end
+local COLUMN, ID_COLUMN = column_type("double"), column_type("uint64_t")
+
+local function new_column(ctype, name, readonly)
+  local c = ctype()
+  column_names[#column_names + 1] = name
+  c.name = #column_names
+  c.readonly = readonly and 1 or 0
+  c.stride = 1
+  return c
+end
+
+-- The wrapper of a batch system: builds the view once (its arrays' structs
+-- are refilled for each call), then calls fn(view, dt).
+local function make_batch_runner(fn, keys)
+  local cols, view, names = {}, {}, {}
+  for _, key in ipairs(keys) do
+    local layout = P.layout(key)
+    local cname = layout.name
+    names[#names + 1] = cname
+    local by_offset, count = {}, 0
+    for field, off in pairs(layout.offsets) do
+      by_offset[off] = field
+      count = count + 1
+    end
+    -- The arrays live behind __index so that assigning view.C.f fails
+    -- rather than replacing an array for good.
+    local arrays, others = {}, layout.others
+    for off = 0, count - 1 do
+      local c = new_column(COLUMN, cname .. "." .. by_offset[off])
+      cols[#cols + 1] = c
+      arrays[by_offset[off]] = c
+    end
+    view[cname] = setmetatable({}, {
+      __index = function(_, field)
+        local array = arrays[field]
+        if array then return array end
+        local kind = others[field]
+        if kind then
+          error(format("view.%s.%s is %s: batch views hold numeric fields only (use ecs.get(view.ids[i], %q))",
+            cname, tostring(field), kind, cname), 2)
+        end
+        error(format("view.%s has no field %s", cname, tostring(field)), 2)
+      end,
+      __newindex = function(_, field)
+        error(format("view.%s.%s cannot be replaced; assign to its elements: view.%s.%s[i] = value",
+          cname, tostring(field), cname, tostring(field)), 2)
+      end,
+    })
+  end
+  local copied_ids, stored_ids = new_column(COLUMN, "ids", true), new_column(ID_COLUMN, "ids", true)
+  local scratch = ffi.new("uint8_t[1]")
+  view.n = 0
+  setmetatable(view, {
+    __index = function(_, k)
+      error(format("view.%s: not a component of this batch system (it has %s)", tostring(k), concat(names, ", ")), 2)
+    end,
+  })
+  local ncols = #cols
+  return function(n, id_ptr, in_place, ptrs, strides, dirty, dt)
+    ptrs, strides, dirty = cast(POINTERS, ptrs), cast(INTS, strides), cast(BYTES, dirty)
+    local gen = GEN[0]
+    for j = 1, ncols do
+      local c = cols[j]
+      c.p, c.stride, c.dirty, c.n, c.gen = ptrs[j - 1], strides[j - 1], dirty + (j - 1), n, gen
+    end
+    local ids = copied_ids
+    if in_place then
+      ids = stored_ids
+      ids.p = cast(IDS, id_ptr)
+    else
+      ids.p = cast(DOUBLES, id_ptr)
+    end
+    ids.dirty, ids.n, ids.gen = scratch, n, gen
+    rawset(view, "ids", ids)
+    rawset(view, "n", n)
+    return fn(view, dt)
+  end
+end
+
 -- Coroutines ---------------------------------------------------------------
 --
 -- ecs.start wraps the function in a Lua coroutine the runtime resumes; the
@@ -327,6 +461,7 @@ local function release(handle) coroutines[handle] = nil end
 
 return {
   make_runner = make_runner,
+  make_batch_runner = make_batch_runner,
   resume = resume,
   inspect = inspect,
   locate = locate,

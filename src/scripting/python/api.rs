@@ -444,6 +444,41 @@ impl EcsApi {
         }
     }
 
+    /// `ecs.batch_system(name, names, fn)`: `fn(view, dt)` once a frame
+    /// over arrays of the matched entities' numeric fields; without the
+    /// function, returns a decorator.
+    #[pyo3(signature = (name, names, func=None, opts=None, *, without=None))]
+    fn batch_system<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyAny>,
+        names: &Bound<'py, PyAny>,
+        func: Option<&Bound<'py, PyAny>>,
+        opts: Option<&Bound<'py, PyAny>>,
+        without: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = arg_str(name, "ecs.batch_system", "the system name")?;
+        let query = self.spec(names, opts, without, "ecs.batch_system")?;
+        let registration = Registration::BatchSystem {
+            ctx: Rc::clone(&self.ctx),
+            name,
+            query,
+        };
+        match func {
+            Some(f) => {
+                registration.register(f)?;
+                Ok(f.clone())
+            }
+            None => Ok(Bound::new(
+                py,
+                Decorator {
+                    registration: RefCell::new(Some(registration)),
+                },
+            )?
+            .into_any()),
+        }
+    }
+
     /// `ecs.emit(event, payload=None)`.
     #[pyo3(signature = (event, payload=None))]
     fn emit(&self, event: &Bound<'_, PyAny>, payload: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
@@ -616,6 +651,11 @@ enum Registration {
         name: String,
         query: Option<QuerySpec>,
     },
+    BatchSystem {
+        ctx: Rc<PyCtx>,
+        name: String,
+        query: QuerySpec,
+    },
     Handler {
         ctx: Rc<PyCtx>,
         event: String,
@@ -626,6 +666,9 @@ impl Registration {
     fn register(&self, f: &Bound<'_, PyAny>) -> PyResult<()> {
         let (ctx, what) = match self {
             Registration::System { ctx, name, .. } => (ctx, format!("ecs.system({name:?}, ...)")),
+            Registration::BatchSystem { ctx, name, .. } => {
+                (ctx, format!("ecs.batch_system({name:?}, ...)"))
+            }
             Registration::Handler { ctx, event } => (ctx, format!("ecs.on({event:?}, ...)")),
         };
         if !f.is_callable() {
@@ -639,6 +682,9 @@ impl Registration {
         match self {
             Registration::System { name, query, .. } => {
                 ctx.with_host(|h| h.add_system(script, name, query.clone(), handle))
+            }
+            Registration::BatchSystem { name, query, .. } => {
+                ctx.with_host(|h| h.add_batch_system(script, name, query.clone(), handle))
             }
             Registration::Handler { event, .. } => {
                 ctx.with_host(|h| h.add_handler(script, event, handle))

@@ -7,11 +7,13 @@
 //! [`crate::scripting::host`].
 
 mod api;
+mod batch;
 mod convert;
 mod memory;
 mod trace;
 pub use memory::heap_bytes as python_heap_bytes;
 
+use std::collections::HashMap;
 use std::collections::BTreeSet;
 use std::ffi::{CString, c_ulong};
 use std::mem::ManuallyDrop;
@@ -159,6 +161,8 @@ pub struct PyScript {
     slot: Arc<WatchSlot>,
     watchdog: WatchdogHandle,
     budget: Duration,
+    /// The views of this script's batch systems, by handle.
+    batch_views: HashMap<u32, batch::BatchViews>,
 }
 
 impl PyScript {
@@ -221,6 +225,7 @@ impl PyScript {
                 slot,
                 watchdog,
                 budget,
+                batch_views: HashMap::new(),
             })
         })
     }
@@ -287,6 +292,7 @@ impl Drop for PyScript {
             for (_, co) in self.ctx.coroutines.borrow_mut().drain() {
                 let _ = co.generator.bind(py).call_method0("close");
             }
+            self.batch_views.clear();
             self.ctx.fns.borrow_mut().clear();
             if let Some(module) = self.module.take() {
                 module.bind(py).dict().clear();
@@ -447,6 +453,32 @@ impl ScriptBackend for PyScript {
                     })
                 }
             }
+        })
+    }
+
+    fn run_batch(
+        &mut self,
+        handle: FnHandle,
+        data: &mut crate::scripting::batch::BatchData,
+        dt: f64,
+    ) -> Result<(), ScriptFailure> {
+        Python::attach(|py| {
+            let f = self.function(py, handle)?;
+            let views = match self.batch_views.entry(handle.0) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    batch::BatchViews::new(py, &data.layout)
+                        .map_err(|e| failure_from(py, e, self.budget))?,
+                ),
+            };
+            let view = views
+                .lend(py, data)
+                .map_err(|e| failure_from(py, e, self.budget))?;
+            let result = self.watched(py, FRAME_GRACE, || f.call1((view, dt)).map(|_| ()));
+            if let Some(views) = self.batch_views.get_mut(&handle.0) {
+                views.take_back(py, data);
+            }
+            result
         })
     }
 
