@@ -24,6 +24,8 @@ shot hello_lua hello_lua 90 --select 1
 shot cross_language cross_language 300 --select 1
 shot coroutines ai_coroutines 400 --panel Coroutines --coroutine 1
 shot scripts ai_coroutines 400 --panel Scripts --coroutine 5
+shot stress stress 120 --select 1
+shot stress_scripts stress_scripts 120 --panel Memory
 
 # hot_reload: a history made the way a user makes one, by saving while the
 # project runs (a good edit, a broken one, the fix), in a scratch copy.

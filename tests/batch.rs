@@ -172,16 +172,31 @@ fn assert_same_world(mixed: bool) {
     assert!(moved >= 60, "{lua_entity}");
 
     let mut variants = vec![
-        ("lua batch", run("main.lua", &(lua_setup(mixed) + LUA_BATCH), FRAMES)),
-        ("python per entity", run("main.py", &(py_setup(mixed) + PY_ENTITY), FRAMES)),
-        ("python batch", run("main.py", &(py_setup(mixed) + PY_BATCH), FRAMES)),
+        (
+            "lua batch",
+            run("main.lua", &(lua_setup(mixed) + LUA_BATCH), FRAMES),
+        ),
+        (
+            "python per entity",
+            run("main.py", &(py_setup(mixed) + PY_ENTITY), FRAMES),
+        ),
+        (
+            "python batch",
+            run("main.py", &(py_setup(mixed) + PY_BATCH), FRAMES),
+        ),
     ];
     if ecscope::bench::numpy_available() {
-        variants.push(("python numpy", run("main.py", &(py_setup(mixed) + PY_NUMPY), FRAMES)));
+        variants.push((
+            "python numpy",
+            run("main.py", &(py_setup(mixed) + PY_NUMPY), FRAMES),
+        ));
     }
     for (name, (world, events)) in variants {
         assert_eq!(errors(&events), Vec::<String>::new(), "{name}");
-        assert_eq!(world, lua_entity, "{name} differs from Lua per entity (mixed: {mixed})");
+        assert_eq!(
+            world, lua_entity,
+            "{name} differs from Lua per entity (mixed: {mixed})"
+        );
     }
 }
 

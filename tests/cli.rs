@@ -126,6 +126,46 @@ fn boids_sample_has_two_thousand_moving_boids() {
 }
 
 #[test]
+fn the_stress_samples_keep_their_entities_moving_inside_their_bounds() {
+    // 100,000 particles: after 300 frames every one is still in its box.
+    let r = run(Path::new(&sample("stress")), 300);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let dump = r.dump.unwrap();
+    let particles = dump["entities"].as_array().unwrap();
+    assert_eq!(particles.len(), 100_000);
+    let inside = |e: &serde_json::Value| {
+        let p = &e["components"]["Position"];
+        let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
+        (0.0..=1000.0).contains(&x) && (0.0..=600.0).contains(&y)
+    };
+    assert!(particles.iter().all(inside));
+
+    // 1,000 scripts, each turning its own ring of ten around its centre.
+    let r = run(Path::new(&sample("stress_scripts")), 30);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let loaded = r
+        .events
+        .iter()
+        .filter(|e| e["kind"] == "script_loaded")
+        .count();
+    assert_eq!(loaded, 1000);
+    let dump = r.dump.unwrap();
+    let ring = |id: u64| {
+        dump["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .map(|e| e["components"]["Position"].clone())
+            .unwrap()
+    };
+    // Ring 0 is centred on (0, 0), radius 8.
+    let p = ring(1);
+    let r0 = (p["x"].as_f64().unwrap().powi(2) + p["y"].as_f64().unwrap().powi(2)).sqrt();
+    assert!((r0 - 8.0).abs() < 1e-6, "{p}");
+}
+
+#[test]
 fn help_documents_every_flag() {
     let out = ecscope(&["run", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);

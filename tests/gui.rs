@@ -9,7 +9,7 @@ use ecscope::gui::{EcscopeApp, GuiOptions};
 use ecscope::runtime::session::Snapshot;
 use ecscope::scripting::ScriptValue;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -644,4 +644,57 @@ fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
     h.get_by_label("Back to the project").click();
     h.run_steps(2);
     h.get_by_label("Showing this project");
+}
+
+#[test]
+fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
+    let mut h = open(&sample("stress"));
+    wait(&mut h, "the swarm", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.view.entities.len() == 100_000)
+    });
+    h.run_steps(2);
+    h.get_by_label("100000 of 100000 entities");
+    // Every particle is in view after the first fit, so all are drawn (as
+    // dots in one image: they are a few pixels across).
+    h.get_by_label_contains("100000 drawn");
+    // The list is virtualized: the last rows are not laid out until
+    // scrolled to, and the first can be inspected.
+    assert!(h.query_by_label("#99999   #99999").is_none());
+    h.get_by_label("#1   #1").click();
+    wait(&mut h, "entity 1 in the inspector", |app| {
+        app.selected() == Some(1) && detail_field(app, "Velocity", "x").is_some()
+    });
+}
+
+#[test]
+fn a_thousand_scripts_chart_eight_heaps_until_asked() {
+    let mut h = open_on(&sample("stress_scripts"), Some("Memory"));
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "a frame with memory samples", |app| {
+        app.snapshot().is_some_and(|s| {
+            s.view.frame >= 1
+                && s.profile
+                    .memory
+                    .series
+                    .iter()
+                    .filter(|x| x.script.is_some())
+                    .count()
+                    == 1000
+        })
+    });
+    h.state_mut().show_pane(ecscope::gui::layout::Pane::Memory);
+    h.run_steps(3);
+    h.get_by_label("1000 script heaps: the first 8 are charted; tick others to add them.");
+    assert_eq!(snapshot(&h).view.scripts.len(), 1000);
+    // The ninth heap is listed but not charted until ticked.
+    let ninth = "scripts/ring_0008.lua (Lua state)";
+    let ticked = |h: &Harness<'_, EcscopeApp>, label: &str| {
+        h.get_by_label(label).accesskit_node().toggled() == Some(egui::accesskit::Toggled::True)
+    };
+    assert!(ticked(&h, "scripts/ring_0007.lua (Lua state)"));
+    assert!(!ticked(&h, ninth));
+    h.get_by_label(ninth).click();
+    h.run_steps(2);
+    assert!(ticked(&h, ninth));
 }

@@ -145,7 +145,9 @@ pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), 
     };
     let numpy = numpy_available();
     if !numpy && cfg!(feature = "python") && recorder.wants("move/py_numpy") {
-        eprintln!("  move/py_numpy: skipped, numpy is not installed (python3 -m pip install numpy)");
+        eprintln!(
+            "  move/py_numpy: skipped, numpy is not installed (python3 -m pip install numpy)"
+        );
     }
     for &n in sizes {
         let label = size_label(n);
@@ -158,26 +160,54 @@ pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), 
             continue;
         }
         let baseline = format!("move/native_query/{label}");
-        // The baseline's world: the Lua project's (same storage, same
-        // archetype), measured before and after the scripts to even out
-        // drift.
-        let mut lua = mover(dir, &format!("move-lua-{label}"), "main.lua", &(spawn_lua(n) + LUA_ENTITY))?;
-        let mut lua_batch = mover(dir, &format!("move-luab-{label}"), "main.lua", &(spawn_lua(n) + LUA_BATCH))?;
+        // The baseline runs over the Lua project's world (same storage,
+        // same archetype as the scripts see).
+        let mut lua = mover(
+            dir,
+            &format!("move-lua_entity-{label}"),
+            "main.lua",
+            &(spawn_lua(n) + LUA_ENTITY),
+        )?;
         let native = native_query(&mut lua, n, reps);
         recorder.record(&baseline, native, "ns/entity", None);
-        recorder.record(&format!("move/native_flat/{label}"), native_flat(n, reps), "ns/entity", Some(&baseline));
-        recorder.record(&format!("move/lua_entity/{label}"), per_entity(&mut lua, n, reps)?, "ns/entity", Some(&baseline));
-        recorder.record(&format!("move/lua_batch/{label}"), per_entity(&mut lua_batch, n, reps)?, "ns/entity", Some(&baseline));
-        drop((lua, lua_batch));
-        if cfg!(feature = "python") {
+        recorder.record(
+            &format!("move/native_flat/{label}"),
+            native_flat(n, reps),
+            "ns/entity",
+            Some(&baseline),
+        );
+        let mut record = |variant: &str, runtime: &mut Runtime, reps: usize| {
+            let value = per_entity(runtime, n, reps)?;
+            let name = format!("move/{variant}/{label}");
+            recorder.record(&name, value, "ns/entity", Some(&baseline));
+            Ok::<(), String>(())
+        };
+        record("lua_entity", &mut lua, reps)?;
+        drop(lua);
+        // (variant, file, source, repetitions, wanted); one project open
+        // at a time, since at 1M each holds a large world.
+        let variants = [
+            (
+                "lua_batch",
+                "main.lua",
+                spawn_lua(n) + LUA_BATCH,
+                reps,
+                true,
+            ),
             // Python per entity is slow: fewer frames at 1M.
-            let py_reps = if n >= 1_000_000 { 3 } else { reps };
-            let mut py = mover(dir, &format!("move-py-{label}"), "main.py", &(spawn_py(n) + PY_ENTITY))?;
-            recorder.record(&format!("move/py_entity/{label}"), per_entity(&mut py, n, py_reps)?, "ns/entity", Some(&baseline));
-            drop(py);
-            if numpy {
-                let mut np = mover(dir, &format!("move-np-{label}"), "main.py", &(spawn_py(n) + PY_NUMPY))?;
-                recorder.record(&format!("move/py_numpy/{label}"), per_entity(&mut np, n, reps)?, "ns/entity", Some(&baseline));
+            (
+                "py_entity",
+                "main.py",
+                spawn_py(n) + PY_ENTITY,
+                if n >= 1_000_000 { 3 } else { reps },
+                cfg!(feature = "python"),
+            ),
+            ("py_numpy", "main.py", spawn_py(n) + PY_NUMPY, reps, numpy),
+        ];
+        for (variant, file, source, reps, wanted) in variants {
+            if wanted {
+                let mut runtime = mover(dir, &format!("move-{variant}-{label}"), file, &source)?;
+                record(variant, &mut runtime, reps)?;
             }
         }
     }
@@ -207,17 +237,28 @@ pub fn calls(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), Str
     // Host → script: 1,000 empty per-frame systems, so one frame is 1,000
     // calls through the scheduler.
     const SYSTEMS: usize = 1000;
-    let lua_systems = format!("for i = 1, {SYSTEMS} do ecs.system('s' .. i, function(dt) end) end\n");
+    let lua_systems =
+        format!("for i = 1, {SYSTEMS} do ecs.system('s' .. i, function(dt) end) end\n");
     let mut lua = mover(dir, "calls-lua-in", "main.lua", &lua_systems)?;
     let t = median_time(reps, || lua.step());
-    recorder.record("call/host_to_lua", t.as_secs_f64() * 1e9 / SYSTEMS as f64, "ns/call", Some("call/native"));
+    recorder.record(
+        "call/host_to_lua",
+        t.as_secs_f64() * 1e9 / SYSTEMS as f64,
+        "ns/call",
+        Some("call/native"),
+    );
     // Script → host: a loop calling ecs.exists.
     let lua_out = format!(
         "ecs.spawn({{}})\necs.system('calls', function(dt) local e = ecs.exists for i = 1, {CALLS} do e(1) end end)\n"
     );
     let mut lua = mover(dir, "calls-lua-out", "main.lua", &lua_out)?;
     let t = median_time(reps, || lua.step());
-    recorder.record("call/lua_to_host", per_call(t), "ns/call", Some("call/native"));
+    recorder.record(
+        "call/lua_to_host",
+        per_call(t),
+        "ns/call",
+        Some("call/native"),
+    );
 
     if cfg!(feature = "python") {
         let py_systems = format!(
@@ -225,13 +266,23 @@ pub fn calls(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), Str
         );
         let mut py = mover(dir, "calls-py-in", "main.py", &py_systems)?;
         let t = median_time(reps, || py.step());
-        recorder.record("call/host_to_py", t.as_secs_f64() * 1e9 / SYSTEMS as f64, "ns/call", Some("call/native"));
+        recorder.record(
+            "call/host_to_py",
+            t.as_secs_f64() * 1e9 / SYSTEMS as f64,
+            "ns/call",
+            Some("call/native"),
+        );
         let py_out = format!(
             "import ecs\necs.spawn({{}})\n@ecs.system('calls')\ndef calls(dt):\n    e = ecs.exists\n    for i in range({CALLS}):\n        e(1)\n"
         );
         let mut py = mover(dir, "calls-py-out", "main.py", &py_out)?;
         let t = median_time(reps, || py.step());
-        recorder.record("call/py_to_host", per_call(t), "ns/call", Some("call/native"));
+        recorder.record(
+            "call/py_to_host",
+            per_call(t),
+            "ns/call",
+            Some("call/native"),
+        );
     }
     Ok(())
 }

@@ -13,16 +13,36 @@ pub fn open_project(dir: &Path, name: &str, file: &str, source: &str) -> Result<
     std::fs::create_dir_all(root.join("scripts")).map_err(|e| e.to_string())?;
     std::fs::write(
         root.join("ecscope.toml"),
-        format!("[project]\nname = \"{name}\"\n[[script]]\npath = \"scripts/{file}\"\n"),
+        // Spawning a million entities at load is far past the default
+        // per-frame instruction limit, which guards against endless loops.
+        format!(
+            "[project]\nname = \"{name}\"\n[limits]\ninstructions_per_frame = 100000000000\n[[script]]\npath = \"scripts/{file}\"\n"
+        ),
     )
     .map_err(|e| e.to_string())?;
     std::fs::write(root.join("scripts").join(file), source).map_err(|e| e.to_string())?;
     let project = Project::open(&root).map_err(|e| e.to_string())?;
-    let runtime = Runtime::open(project);
-    if runtime.error_count() > 0 {
-        return Err(format!("the {name} benchmark project failed to load"));
+    loaded(name, Runtime::open(project))
+}
+
+/// The runtime, or its first script error when a script failed to load.
+fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, String> {
+    if runtime.error_count() == 0 {
+        return Ok(runtime);
     }
-    Ok(runtime)
+    let first = runtime
+        .drain_events()
+        .into_iter()
+        .find_map(|e| match e.kind {
+            crate::runtime::EventKind::ScriptError(info) => {
+                Some(format!("{}:{}: {}", info.script, info.line, info.message))
+            }
+            _ => None,
+        });
+    Err(format!(
+        "the {name} benchmark project failed to load: {}",
+        first.unwrap_or_default()
+    ))
 }
 
 /// Coroutine resume cost with 10,000 live coroutines, each waiting one
@@ -222,13 +242,27 @@ fn reload_samples(
 /// The boids sample's scripts: the workload the profiling overheads are
 /// measured on.
 const BOIDS: [(&str, &str); 3] = [
-    ("scripts/settings.lua", include_str!("../../sample_projects/boids/scripts/settings.lua")),
-    ("scripts/spawn.lua", include_str!("../../sample_projects/boids/scripts/spawn.lua")),
-    ("scripts/flock.lua", include_str!("../../sample_projects/boids/scripts/flock.lua")),
+    (
+        "scripts/settings.lua",
+        include_str!("../../sample_projects/boids/scripts/settings.lua"),
+    ),
+    (
+        "scripts/spawn.lua",
+        include_str!("../../sample_projects/boids/scripts/spawn.lua"),
+    ),
+    (
+        "scripts/flock.lua",
+        include_str!("../../sample_projects/boids/scripts/flock.lua"),
+    ),
 ];
 
 /// Writes a project of several files; `scripts` are the manifest's.
-fn open_files(dir: &Path, name: &str, files: &[(&str, &str)], scripts: &[&str]) -> Result<Runtime, String> {
+fn open_files(
+    dir: &Path,
+    name: &str,
+    files: &[(&str, &str)],
+    scripts: &[&str],
+) -> Result<Runtime, String> {
     let root = dir.join(name);
     let mut manifest = format!("[project]\nname = \"{name}\"\n[world]\nseed = 42\n");
     for script in scripts {
@@ -239,11 +273,10 @@ fn open_files(dir: &Path, name: &str, files: &[(&str, &str)], scripts: &[&str]) 
     for (path, text) in files {
         std::fs::write(root.join(path), text).map_err(|e| e.to_string())?;
     }
-    let runtime = Runtime::open(Project::open(&root).map_err(|e| e.to_string())?);
-    if runtime.error_count() > 0 {
-        return Err(format!("the {name} benchmark project failed to load"));
-    }
-    Ok(runtime)
+    loaded(
+        name,
+        Runtime::open(Project::open(&root).map_err(|e| e.to_string())?),
+    )
 }
 
 /// Python that allocates: 2,000 small dicts and strings a frame.

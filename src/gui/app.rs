@@ -103,25 +103,68 @@ pub struct EcscopeApp {
 struct GuiStats {
     cpu_ms: std::collections::VecDeque<f32>,
     interval_ms: std::collections::VecDeque<f32>,
+    /// Time in `update` (every panel's UI), and in each pane's own UI.
+    update_ms: std::collections::VecDeque<f32>,
+    pane_ms: std::collections::BTreeMap<&'static str, std::collections::VecDeque<f32>>,
+    /// This frame's pane times, recorded at its end.
+    frame_panes: Vec<(&'static str, f32)>,
 }
 
 impl GuiStats {
     const WINDOW: usize = 120;
 
     fn record(&mut self, cpu_ms: f32, interval_ms: f32) {
-        for (series, value) in [
-            (&mut self.cpu_ms, cpu_ms),
-            (&mut self.interval_ms, interval_ms),
-        ] {
-            series.push_back(value);
-            if series.len() > Self::WINDOW {
-                series.pop_front();
-            }
-        }
+        Self::push(&mut self.cpu_ms, cpu_ms);
+        Self::push(&mut self.interval_ms, interval_ms);
     }
 
     fn mean(series: &std::collections::VecDeque<f32>) -> f32 {
         series.iter().sum::<f32>() / series.len().max(1) as f32
+    }
+
+    /// Ends a frame's timing: `update_ms` for the whole UI, plus the
+    /// panes timed during it (a pane not shown this frame counts 0).
+    fn record_update(&mut self, update_ms: f32) {
+        Self::push(&mut self.update_ms, update_ms);
+        for (name, _) in self.frame_panes.iter() {
+            self.pane_ms.entry(name).or_default();
+        }
+        for (name, series) in self.pane_ms.iter_mut() {
+            let ms = self
+                .frame_panes
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, ms)| ms)
+                .sum();
+            Self::push(series, ms);
+        }
+        self.frame_panes.clear();
+    }
+
+    fn push(series: &mut std::collections::VecDeque<f32>, value: f32) {
+        series.push_back(value);
+        if series.len() > Self::WINDOW {
+            series.pop_front();
+        }
+    }
+
+    /// The breakdown the status bar shows on hover.
+    fn breakdown(&self) -> String {
+        let mut text = format!(
+            "CPU time the GUI spends per frame (update, layout, tessellation and painting; mean of the last {} frames) and frames drawn per second.\n\nupdate (all panels): {:.2} ms",
+            Self::WINDOW,
+            Self::mean(&self.update_ms)
+        );
+        let mut panes: Vec<_> = self
+            .pane_ms
+            .iter()
+            .map(|(name, series)| (*name, Self::mean(series)))
+            .collect();
+        panes.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (name, ms) in panes {
+            text.push_str(&format!("\n  {name}: {ms:.2} ms"));
+        }
+        text
     }
 }
 
@@ -591,6 +634,7 @@ struct Dock<'a> {
     state: &'a mut AppState,
     panels: &'a mut Panels,
     show_names: &'a mut bool,
+    stats: &'a mut GuiStats,
 }
 
 impl egui_tiles::Behavior<Pane> for Dock<'_> {
@@ -610,6 +654,7 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
             goto: &mut self.state.goto,
             buffers: &mut self.state.buffers,
         };
+        let started = std::time::Instant::now();
         egui::Frame::new()
             .inner_margin(6.0)
             .show(ui, |ui| match pane {
@@ -622,6 +667,9 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
                 Pane::Profiler => self.panels.profiler.ui(ui, &mut ctx),
                 Pane::Memory => self.panels.memory.ui(ui, &mut ctx),
             });
+        self.stats
+            .frame_panes
+            .push((pane.title(), started.elapsed().as_secs_f32() * 1000.0));
         UiResponse::None
     }
 
@@ -643,6 +691,7 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
 
 impl eframe::App for EcscopeApp {
     fn update(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        let update_started = std::time::Instant::now();
         if let Some(session) = &self.state.session {
             for event in session.drain_events() {
                 self.state.console.push_event(event);
@@ -676,13 +725,18 @@ impl eframe::App for EcscopeApp {
                             .view
                             .scripts
                             .iter()
-                            .filter(|sc| !matches!(sc.status, crate::runtime::ScriptStatus::Running))
+                            .filter(|sc| {
+                                !matches!(sc.status, crate::runtime::ScriptStatus::Running)
+                            })
                             .count();
                         ui.separator();
                         let n = s.view.scripts.len();
                         ui.weak(format!("{n} script{}", if n == 1 { "" } else { "s" }));
                         if failed > 0 {
-                            ui.colored_label(super::theme::ERROR, format!("{failed} failed to load"));
+                            ui.colored_label(
+                                super::theme::ERROR,
+                                format!("{failed} failed to load"),
+                            );
                         }
                         if self.state.console.error_count() > 0 {
                             ui.colored_label(
@@ -706,9 +760,7 @@ impl eframe::App for EcscopeApp {
                             "GUI {cpu:.1} ms CPU/frame · {:.0} fps",
                             1000.0 / interval
                         ))
-                        .on_hover_text(
-                            "CPU time the GUI spends per frame (update, layout and painting; mean of the last 120 frames) and frames drawn per second",
-                        );
+                        .on_hover_text(self.stats.breakdown());
                     });
                 }
             });
@@ -730,6 +782,7 @@ impl eframe::App for EcscopeApp {
                     state: &mut self.state,
                     panels: &mut self.panels,
                     show_names: &mut self.settings.show_names,
+                    stats: &mut self.stats,
                 };
                 self.settings.layout.ui(&mut dock, ui);
             });
@@ -747,6 +800,8 @@ impl eframe::App for EcscopeApp {
         }
         self.update_title(ctx);
         self.screenshot_step(ctx);
+        self.stats
+            .record_update(update_started.elapsed().as_secs_f32() * 1000.0);
         // cpu_usage is the previous frame's; missing in the first frame.
         let interval = ctx.input(|i| i.unstable_dt) * 1000.0;
         if let Some(cpu) = frame.info().cpu_usage

@@ -195,7 +195,9 @@ impl Runtime {
                     system.name.clone()
                 });
             let result = match (&system.batch, &system.query) {
-                (Some(layout), Some(query)) => self.run_batch_system(index, &system, layout, query, dt),
+                (Some(layout), Some(query)) => {
+                    self.run_batch_system(index, &system, layout, query, dt)
+                }
                 _ => {
                     let ids = {
                         let mut host = self.host.borrow_mut();
@@ -210,7 +212,9 @@ impl Runtime {
                     self.debugger
                         .begin_call(None, || format!("system '{}'", system.name));
                     let result = match self.scripts[index].backend.as_mut() {
-                        Some(backend) => backend.run_system(system.handle, ids.as_deref(), comps, dt),
+                        Some(backend) => {
+                            backend.run_system(system.handle, ids.as_deref(), comps, dt)
+                        }
                         None => Ok(()),
                     };
                     self.debugger.end_call();

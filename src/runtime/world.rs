@@ -50,7 +50,10 @@ enum FieldAccess {
     /// A built-in component: the field of row `r` is at `base + r * stride`.
     Strided { base: *mut u8, stride: usize },
     /// A script component: row `r`'s block of numbers is behind `stores[r]`.
-    Stores { stores: *mut ScriptStore, slot: usize },
+    Stores {
+        stores: *mut ScriptStore,
+        slot: usize,
+    },
 }
 
 impl FieldAccess {
@@ -61,9 +64,11 @@ impl FieldAccess {
         match *self {
             FieldAccess::Strided { base, stride } if !base.is_null() => {
                 // SAFETY: row < len (caller); fields are f64s.
-                out.extend((0..len).map(|row| unsafe {
-                    (base.add(row * stride) as *const f64).read_unaligned()
-                }));
+                out.extend(
+                    (0..len).map(|row| unsafe {
+                        (base.add(row * stride) as *const f64).read_unaligned()
+                    }),
+                );
             }
             FieldAccess::Stores { stores, slot } if !stores.is_null() => {
                 // SAFETY: as above; `slot` is within the block (the def's
@@ -715,7 +720,8 @@ impl EcsWorld {
                     stride: size,
                 };
                 let base_of = |size: usize| -> Option<*mut u8> {
-                    column.map(|c| unsafe { c.get_data_slice::<u8>(len * size).as_ptr() as *mut u8 })
+                    column
+                        .map(|c| unsafe { c.get_data_slice::<u8>(len * size).as_ptr() as *mut u8 })
                 };
                 access.push(match def.kind {
                     CompKind::Builtin(b) => {
@@ -805,14 +811,16 @@ impl EcsWorld {
         if !usable {
             return None;
         }
-        Some(found.unwrap_or(DirectColumns {
-            len: 0,
-            ids: std::ptr::NonNull::<u64>::dangling().as_ptr(),
-            columns: fields
-                .iter()
-                .map(|_| (std::ptr::NonNull::<f64>::dangling().as_ptr(), 1))
-                .collect(),
-        }))
+        Some(
+            found.unwrap_or(DirectColumns {
+                len: 0,
+                ids: std::ptr::NonNull::<u64>::dangling().as_ptr(),
+                columns: fields
+                    .iter()
+                    .map(|_| (std::ptr::NonNull::<f64>::dangling().as_ptr(), 1))
+                    .collect(),
+            }),
+        )
     }
 
     /// Writes `columns` back (those with `write[i]` set), in the order

@@ -516,9 +516,21 @@ impl HostState {
     }
 
     /// Registers a batch system over `query`'s components.
-    pub fn add_batch_system(&mut self, script: ScriptId, name: &str, query: QuerySpec, handle: FnHandle) {
+    pub fn add_batch_system(
+        &mut self,
+        script: ScriptId,
+        name: &str,
+        query: QuerySpec,
+        handle: FnHandle,
+    ) {
         let layout = crate::scripting::batch::BatchLayout::of(&self.world, &query.with);
-        self.push_system(script, name, Some(query), handle, Some(std::sync::Arc::new(layout)));
+        self.push_system(
+            script,
+            name,
+            Some(query),
+            handle,
+            Some(std::sync::Arc::new(layout)),
+        );
     }
 
     fn push_system(

@@ -89,7 +89,9 @@ pub trait ScriptBackend {
         dt: f64,
     ) -> Result<(), ScriptFailure> {
         let _ = (handle, batch, dt);
-        Err(ScriptFailure::message("batch systems are not available here"))
+        Err(ScriptFailure::message(
+            "batch systems are not available here",
+        ))
     }
 
     /// Calls an `ecs.on` handler with an event's payload.

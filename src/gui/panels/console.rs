@@ -70,9 +70,10 @@ impl ConsolePanel {
             .stick_to_bottom(true)
             .id_salt("console-scroll")
             .show(ui, |ui| {
-                // Only the last few thousand lines are laid out; older ones
-                // stay searchable through the filter.
-                let start = entries.len().saturating_sub(2000);
+                // Only the last few hundred lines are laid out (each costs
+                // layout every frame); older ones stay searchable through
+                // the filter.
+                let start = entries.len().saturating_sub(500);
                 for (index, entry) in entries[start..].iter().enumerate() {
                     ui.horizontal_wrapped(|ui| {
                         ui.spacing_mut().item_spacing.x = 6.0;

@@ -32,11 +32,18 @@ fn color(index: usize) -> Color32 {
     PALETTE[index % PALETTE.len()]
 }
 
+/// Script heaps charted until the user picks others: a project of a
+/// thousand scripts would otherwise draw a thousand lines no one can tell
+/// apart, and spend most of the GUI's time on them.
+const CHARTED_SCRIPTS: usize = 8;
+
 /// State of the Memory panel.
 #[derive(Debug)]
 pub struct MemoryPanel {
     /// Series hidden from the charts.
     hidden: BTreeSet<String>,
+    /// Script heaps past the first [`CHARTED_SCRIPTS`] the user charted.
+    shown_extra: BTreeSet<String>,
     message: Option<(bool, String)>,
 }
 
@@ -45,9 +52,23 @@ impl Default for MemoryPanel {
         MemoryPanel {
             // Tens of thousands: it would flatten the entity count's line.
             hidden: BTreeSet::from(["rust_blocks".to_string()]),
+            shown_extra: BTreeSet::new(),
             message: None,
         }
     }
+}
+
+/// Each series with whether it is one of the script heaps charted only on
+/// request.
+fn ranked(series: &[Series]) -> impl Iterator<Item = (usize, &Series, bool)> {
+    let mut scripts = 0;
+    series.iter().enumerate().map(move |(i, s)| {
+        let extra = s.script.is_some() && {
+            scripts += 1;
+            scripts > CHARTED_SCRIPTS
+        };
+        (i, s, extra)
+    })
 }
 
 /// `1.5 MB`, `820 KB`, `96 B`.
@@ -171,29 +192,60 @@ impl MemoryPanel {
         });
     }
 
+    fn is_charted(&self, series: &Series, extra: bool) -> bool {
+        if extra {
+            self.shown_extra.contains(&series.name)
+        } else {
+            !self.hidden.contains(&series.name)
+        }
+    }
+
     fn series_list(&mut self, ui: &mut egui::Ui, series: &[Series]) {
-        egui::Grid::new("memory-values")
-            .striped(true)
-            .num_columns(3)
-            .show(ui, |ui| {
-                ui.strong("Series");
-                ui.strong("Now");
-                ui.strong("Peak");
-                ui.end_row();
-                for (i, s) in series.iter().enumerate() {
-                    let mut shown = !self.hidden.contains(&s.name);
-                    let text = egui::RichText::new(label(s)).color(color(i));
-                    if ui.checkbox(&mut shown, text).changed() {
-                        if shown {
-                            self.hidden.remove(&s.name);
-                        } else {
-                            self.hidden.insert(s.name.clone());
+        let scripts = series.iter().filter(|s| s.script.is_some()).count();
+        if scripts > CHARTED_SCRIPTS {
+            ui.weak(format!(
+                "{scripts} script heaps: the first {CHARTED_SCRIPTS} are charted; tick others to add them."
+            ));
+        }
+        let rows: Vec<_> = ranked(series).collect();
+        let row_height = ui.spacing().interact_size.y;
+        // Only the rows in sight are laid out (a thousand scripts, a
+        // thousand rows).
+        egui::ScrollArea::vertical()
+            .id_salt("memory-series-rows")
+            .auto_shrink([false; 2])
+            .show_rows(ui, row_height, rows.len() + 1, |ui, range| {
+                egui::Grid::new("memory-values")
+                    .striped(true)
+                    .num_columns(3)
+                    .min_col_width(60.0)
+                    .show(ui, |ui| {
+                        ui.strong("Series");
+                        ui.strong("Now");
+                        ui.strong("Peak");
+                        ui.end_row();
+                        let first = range.start.saturating_sub(1);
+                        let last = range.end.saturating_sub(1).min(rows.len());
+                        for &(i, s, extra) in &rows[first..last] {
+                            let mut shown = self.is_charted(s, extra);
+                            let text = egui::RichText::new(label(s)).color(color(i));
+                            if ui.checkbox(&mut shown, text).changed() {
+                                let set = if extra {
+                                    &mut self.shown_extra
+                                } else {
+                                    &mut self.hidden
+                                };
+                                if shown != extra {
+                                    set.remove(&s.name);
+                                } else {
+                                    set.insert(s.name.clone());
+                                }
+                            }
+                            ui.monospace(format_value(s, s.current()));
+                            ui.monospace(format_value(s, s.peak));
+                            ui.end_row();
                         }
-                    }
-                    ui.monospace(format_value(s, s.current()));
-                    ui.monospace(format_value(s, s.peak));
-                    ui.end_row();
-                }
+                    });
             });
     }
 
@@ -217,8 +269,8 @@ impl MemoryPanel {
                 }
             })
             .show(ui, |plot| {
-                for (i, s) in series.iter().enumerate() {
-                    if s.kind != kind || self.hidden.contains(&s.name) {
+                for (i, s, extra) in ranked(series) {
+                    if s.kind != kind || !self.is_charted(s, extra) {
                         continue;
                     }
                     plot.line(

@@ -1,6 +1,11 @@
 //! The scene: every entity with a `Position`, drawn with its `Shape`,
 //! `Color` and `Rotation`; pan by dragging, zoom with the wheel, click to
 //! select, hover for the name.
+//!
+//! Entities outside the view are skipped, and the rest are drawn as one
+//! mesh of plain triangles built here, rather than one egui shape each:
+//! at 100,000 entities, per-shape tessellation (with anti-aliased edges)
+//! costs more than the whole rest of the GUI.
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape as EShape, Stroke, Vec2, pos2, vec2};
 
@@ -14,7 +19,6 @@ use crate::runtime::view::EntityRow;
 const PICK_RADIUS: f32 = 8.0;
 
 /// Camera and display options of the scene.
-#[derive(Debug)]
 pub struct ScenePanel {
     /// World point at the centre of the view.
     center: [f64; 2],
@@ -29,6 +33,54 @@ pub struct ScenePanel {
     fitted_size: egui::Vec2,
     /// Entities drawn in the last frame (for the status line).
     drawn: usize,
+    /// The image tiny entities are painted into, reused from frame to frame.
+    dots_texture: Option<egui::TextureHandle>,
+}
+
+impl std::fmt::Debug for ScenePanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScenePanel")
+            .field("center", &self.center)
+            .field("zoom", &self.zoom)
+            .field("drawn", &self.drawn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Entities a few pixels across, painted as squares into an image the size
+/// of the view (in physical pixels).
+struct Dots {
+    image: egui::ColorImage,
+    origin: Pos2,
+    pixels_per_point: f32,
+    any: bool,
+}
+
+impl Dots {
+    fn new(rect: Rect, pixels_per_point: f32) -> Dots {
+        let w = (rect.width() * pixels_per_point).ceil().max(1.0) as usize;
+        let h = (rect.height() * pixels_per_point).ceil().max(1.0) as usize;
+        Dots {
+            image: egui::ColorImage::filled([w, h], Color32::TRANSPARENT),
+            origin: rect.min,
+            pixels_per_point,
+            any: false,
+        }
+    }
+
+    /// A square of `half` points around `p`, clipped to the image.
+    fn square(&mut self, p: Pos2, half: f32, color: Color32) {
+        let [w, h] = self.image.size;
+        let to_px = |v: f32, origin: f32| (v - origin) * self.pixels_per_point;
+        let x0 = to_px(p.x - half, self.origin.x).round().max(0.0) as usize;
+        let y0 = to_px(p.y - half, self.origin.y).round().max(0.0) as usize;
+        let x1 = (to_px(p.x + half, self.origin.x).round().max(0.0) as usize).min(w);
+        let y1 = (to_px(p.y + half, self.origin.y).round().max(0.0) as usize).min(h);
+        for y in y0..y1 {
+            self.image.pixels[y * w + x0.min(x1)..y * w + x1].fill(color);
+        }
+        self.any |= x0 < x1 && y0 < y1;
+    }
 }
 
 impl Default for ScenePanel {
@@ -40,6 +92,7 @@ impl Default for ScenePanel {
             auto_fit: true,
             fitted_size: egui::Vec2::ZERO,
             drawn: 0,
+            dots_texture: None,
         }
     }
 }
@@ -116,9 +169,13 @@ impl ScenePanel {
 
         painter.rect_filled(rect, 0.0, theme::SCENE_BACKGROUND);
         self.draw_grid(&painter, rect);
+        let bodies_slot = painter.add(EShape::Noop);
+        let dots_slot = painter.add(EShape::Noop);
 
         let mut drawn = 0;
         let visible = rect.expand(40.0);
+        let mut bodies = egui::Mesh::default();
+        let mut dots = Dots::new(rect, ui.ctx().pixels_per_point());
         for row in rows.iter() {
             let Some(position) = row.position else {
                 continue;
@@ -128,7 +185,43 @@ impl ScenePanel {
                 continue;
             }
             drawn += 1;
-            self.draw_entity(&painter, row, p, *ctx.selected == Some(row.id), *show_names);
+            let half = self.push_body(&mut bodies, &mut dots, row, p);
+            if *ctx.selected == Some(row.id) {
+                painter.circle_stroke(p, half + 4.0, Stroke::new(2.0, theme::SELECTION));
+            }
+            if *show_names && let Some(label) = &row.name {
+                painter.text(
+                    p + vec2(0.0, -half - 3.0),
+                    Align2::CENTER_BOTTOM,
+                    label,
+                    FontId::proportional(11.0),
+                    Color32::from_gray(210),
+                );
+            }
+        }
+        // Bodies under outlines and names: the mesh goes first.
+        painter.set(bodies_slot, EShape::mesh(bodies));
+        if dots.any {
+            let texture = match &mut self.dots_texture {
+                Some(texture) => {
+                    texture.set(dots.image, egui::TextureOptions::NEAREST);
+                    texture
+                }
+                None => self.dots_texture.insert(ui.ctx().load_texture(
+                    "scene-dots",
+                    dots.image,
+                    egui::TextureOptions::NEAREST,
+                )),
+            };
+            painter.set(
+                dots_slot,
+                EShape::image(
+                    texture.id(),
+                    rect,
+                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                ),
+            );
         }
         self.drawn = drawn;
 
@@ -248,14 +341,9 @@ impl ScenePanel {
         }
     }
 
-    fn draw_entity(
-        &self,
-        painter: &egui::Painter,
-        row: &EntityRow,
-        p: Pos2,
-        selected: bool,
-        name: bool,
-    ) {
+    /// Adds `row`'s body at screen point `p` to `mesh`, or to `dots` when
+    /// it is only a few pixels across; returns its half size in points.
+    fn push_body(&self, mesh: &mut egui::Mesh, dots: &mut Dots, row: &EntityRow, p: Pos2) -> f32 {
         let color = row.color.map_or(theme::DEFAULT_ENTITY, |c| {
             Color32::from_rgba_unmultiplied(
                 (c[0].clamp(0.0, 1.0) * 255.0) as u8,
@@ -265,50 +353,63 @@ impl ScenePanel {
             )
         });
         let (kind, size) = row.shape.unwrap_or((ShapeKind::Circle, 1.0));
-        let half = (size as f32 * self.zoom / 2.0).max(1.5);
+        let true_half = size as f32 * self.zoom / 2.0;
+        let half = true_half.max(1.5);
+        // Smaller than a couple of pixels, any shape is a dot (drawn a few
+        // pixels wide to stay visible): painting dots into one image costs
+        // a write per pixel instead of triangles to raster.
+        if true_half < 1.0 {
+            dots.square(p, half, color);
+            return half;
+        }
         // Screen y points down, world y up: negate the angle.
-        let angle = -(row.rotation as f32);
-        let rotate = |v: Vec2| {
-            let (s, c) = angle.sin_cos();
-            p + vec2(v.x * c - v.y * s, v.x * s + v.y * c)
-        };
+        let (sin, cos) = (-(row.rotation as f32)).sin_cos();
+        let rotate = |v: Vec2| p + vec2(v.x * cos - v.y * sin, v.x * sin + v.y * cos);
         match kind {
+            // Larger circles get more sides as they grow.
             ShapeKind::Circle => {
-                painter.circle_filled(p, half, color);
+                let sides = ((half * 1.5) as usize).clamp(8, 48);
+                let rim: Vec<Pos2> = (0..sides)
+                    .map(|k| {
+                        let a = k as f32 / sides as f32 * std::f32::consts::TAU;
+                        p + vec2(a.cos() * half, a.sin() * half)
+                    })
+                    .collect();
+                fan(mesh, color, &rim);
             }
-            ShapeKind::Rect => {
-                let corners = [
+            ShapeKind::Rect => fan(
+                mesh,
+                color,
+                &[
                     vec2(-half, -half),
                     vec2(half, -half),
                     vec2(half, half),
                     vec2(-half, half),
                 ]
-                .map(rotate)
-                .to_vec();
-                painter.add(EShape::convex_polygon(corners, color, Stroke::NONE));
-            }
-            ShapeKind::Triangle => {
-                let points = [
+                .map(rotate),
+            ),
+            ShapeKind::Triangle => fan(
+                mesh,
+                color,
+                &[
                     vec2(half * 1.3, 0.0),
                     vec2(-half, half * 0.8),
                     vec2(-half, -half * 0.8),
                 ]
-                .map(rotate)
-                .to_vec();
-                painter.add(EShape::convex_polygon(points, color, Stroke::NONE));
-            }
+                .map(rotate),
+            ),
         }
-        if selected {
-            painter.circle_stroke(p, half + 4.0, Stroke::new(2.0, theme::SELECTION));
-        }
-        if name && let Some(label) = &row.name {
-            painter.text(
-                p + vec2(0.0, -half - 3.0),
-                Align2::CENTER_BOTTOM,
-                label,
-                FontId::proportional(11.0),
-                Color32::from_gray(210),
-            );
-        }
+        half
+    }
+}
+
+/// A convex polygon as a fan of triangles from its first corner.
+fn fan(mesh: &mut egui::Mesh, color: Color32, corners: &[Pos2]) {
+    let base = mesh.vertices.len() as u32;
+    for &corner in corners {
+        mesh.colored_vertex(corner, color);
+    }
+    for k in 1..corners.len().saturating_sub(1) as u32 {
+        mesh.add_triangle(base, base + k, base + k + 1);
     }
 }

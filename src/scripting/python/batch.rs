@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::ffi::{CString, c_int, c_void};
 use std::rc::Rc;
 
-use pyo3::exceptions::{PyAttributeError, PyBufferError, PyIndexError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{
+    PyAttributeError, PyBufferError, PyIndexError, PyRuntimeError, PyTypeError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -83,14 +85,20 @@ impl BatchArray {
     fn __setitem__(&mut self, i: isize, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check()?;
         if self.readonly {
-            return Err(PyTypeError::new_err(format!("view.{} is read-only", self.name)));
+            return Err(PyTypeError::new_err(format!(
+                "view.{} is read-only",
+                self.name
+            )));
         }
         let j = self.index(i)?;
         let v: f64 = value.extract().map_err(|_| {
             PyTypeError::new_err(format!(
                 "view.{}[{i}] = {}: batch arrays hold numbers only",
                 self.name,
-                value.get_type().name().map_or("?".into(), |n| n.to_string())
+                value
+                    .get_type()
+                    .name()
+                    .map_or("?".into(), |n| n.to_string())
             ))
         })?;
         self.data[j] = v;
@@ -115,7 +123,11 @@ impl BatchArray {
     }
 
     fn __repr__(&self) -> String {
-        format!("<batch array view.{} of {} numbers>", self.name, self.data.len())
+        format!(
+            "<batch array view.{} of {} numbers>",
+            self.name,
+            self.data.len()
+        )
     }
 
     unsafe fn __getbuffer__(
@@ -131,7 +143,10 @@ impl BatchArray {
             .map_err(|e| PyBufferError::new_err(e.to_string()))?;
         let writable = (flags & pyo3::ffi::PyBUF_WRITABLE) == pyo3::ffi::PyBUF_WRITABLE;
         if writable && this.readonly {
-            return Err(PyBufferError::new_err(format!("view.{} is read-only", this.name)));
+            return Err(PyBufferError::new_err(format!(
+                "view.{} is read-only",
+                this.name
+            )));
         }
         this.exports.set(this.exports.get() + 1);
         let buf = this.data.as_ptr() as *mut c_void;
@@ -330,7 +345,11 @@ impl BatchViews {
 
     /// Moves a run's arrays into the view (replacing arrays the script
     /// kept from an earlier run with new ones) and returns the view.
-    pub fn lend<'py>(&mut self, py: Python<'py>, data: &mut BatchData) -> PyResult<Bound<'py, BatchView>> {
+    pub fn lend<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &mut BatchData,
+    ) -> PyResult<Bound<'py, BatchView>> {
         let run = self.current.get() + 1;
         self.current.set(run);
         let view = self.view.bind(py).borrow();

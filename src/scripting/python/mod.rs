@@ -13,8 +13,8 @@ mod memory;
 mod trace;
 pub use memory::heap_bytes as python_heap_bytes;
 
-use std::collections::HashMap;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::ffi::{CString, c_ulong};
 use std::mem::ManuallyDrop;
 use std::path::Path;

@@ -1,0 +1,17 @@
+-- Ring 541: one of 1,000 small scripts, each with its own Lua state,
+-- its own component type and its own system (written by make_rings.py).
+local CX, CY, SPEED = 525, 325, 1.0
+ecs.component("Ring0541", { phase = 0 })
+for k = 1, 10 do
+  ecs.spawn({
+    Position = { x = CX, y = CY },
+    Shape = { kind = "circle", size = 2 },
+    Color = { r = 0.68, g = 0.7, b = 0.62, a = 1 },
+    Ring0541 = { phase = k * math.pi / 5 },
+  })
+end
+
+ecs.system("ring", { "Position", "Ring0541" }, function(id, pos, ring, dt)
+  local a = ecs.time() * SPEED + ring.phase
+  pos.x, pos.y = CX + math.cos(a) * 8, CY + math.sin(a) * 8
+end)
