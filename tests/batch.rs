@@ -352,3 +352,41 @@ ecs.system("alive", function() if ecs.frame() == 3 then print("still running") e
     );
     assert_eq!(logs(&events), vec!["still running".to_string()]);
 }
+
+#[test]
+fn scripts_cannot_reach_the_storage_behind_arrays_or_live_components() {
+    let source = r#"
+ecs.component("Weapon", { id = 7, gen = 2, p = 3, n = 4 })
+ecs.spawn({ Weapon = {}, Position = { x = 1, y = 2 } })
+local function try(f) local ok, e = pcall(f) print(ok, e) end
+for id, w in ecs.query({ "Weapon" }) do
+  -- Fields named like the runtime's own never collide with them.
+  print(w.id, w.gen, w.p, w.n)
+end
+for id, pos in ecs.query({ "Position" }) do
+  try(function() return pos.__ecscope_p[0] end)
+  try(function() pos.__ecscope_gen = 0 end)
+end
+ecs.batch_system("b", { "Position" }, function(view)
+  local x = view.Position.x
+  try(function() x.n = 1000 end)
+  try(function() return x.p[0] end)
+  try(function() return x.p + 8 end)
+  try(function() x.gen = 0 end)
+end)
+"#;
+    let (_, events) = run("main.lua", source, 1);
+    assert_eq!(errors(&events), Vec::<String>::new());
+    let logs = logs(&events);
+    assert_eq!(logs[0], "7\t2\t3\t4");
+    assert_eq!(logs.len(), 7, "{logs:#?}");
+    for log in &logs[1..] {
+        assert!(log.starts_with("false\t"), "{log}");
+        assert!(
+            log.contains("constant location")
+                || log.contains("size of C type is unknown")
+                || log.contains("attempt to perform arithmetic"),
+            "{log}"
+        );
+    }
+}

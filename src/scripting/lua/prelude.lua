@@ -26,8 +26,15 @@ local proxy_keys = {}  -- list of { ctype, key }
 local function stale(s, name)
   error(format(
     "a live %s of entity %d was used after the system, coroutine step or query loop that handed it out ended; keep the entity id and use ecs.get/ecs.set instead",
-    name, s.id), 3)
+    name, s.__ecscope_id), 3)
 end
+
+-- A live component's struct. Its fields are const and the pointer is a
+-- void pointer, so a script can neither retarget a proxy nor index the
+-- storage behind it; the names are unlikely to shadow a component field
+-- (a field named like a struct field would be unreachable).
+local PROXY_DECL =
+  "struct { const void * const __ecscope_p; const double __ecscope_id; const uint32_t __ecscope_gen; }"
 
 local function proxy_type(key)
   local ct = proxy_types[key]
@@ -35,25 +42,26 @@ local function proxy_type(key)
   local layout = P.layout(key)
   local OFF, name = layout.offsets, layout.name
   local get_field, set_field = P.get_field, P.set_field
-  ct = ffi.metatype(ffi.typeof("struct { double *p; double id; uint32_t gen; }"), {
-    __index = function(s, k)
-      if s.gen ~= GEN[0] then stale(s, name) end
+  -- A new struct type per component, since each has its own metatable.
+  ct = ffi.metatype(ffi.typeof(PROXY_DECL), {
+    __index = function(b, k)
+      if b.__ecscope_gen ~= GEN[0] then stale(b, name) end
       local off = OFF[k]
-      if off then return s.p[off] end
-      return get_field(s.id, key, k)
+      if off then return cast(DOUBLES, b.__ecscope_p)[off] end
+      return get_field(b.__ecscope_id, key, k)
     end,
-    __newindex = function(s, k, v)
-      if s.gen ~= GEN[0] then stale(s, name) end
+    __newindex = function(b, k, v)
+      if b.__ecscope_gen ~= GEN[0] then stale(b, name) end
       local off = OFF[k]
       if off and type(v) == "number" then
-        s.p[off] = v
+        cast(DOUBLES, b.__ecscope_p)[off] = v
       else
-        set_field(s.id, key, k, v)
+        set_field(b.__ecscope_id, key, k, v)
       end
     end,
-    __tostring = function(s)
-      if s.gen ~= GEN[0] then return format("%s of entity %d (expired)", name, s.id) end
-      return P.describe(s.id, key)
+    __tostring = function(b)
+      if b.__ecscope_gen ~= GEN[0] then return format("%s of entity %d (expired)", name, b.__ecscope_id) end
+      return P.describe(b.__ecscope_id, key)
     end,
   })
   proxy_types[key] = ct
@@ -67,8 +75,8 @@ local function plain(v)
   for i = 1, #proxy_keys do
     local entry = proxy_keys[i]
     if ffi.istype(entry[1], v) then
-      if v.gen ~= GEN[0] then stale(v, P.layout(entry[2]).name) end
-      return P.get_value(v.id, entry[2])
+      if v.__ecscope_gen ~= GEN[0] then stale(v, P.layout(entry[2]).name) end
+      return P.get_value(v.__ecscope_id, entry[2])
     end
   end
   return v
@@ -163,7 +171,6 @@ end
 -- place; either way a read gives a Lua number.
 local BYTES = ffi.typeof("uint8_t *")
 local INTS = ffi.typeof("const int32_t *")
-local IDS = ffi.typeof("uint64_t *")
 local column_names = {}
 
 local function column_name(c) return column_names[c.name] or "?" end
@@ -183,21 +190,27 @@ local function bad_use(c, i, v, writing)
   error(format("view.%s[%s]: index out of range (view.n = %d, indices 0 to %d)", column_name(c), tostring(i), c.n, c.n - 1), 3)
 end
 
+-- The struct behind a batch array. Scripts see every field read-only and
+-- the pointers as void pointers, so they cannot widen n, revive an old
+-- view or index the storage directly; the runner refills the fields
+-- through WRITABLE, the same layout without const.
+local COLUMN_DECL = "struct { const void * const p; const void * const dirty; const int32_t n; const int32_t stride; const uint32_t gen; const int32_t name; const int32_t readonly; }"
+local WRITABLE = ffi.typeof("struct { void *p; void *dirty; int32_t n; int32_t stride; uint32_t gen; int32_t name; int32_t readonly; } *")
+
 local function column_type(element)
-  return ffi.metatype(ffi.typeof(format(
-    "struct { %s *p; uint8_t *dirty; int32_t n; int32_t stride; uint32_t gen; int32_t name; int32_t readonly; }",
-    element)), {
+  local ELEMENTS = ffi.typeof(element .. " *")
+  return ffi.metatype(ffi.typeof(COLUMN_DECL), {
     __index = function(c, i)
       if type(i) == "number" and c.gen == GEN[0] and i >= 0 and i < c.n then
-        return tonumber(c.p[i * c.stride])
+        return tonumber(cast(ELEMENTS, c.p)[i * c.stride])
       end
       bad_use(c, i)
     end,
     __newindex = function(c, i, v)
       if type(i) == "number" and type(v) == "number" and c.gen == GEN[0] and c.readonly == 0
           and i >= 0 and i < c.n then
-        c.p[i * c.stride] = v
-        c.dirty[0] = 1
+        cast(ELEMENTS, c.p)[i * c.stride] = v
+        cast(BYTES, c.dirty)[0] = 1
         return
       end
       bad_use(c, i, v, true)
@@ -209,12 +222,8 @@ end
 local COLUMN, ID_COLUMN = column_type("double"), column_type("uint64_t")
 
 local function new_column(ctype, name, readonly)
-  local c = ctype()
   column_names[#column_names + 1] = name
-  c.name = #column_names
-  c.readonly = readonly and 1 or 0
-  c.stride = 1
-  return c
+  return ctype(nil, nil, 0, 1, 0, #column_names, readonly and 1 or 0)
 end
 
 -- The wrapper of a batch system: builds the view once (its arrays' structs
@@ -268,17 +277,12 @@ local function make_batch_runner(fn, keys)
     ptrs, strides, dirty = cast(POINTERS, ptrs), cast(INTS, strides), cast(BYTES, dirty)
     local gen = GEN[0]
     for j = 1, ncols do
-      local c = cols[j]
+      local c = cast(WRITABLE, cols[j])
       c.p, c.stride, c.dirty, c.n, c.gen = ptrs[j - 1], strides[j - 1], dirty + (j - 1), n, gen
     end
-    local ids = copied_ids
-    if in_place then
-      ids = stored_ids
-      ids.p = cast(IDS, id_ptr)
-    else
-      ids.p = cast(DOUBLES, id_ptr)
-    end
-    ids.dirty, ids.n, ids.gen = scratch, n, gen
+    local ids = in_place and stored_ids or copied_ids
+    local w = cast(WRITABLE, ids)
+    w.p, w.dirty, w.n, w.gen = id_ptr, scratch, n, gen
     rawset(view, "ids", ids)
     rawset(view, "n", n)
     return fn(view, dt)
