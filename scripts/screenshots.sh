@@ -19,11 +19,28 @@ shot() { # name project steps [extra ecscope options...]
   shift 3
   ./target/release/ecscope "sample_projects/$project" --screenshot "screenshots/$name.png" --steps "$steps" "$@"
 }
+# The start screen's thumbnails: each sample's scene after five seconds,
+# cropped from the default layout (the scene pane's place in a 1400x860
+# window).
+command -v convert >/dev/null || { echo "needs imagemagick (apt-get install imagemagick)" >&2; exit 1; }
+for dir in sample_projects/*/; do
+  dir=${dir%/}
+  full=$(mktemp --suffix=.png)
+  ./target/release/ecscope "$dir" --screenshot "$full" --steps 300
+  convert "$full" -crop 800x400+252+95 +repage -resize 480x240 "$dir/thumbnail.png"
+  rm -f "$full"
+done
+./target/release/ecscope --screenshot screenshots/start.png --steps 0
+
 shot boids boids 600 --select 17
 shot hello_lua hello_lua 90 --select 1
 shot cross_language cross_language 300 --select 1
 shot coroutines ai_coroutines 400 --panel Coroutines --coroutine 1
 shot scripts ai_coroutines 400 --panel Scripts --coroutine 5
+shot hello_python hello_python 300 --select 1
+shot components_queries components_queries 600 --select 1
+shot asteroids asteroids 1000 --select 5
+shot batch_performance batch_performance 300 --panel Profiler
 shot stress stress 120 --select 1
 shot stress_scripts stress_scripts 120 --panel Memory
 

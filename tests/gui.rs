@@ -698,3 +698,69 @@ fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     h.run_steps(2);
     assert!(ticked(&h, ninth));
 }
+
+/// The app with no project: the start screen.
+fn open_start() -> Harness<'static, EcscopeApp> {
+    let options = GuiOptions {
+        steps: Some(0),
+        ..Default::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(move |cc| EcscopeApp::new(cc, options));
+    harness.run_steps(3);
+    harness
+}
+
+#[test]
+fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
+    let mut h = open_start();
+    h.get_by_label("Samples");
+    h.get_by_label("Recent projects");
+    let samples = ecscope::gui::panels::start::sample_cards(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects"),
+    );
+    assert!(samples.len() >= 10, "{samples:?}");
+    for (i, card) in samples.iter().enumerate() {
+        if i > 0 {
+            // Over an open project the list is a window: Help › Samples.
+            h.get_by_label("Help").click();
+            h.run_steps(2);
+            h.get_by_label("Samples").click();
+            h.run_steps(3);
+        }
+        let label = format!("Open sample {}", card.name);
+        h.get_by_label(&label).scroll_to_me();
+        h.run_steps(3);
+        h.get_by_label(&label).click();
+        let root = card.path.canonicalize().unwrap();
+        wait(&mut h, &card.name, |app| {
+            app.session().is_some_and(|s| s.project().root == root) && app.snapshot().is_some()
+        });
+        h.run_steps(2);
+        assert!(
+            h.query_by_label(&format!("Open sample {}", card.name))
+                .is_none(),
+            "the list closes once a sample opens"
+        );
+        assert_eq!(h.state().console().error_count(), 0, "{}", card.name);
+    }
+}
+
+#[test]
+fn the_readme_tab_renders_the_project_readme_and_opens_linked_scripts() {
+    let mut h = open_on(&sample("boids"), Some("README"));
+    h.run_steps(3);
+    h.get_by_label("boids: 2,000 boids flocking in Lua");
+    h.get_by_label("What to look at");
+    // The editor's title is the open file's path: the first script's.
+    let editing =
+        |h: &Harness<'_, EcscopeApp>| h.query_all_by_value("scripts/flock.lua").count() > 0;
+    assert!(!editing(&h));
+    h.get_by_label("scripts/flock.lua").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("scripts/flock.lua").click();
+    h.run_steps(3);
+    // The link opened the script in the Scripts panel's editor.
+    assert!(editing(&h));
+}

@@ -78,6 +78,7 @@ struct Panels {
     coroutines: CoroutinesPanel,
     profiler: ProfilerPanel,
     memory: MemoryPanel,
+    readme: super::panels::readme::ReadmePanel,
 }
 
 /// The ECScope window.
@@ -90,6 +91,10 @@ pub struct EcscopeApp {
     screenshot: Option<ScreenshotPlan>,
     title: String,
     about: bool,
+    /// Help › Samples: the start screen in a window over an open project.
+    show_samples: bool,
+    /// The bundled samples, read once at start.
+    samples: Vec<super::panels::start::SampleCard>,
     stats: GuiStats,
     leaving: Option<Leaving>,
     /// The user agreed to close with unsaved changes kept in the autosave.
@@ -176,6 +181,8 @@ impl EcscopeApp {
         // the runtime recorded are ever shown.
         puffin::set_scopes_on(true);
         puffin::ThreadProfiler::initialize(puffin::now_ns, |_, _, _| {});
+        // Thumbnails and README images are PNG files.
+        egui_extras::install_image_loaders(&cc.egui_ctx);
         let mut app = EcscopeApp {
             // A screenshot shows the default layout, whatever the user's.
             settings: if options.screenshot.is_some() {
@@ -197,6 +204,10 @@ impl EcscopeApp {
             error: None,
             title: String::new(),
             about: false,
+            show_samples: false,
+            samples: super::samples_dir()
+                .map(|dir| super::panels::start::sample_cards(&dir))
+                .unwrap_or_default(),
             stats: GuiStats::default(),
             leaving: None,
             may_close: false,
@@ -415,6 +426,10 @@ impl EcscopeApp {
                 }
             });
             ui.menu_button("Help", |ui| {
+                if ui.button("Samples").clicked() {
+                    self.show_samples = true;
+                    ui.close();
+                }
                 if ui.button("About ECScope").clicked() {
                     self.about = true;
                     ui.close();
@@ -666,6 +681,7 @@ impl egui_tiles::Behavior<Pane> for Dock<'_> {
                 Pane::Coroutines => self.panels.coroutines.ui(ui, &mut ctx),
                 Pane::Profiler => self.panels.profiler.ui(ui, &mut ctx),
                 Pane::Memory => self.panels.memory.ui(ui, &mut ctx),
+                Pane::Readme => self.panels.readme.ui(ui, &mut ctx),
             });
         self.stats
             .frame_panes
@@ -775,9 +791,17 @@ impl eframe::App for EcscopeApp {
         }
         self.leaving_modal(ctx);
 
+        let mut chosen = None;
         egui::CentralPanel::default()
             .frame(egui::Frame::new().fill(ctx.style().visuals.panel_fill))
             .show(ctx, |ui| {
+                if self.state.session.is_none() {
+                    // Nothing open: the start screen instead of empty panels.
+                    egui::Frame::new().inner_margin(16.0).show(ui, |ui| {
+                        chosen = super::panels::start::ui(ui, &self.samples, &self.settings.recent);
+                    });
+                    return;
+                }
                 let mut dock = Dock {
                     state: &mut self.state,
                     panels: &mut self.panels,
@@ -786,6 +810,25 @@ impl eframe::App for EcscopeApp {
                 };
                 self.settings.layout.ui(&mut dock, ui);
             });
+        if self.show_samples {
+            let mut open = true;
+            egui::Window::new("Samples")
+                .open(&mut open)
+                .default_size([840.0, 600.0])
+                .collapsible(false)
+                .show(ctx, |ui| {
+                    chosen = chosen.take().or_else(|| {
+                        super::panels::start::ui(ui, &self.samples, &self.settings.recent)
+                    });
+                });
+            self.show_samples = open;
+        }
+        if let Some(path) = chosen {
+            self.show_samples = false;
+            self.open_project(ctx, &path);
+            // A lesson starts with its README.
+            self.show_pane(Pane::Readme);
+        }
         // A panel asked to show a script line: bring the Scripts tab up.
         if self.state.goto.is_some() {
             self.show_pane(Pane::Scripts);

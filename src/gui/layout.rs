@@ -22,14 +22,17 @@ pub enum Pane {
     Profiler,
     /// Memory charts and leak warnings.
     Memory,
+    /// The project's README, rendered.
+    Readme,
 }
 
 impl Pane {
     /// Every pane, in menu order.
-    pub const ALL: [Pane; 8] = [
+    pub const ALL: [Pane; 9] = [
         Pane::Scene,
         Pane::Entities,
         Pane::Inspector,
+        Pane::Readme,
         Pane::Console,
         Pane::Scripts,
         Pane::Profiler,
@@ -48,13 +51,14 @@ impl Pane {
             Pane::Coroutines => "Coroutines",
             Pane::Profiler => "Profiler",
             Pane::Memory => "Memory",
+            Pane::Readme => "README",
         }
     }
 }
 
 /// Entities on the left; the scene in the middle over a tabbed area
-/// (scripts, profiler, memory, coroutines); inspector over console on the
-/// right.
+/// (scripts, profiler, memory, coroutines); inspector (with the README as
+/// a second tab) over console on the right.
 pub fn default_tree() -> Tree<Pane> {
     let mut tiles = Tiles::default();
     let entities = tiles.insert_pane(Pane::Entities);
@@ -70,10 +74,12 @@ pub fn default_tree() -> Tree<Pane> {
         0.58,
     ));
     let inspector = tiles.insert_pane(Pane::Inspector);
+    let readme = tiles.insert_pane(Pane::Readme);
+    let upper_right = tiles.insert_tab_tile(vec![inspector, readme]);
     let console = tiles.insert_pane(Pane::Console);
     let right = tiles.insert_container(Linear::new_binary(
         LinearDir::Vertical,
-        [inspector, console],
+        [upper_right, console],
         0.55,
     ));
     let mut row = Linear::new(LinearDir::Horizontal, vec![entities, middle, right]);

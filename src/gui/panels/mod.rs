@@ -8,8 +8,10 @@ pub mod history;
 pub mod inspector;
 pub mod memory;
 pub mod profiler;
+pub mod readme;
 pub mod scene;
 pub mod scripts;
+pub mod start;
 
 use std::path::Path;
 
