@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub profile: Option<PathBuf>,
     /// Stream the profile with puffin_http on this address.
     pub serve_profile: Option<String>,
+    /// Run the project in restricted mode (see [`Project::restricted`]).
+    pub restricted: bool,
 }
 
 /// Frames `--profile` keeps at most (the latest, plus the slowest).
@@ -106,7 +108,10 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
             "--frames N is required (or --realtime to run until interrupted)".into(),
         ));
     }
-    let project = Project::open(&options.project)?;
+    let mut project = Project::open(&options.project)?;
+    if options.restricted {
+        project = project.restricted();
+    }
     let mut sink = match options.events.as_deref() {
         None => EventSink::None,
         Some("-") => EventSink::Stdout,
@@ -229,6 +234,7 @@ fn report_to_terminal(event: &RuntimeEvent, console: bool) {
             }
         }
         EventKind::Log { .. } if console => println!("{}", event.describe()),
+        EventKind::Notice { message } => eprintln!("note: {message}"),
         _ => {}
     }
 }

@@ -94,6 +94,10 @@ struct RunArgs {
     /// 127.0.0.1:8585) for puffin_viewer or ECScope's File › Connect.
     #[arg(long, value_name = "ADDR")]
     serve_profile: Option<String>,
+    /// Run as an untrusted project: Lua scripts sandboxed whatever the
+    /// manifest says, Python scripts not run (each one skipped is reported).
+    #[arg(long)]
+    restricted: bool,
 }
 
 fn main() -> ExitCode {
@@ -115,6 +119,7 @@ fn run(args: RunArgs) -> ExitCode {
         watch: args.watch,
         profile: args.profile,
         serve_profile: args.serve_profile,
+        restricted: args.restricted,
     };
     match ecscope::headless::run(&options) {
         Ok(summary) => {

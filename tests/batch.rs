@@ -5,7 +5,10 @@
 //! after their system returned, and bad input is a clear error.
 
 use ecscope::project::Project;
-use ecscope::runtime::{EventKind, Runtime, RuntimeEvent};
+mod common;
+
+use common::{errors, logs};
+use ecscope::runtime::{Runtime, RuntimeEvent};
 
 const FRAMES: usize = 40;
 
@@ -28,26 +31,6 @@ fn run(file: &str, source: &str, frames: usize) -> (serde_json::Value, Vec<Runti
     }
     let dump: serde_json::Value = serde_json::from_str(&runtime.dump_world()).unwrap();
     (dump["entities"].clone(), events)
-}
-
-fn errors(events: &[RuntimeEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::ScriptError(info) => Some(format!("{}: {}", info.line, info.message)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn logs(events: &[RuntimeEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Log { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Spawns movers; with `mixed`, every third also has a script component
@@ -347,7 +330,7 @@ ecs.system("alive", function() if ecs.frame() == 3 then print("still running") e
     let errors = errors(&events);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].starts_with("17: ") && errors[0].contains("index out of range"),
+        errors[0].starts_with("scripts/main.lua:17: ") && errors[0].contains("index out of range"),
         "{errors:?}"
     );
     assert_eq!(logs(&events), vec!["still running".to_string()]);

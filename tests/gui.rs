@@ -764,3 +764,40 @@ fn the_readme_tab_renders_the_project_readme_and_opens_linked_scripts() {
     // The link opened the script in the Scripts panel's editor.
     assert!(editing(&h));
 }
+
+#[test]
+fn a_new_project_asks_for_trust_and_the_answer_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"stranger\"\n[[script]]\npath = \"scripts/a.lua\"\n[[script]]\npath = \"scripts/b.py\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/a.lua"),
+        "ecs.spawn({ Position = { x = 1, y = 2 } })\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scripts/b.py"), "import ecs\n").unwrap();
+    let mut h = open_start();
+    let ctx = h.ctx.clone();
+    h.state_mut().open_project(&ctx, dir.path());
+    h.run_steps(3);
+    // Nothing runs before the answer; the prompt lists what would.
+    assert!(h.state().session().is_none());
+    h.get_by_label("Trust this project?");
+    h.get_by_label_contains("1 Python script: Python cannot be sandboxed");
+    h.get_by_label("Open restricted").click();
+    wait(&mut h, "the restricted project", |app| {
+        app.session().is_some_and(|s| s.project().restricted) && app.snapshot().is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label("restricted");
+    h.get_by_label_contains("skipped scripts/b.py: restricted mode");
+    // Opened again: no question.
+    h.state_mut().open_project(&ctx, dir.path());
+    h.run_steps(3);
+    assert!(h.query_by_label("Trust this project?").is_none());
+    assert!(h.state().session().is_some_and(|s| s.project().restricted));
+}

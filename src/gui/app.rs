@@ -64,8 +64,8 @@ struct AppState {
 enum Leaving {
     /// Closing the window.
     Quit,
-    /// Opening another project.
-    Open(PathBuf),
+    /// Opening another project (restricted or not).
+    Open(PathBuf, bool),
 }
 
 #[derive(Default)]
@@ -93,6 +93,8 @@ pub struct EcscopeApp {
     about: bool,
     /// Help › Samples: the start screen in a window over an open project.
     show_samples: bool,
+    /// A project waiting for the user to trust it (or not) before it opens.
+    trust_prompt: Option<super::panels::trust::TrustPrompt>,
     /// The bundled samples, read once at start.
     samples: Vec<super::panels::start::SampleCard>,
     stats: GuiStats,
@@ -205,6 +207,7 @@ impl EcscopeApp {
             title: String::new(),
             about: false,
             show_samples: false,
+            trust_prompt: None,
             samples: super::samples_dir()
                 .map(|dir| super::panels::start::sample_cards(&dir))
                 .unwrap_or_default(),
@@ -212,8 +215,10 @@ impl EcscopeApp {
             leaving: None,
             may_close: false,
         };
+        // Naming a project on the command line is consent to run it, as
+        // with any interpreter.
         if let Some(project) = app.options.project.clone() {
-            app.open_project(&cc.egui_ctx, &project);
+            app.open_project_now(&cc.egui_ctx, &project, false);
         }
         if let Some(name) = app.options.panel.clone()
             && let Some(pane) = Pane::ALL
@@ -233,12 +238,40 @@ impl EcscopeApp {
     /// Opens a project folder, replacing the current one (after asking,
     /// when the editor has unsaved changes). A bad project is reported and
     /// the current one keeps running.
+    /// A project opened for the first time asks to be trusted first (its
+    /// scripts run with the user's rights); the answer is remembered per
+    /// folder. The bundled samples are trusted.
     pub fn open_project(&mut self, ctx: &egui::Context, path: &Path) {
+        let root = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let bundled = super::samples_dir()
+            .and_then(|d| d.canonicalize().ok())
+            .is_some_and(|d| root.starts_with(d));
+        let restricted = match self.settings.trust.get(&root) {
+            _ if bundled => false,
+            Some(trusted) => !trusted,
+            None => {
+                self.trust_prompt = Some(super::panels::trust::TrustPrompt::new(&root));
+                return;
+            }
+        };
         if self.has_unsaved() {
-            self.leaving = Some(Leaving::Open(path.to_path_buf()));
+            self.leaving = Some(Leaving::Open(root, restricted));
             return;
         }
-        self.open_project_now(ctx, path);
+        self.open_project_now(ctx, &root, restricted);
+    }
+
+    /// Records the answer to the trust prompt and opens the project.
+    fn decide_trust(&mut self, ctx: &egui::Context, trusted: bool) {
+        if let Some(prompt) = self.trust_prompt.take() {
+            self.settings.trust.insert(prompt.root.clone(), trusted);
+            self.open_project(ctx, &prompt.root);
+        }
+    }
+
+    /// Forgets the trust decisions, so every project asks again.
+    pub fn forget_trust(&mut self) {
+        self.settings.trust.clear();
     }
 
     /// Whether the editor holds unsaved changes.
@@ -249,8 +282,9 @@ impl EcscopeApp {
             .is_some_and(|b| !b.dirty().is_empty())
     }
 
-    fn open_project_now(&mut self, ctx: &egui::Context, path: &Path) {
+    fn open_project_now(&mut self, ctx: &egui::Context, path: &Path, restricted: bool) {
         let project = match Project::open(path) {
+            Ok(project) if restricted => project.restricted(),
             Ok(project) => project,
             Err(err) => {
                 self.state.console.push(super::console::Entry {
@@ -420,6 +454,10 @@ impl EcscopeApp {
             });
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.settings.show_names, "Entity names in the scene");
+                if ui.button("Forget trusted projects").clicked() {
+                    self.forget_trust();
+                    ui.close();
+                }
                 if ui.button("Reset layout").clicked() {
                     self.settings.layout = layout::default_tree();
                     ui.close();
@@ -455,6 +493,16 @@ impl EcscopeApp {
     }
 
     fn windows(&mut self, ctx: &egui::Context) {
+        if let Some(prompt) = &self.trust_prompt {
+            match prompt.ui(ctx) {
+                Some(super::panels::trust::TrustChoice::Trust) => self.decide_trust(ctx, true),
+                Some(super::panels::trust::TrustChoice::Restricted) => {
+                    self.decide_trust(ctx, false)
+                }
+                Some(super::panels::trust::TrustChoice::Cancel) => self.trust_prompt = None,
+                None => {}
+            }
+        }
         if let Some(message) = self.error.clone() {
             let mut open = true;
             egui::Window::new("Cannot open project")
@@ -500,7 +548,7 @@ impl EcscopeApp {
             .unwrap_or_default();
         let verb = match &leaving {
             Leaving::Quit => "quit",
-            Leaving::Open(_) => "open the project",
+            Leaving::Open(..) => "open the project",
         };
         enum Choice {
             SaveAll,
@@ -560,7 +608,7 @@ impl EcscopeApp {
                 self.may_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            Leaving::Open(path) => self.open_project_now(ctx, &path),
+            Leaving::Open(path, restricted) => self.open_project_now(ctx, &path, restricted),
         }
     }
 
@@ -737,6 +785,10 @@ impl eframe::App for EcscopeApp {
                         let project = session.project();
                         ui.weak(format!("project {}", project.name()))
                             .on_hover_text(project.root.display().to_string());
+                        if project.restricted {
+                            ui.colored_label(super::theme::INFO, "restricted")
+                                .on_hover_text("Opened without trust: Lua scripts are sandboxed and Python scripts are not run. Forget the answer with View › Forget trusted projects, then open it again.");
+                        }
                         let failed = s
                             .view
                             .scripts

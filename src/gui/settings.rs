@@ -23,6 +23,9 @@ pub struct Settings {
     pub layout: egui_tiles::Tree<Pane>,
     /// Draw entity names in the scene.
     pub show_names: bool,
+    /// The user's answer to "trust this project?" per project folder: true
+    /// runs it fully, false opens it restricted.
+    pub trust: std::collections::BTreeMap<PathBuf, bool>,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             recent: Vec::new(),
             layout: layout::default_tree(),
             show_names: false,
+            trust: Default::default(),
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Manifest {
     pub limits: Limits,
     /// `[history]`: how many versions of each script are kept.
     pub history: HistorySection,
+    /// `[sandbox]`.
+    pub sandbox: SandboxSection,
 }
 
 /// `[project]`.
@@ -122,6 +124,48 @@ pub struct Limits {
     /// Heap of one Lua state, in MiB.
     #[serde(default = "default_memory_mb")]
     pub memory_mb: u64,
+    /// Entities one script may spawn in one frame (its load counts as one).
+    #[serde(default = "default_spawns_per_frame")]
+    pub spawns_per_frame: u64,
+    /// Items (numbers, strings, list elements, table entries) one value may
+    /// hold when it crosses between a script and the host.
+    #[serde(default = "default_value_items")]
+    pub value_items: u64,
+}
+
+/// Default `[limits] spawns_per_frame`.
+pub const DEFAULT_SPAWNS_PER_FRAME: u64 = 1_000_000;
+/// Default `[limits] value_items`.
+pub const DEFAULT_VALUE_ITEMS: u64 = 1_000_000;
+
+fn default_spawns_per_frame() -> u64 {
+    DEFAULT_SPAWNS_PER_FRAME
+}
+
+fn default_value_items() -> u64 {
+    DEFAULT_VALUE_ITEMS
+}
+
+/// `[sandbox]`: what scripts may reach outside ECScope. Lua scripts are
+/// sandboxed unless the project turns it off; an untrusted (restricted)
+/// project is sandboxed whatever it says.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSection {
+    /// No processes, no files outside the project, no native libraries or
+    /// bytecode for Lua scripts.
+    #[serde(default = "default_true")]
+    pub lua: bool,
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        SandboxSection { lua: true }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Default instruction budget per frame when `[limits]` does not set one.
@@ -142,6 +186,8 @@ impl Default for Limits {
         Limits {
             instructions_per_frame: DEFAULT_INSTRUCTIONS_PER_FRAME,
             memory_mb: DEFAULT_MEMORY_MB,
+            spawns_per_frame: DEFAULT_SPAWNS_PER_FRAME,
+            value_items: DEFAULT_VALUE_ITEMS,
         }
     }
 }
@@ -179,6 +225,8 @@ struct RawManifest {
     limits: Limits,
     #[serde(default)]
     history: HistorySection,
+    #[serde(default)]
+    sandbox: SandboxSection,
 }
 
 #[derive(Deserialize)]
@@ -305,6 +353,18 @@ impl Manifest {
                 "must be at least 1".into(),
             ));
         }
+        for (key, value) in [
+            ("spawns_per_frame", raw.limits.spawns_per_frame),
+            ("value_items", raw.limits.value_items),
+        ] {
+            if value == 0 {
+                return Err(error(
+                    find_key_line(text, "limits", key),
+                    &format!("limits.{key}"),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
         if raw.limits.instructions_per_frame == 0 {
             return Err(error(
                 find_key_line(text, "limits", "instructions_per_frame"),
@@ -369,6 +429,7 @@ impl Manifest {
             scripts,
             limits: raw.limits,
             history: raw.history,
+            sandbox: raw.sandbox,
         })
     }
 }

@@ -5,9 +5,9 @@ mod manifest;
 use std::path::{Path, PathBuf};
 
 pub use manifest::{
-    DEFAULT_FIXED_DT, DEFAULT_INSTRUCTIONS_PER_FRAME, DEFAULT_MEMORY_MB, HistorySection, Language,
-    Limits, MANIFEST_FILE, Manifest, ManifestError, ProjectSection, ScriptEntry, WorldSection,
-    line_of,
+    DEFAULT_FIXED_DT, DEFAULT_INSTRUCTIONS_PER_FRAME, DEFAULT_MEMORY_MB, DEFAULT_SPAWNS_PER_FRAME,
+    DEFAULT_VALUE_ITEMS, HistorySection, Language, Limits, MANIFEST_FILE, Manifest, ManifestError,
+    ProjectSection, ScriptEntry, WorldSection, line_of,
 };
 
 /// Folder inside a project where ECScope keeps its own data.
@@ -20,6 +20,9 @@ pub struct Project {
     pub root: PathBuf,
     /// The parsed manifest.
     pub manifest: Manifest,
+    /// Opened without the user's trust: Python scripts are not run and Lua
+    /// scripts are sandboxed whatever the manifest says.
+    pub restricted: bool,
 }
 
 impl Project {
@@ -27,7 +30,17 @@ impl Project {
     pub fn open(dir: &Path) -> Result<Project, ManifestError> {
         let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
         let manifest = Manifest::load(&root)?;
-        Ok(Project { root, manifest })
+        Ok(Project {
+            root,
+            manifest,
+            restricted: false,
+        })
+    }
+
+    /// The same project in restricted mode (see [`Project::restricted`]).
+    pub fn restricted(mut self) -> Project {
+        self.restricted = true;
+        self
     }
 
     /// `<root>/ecscope.toml`.

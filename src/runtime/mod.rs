@@ -88,6 +88,9 @@ impl Runtime {
     pub fn open(project: Project) -> Runtime {
         let world = &project.manifest.world;
         let host = HostState::new(world.fixed_dt, world.seed).shared();
+        let limits = &project.manifest.limits;
+        host.borrow_mut().spawn_limit = limits.spawns_per_frame;
+        crate::scripting::value::set_value_item_limit(limits.value_items);
         let mut runtime = Runtime {
             project: project.clone(),
             host,
@@ -127,6 +130,14 @@ impl Runtime {
             probation: None,
         };
         let path = slot.entry.path.clone();
+        if self.project.restricted && slot.entry.language == crate::project::Language::Python {
+            // Python has no sandbox: an untrusted project's Python is not run.
+            let reason = "restricted mode: Python scripts are not run, since Python cannot be sandboxed (trust the project to run it)".to_string();
+            self.notice(format!("skipped {path}: {reason}"));
+            slot.status = ScriptStatus::Skipped(reason);
+            self.scripts.push(slot);
+            return;
+        }
         let text = std::fs::read(&slot.entry.full_path)
             .map_err(|e| ScriptFailure::message(format!("cannot read the script: {e}")))
             .and_then(|bytes| check_source(&bytes).map(str::to_string));
@@ -201,14 +212,18 @@ impl Runtime {
         id: ScriptId,
     ) -> Result<Option<Box<dyn ScriptBackend>>, ScriptFailure> {
         let limits = &self.project.manifest.limits;
+        if self.project.restricted && entry.language == crate::project::Language::Python {
+            return Err(ScriptFailure::message(
+                "restricted mode: Python scripts are not run, since Python cannot be sandboxed",
+            ));
+        }
         match entry.language {
             #[cfg(feature = "lua")]
             Language::Lua => Ok(Some(Box::new(crate::scripting::lua::LuaScript::new(
                 self.host.clone(),
                 id,
                 &entry.path,
-                &self.project.root,
-                limits,
+                &self.project,
                 self.watchdog.handle(),
                 self.debugger.clone(),
             )?))),
@@ -555,7 +570,8 @@ impl Runtime {
     /// Starts the project again from its files: a new world, scripts loaded
     /// afresh (the manifest is read again).
     pub fn reset(&mut self) -> Result<(), String> {
-        let project = Project::open(&self.project.root).map_err(|e| e.to_string())?;
+        let mut project = Project::open(&self.project.root).map_err(|e| e.to_string())?;
+        project.restricted = self.project.restricted;
         *self = Runtime::open(project);
         Ok(())
     }

@@ -373,6 +373,8 @@ impl Runtime {
     /// nothing.
     pub(crate) fn manifest_changed(&mut self) {
         let project = match Project::open(&self.project.root) {
+            // A restricted project stays restricted whatever its new manifest.
+            Ok(project) if self.project.restricted => project.restricted(),
             Ok(project) => project,
             Err(err) => {
                 self.notice(format!(

@@ -140,6 +140,10 @@ pub struct HostState {
     /// Set while the scheduler resumes coroutines (coroutines started then
     /// take their first step in the next frame).
     in_coroutine_phase: bool,
+    /// `[limits] spawns_per_frame`.
+    pub spawn_limit: u64,
+    /// Per script: the frame of its last spawn and its spawns in that frame.
+    spawned: std::collections::HashMap<u32, (u64, u64)>,
 }
 
 /// The host shared between the runtime and the language backends of one
@@ -166,7 +170,27 @@ impl HostState {
             script_paths: Vec::new(),
             coroutines: Coroutines::default(),
             in_coroutine_phase: false,
+            spawn_limit: crate::project::DEFAULT_SPAWNS_PER_FRAME,
+            spawned: Default::default(),
         }
+    }
+
+    /// Counts one `ecs.spawn` by `script` against `[limits]
+    /// spawns_per_frame` (a script's load is its first frame).
+    pub fn count_spawn(&mut self, script: ScriptId) -> ApiResult<()> {
+        let frame = self.frame;
+        let (at, count) = self.spawned.entry(script.0).or_insert((frame, 0));
+        if *at != frame {
+            (*at, *count) = (frame, 0);
+        }
+        *count += 1;
+        if *count > self.spawn_limit {
+            return Err(ApiError(format!(
+                "spawn limit: more than {} entities spawned by this script in one frame ([limits] spawns_per_frame)",
+                self.spawn_limit
+            )));
+        }
+        Ok(())
     }
 
     /// Wraps a host for sharing.

@@ -5,6 +5,8 @@
 pub mod batch;
 pub mod debugger;
 pub mod host;
+#[cfg(all(test, feature = "lua", feature = "python"))]
+mod properties;
 pub mod value;
 pub mod watchdog;
 

@@ -235,3 +235,38 @@ mod tests {
         assert_eq!(v.to_string(), "{1, \"a\"}");
     }
 }
+
+thread_local! {
+    /// `[limits] value_items` of the runtime on this thread (a runtime and
+    /// its scripts live on one thread).
+    static ITEM_LIMIT: std::cell::Cell<u64> =
+        const { std::cell::Cell::new(crate::project::DEFAULT_VALUE_ITEMS) };
+    static ITEMS_LEFT: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+}
+
+/// Sets the most items one value may hold when it crosses between a script
+/// and the host, for conversions on this thread.
+pub fn set_value_item_limit(limit: u64) {
+    ITEM_LIMIT.with(|l| l.set(limit));
+}
+
+/// Starts counting the items of one value being converted from a script.
+pub fn begin_value() {
+    ITEMS_LEFT.with(|left| left.set(ITEM_LIMIT.with(|l| l.get())));
+}
+
+/// Counts one item (a number, string, list element or map entry) of the
+/// value being converted: an error once it holds more than the limit, so a
+/// script cannot make the host copy an unbounded structure.
+pub fn count_item() -> Result<(), String> {
+    ITEMS_LEFT.with(|left| match left.get() {
+        0 => Err(format!(
+            "value too large: more than {} items cross between the script and the host ([limits] value_items)",
+            ITEM_LIMIT.with(|l| l.get())
+        )),
+        n => {
+            left.set(n - 1);
+            Ok(())
+        }
+    })
+}

@@ -78,7 +78,7 @@ impl Ctx {
         self.queries.borrow_mut().clear();
     }
 
-    fn with_host<R>(&self, f: impl FnOnce(&mut HostState) -> R) -> mlua::Result<R> {
+    pub(super) fn with_host<R>(&self, f: impl FnOnce(&mut HostState) -> R) -> mlua::Result<R> {
         let mut host = self
             .host
             .try_borrow_mut()
@@ -291,7 +291,8 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
     });
     func!("spawn", |lua, ctx, components: Value| {
         let value = from_lua(&components).map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
-        ctx.with_host(|h| h.spawn(value))?
+        let script = ctx.script;
+        ctx.with_host(|h| h.count_spawn(script).and_then(|()| h.spawn(value)))?
             .map(|id| id as i64)
             .map_err(|e| api_err(lua, "ecs.spawn", e))
     });

@@ -12,10 +12,12 @@ const MAX_DEPTH: usize = 32;
 /// Converts a Lua value. Tables become lists when their keys are exactly
 /// 1..n (an empty table is an empty list), otherwise maps with string keys.
 pub fn from_lua(value: &Value) -> Result<ScriptValue, String> {
+    crate::scripting::value::begin_value();
     convert(value, 0)
 }
 
 fn convert(value: &Value, depth: usize) -> Result<ScriptValue, String> {
+    crate::scripting::value::count_item()?;
     Ok(match value {
         Value::Nil => ScriptValue::Nil,
         Value::Boolean(b) => ScriptValue::Bool(*b),

@@ -4,10 +4,10 @@
 //! [`crate::scripting::host`].
 
 mod api;
-mod convert;
+pub(crate) mod convert;
 mod hook;
+mod sandbox;
 
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,7 +17,6 @@ use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Table, 
 
 use self::api::Ctx;
 use self::hook::{Budget, DebugLink, LuaAlarm, StatePtr};
-use crate::project::Limits;
 use crate::runtime::components::CompKey;
 use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::debugger::SharedDebugger;
@@ -40,17 +39,19 @@ pub struct LuaScript {
 }
 
 impl LuaScript {
-    /// A fresh state for the script at `path` (manifest path) with the `ecs`
-    /// API installed and the limits applied.
+    /// A fresh state for the script at `path` (manifest path) of `project`
+    /// with the `ecs` API installed, the limits applied and, unless a
+    /// trusted project lifted it, the sandbox.
     pub fn new(
         host: SharedHost,
         script: ScriptId,
         path: &str,
-        root: &Path,
-        limits: &Limits,
+        project: &crate::project::Project,
         watchdog: WatchdogHandle,
         debugger: SharedDebugger,
     ) -> Result<LuaScript, ScriptFailure> {
+        let (root, limits) = (&project.root, &project.manifest.limits);
+        let sandboxed = project.manifest.sandbox.lua || project.restricted;
         let setup = |e: mlua::Error| ScriptFailure::message(format!("cannot set up Lua: {e}"));
         // SAFETY: FFI and debug are loaded for the prelude (proxies, the
         // coroutine debugger) and taken away from scripts before any script
@@ -65,6 +66,7 @@ impl LuaScript {
         lua.set_memory_limit(memory_limit).map_err(setup)?;
         let ctx = Rc::new(Ctx::new(host, script, path, root.to_path_buf()));
         api::install(&lua, Rc::clone(&ctx)).map_err(setup)?;
+        sandbox::apply(&lua, &ctx, sandboxed).map_err(setup)?;
 
         let exports = ctx
             .exports
@@ -138,6 +140,11 @@ impl LuaScript {
     }
 
     fn failure(&self, err: mlua::Error) -> ScriptFailure {
+        // What a call that ran out of memory built is garbage now: collect
+        // it, so the script's other systems get their heap back.
+        if self.lua.used_memory() * 10 >= self.memory_limit * 9 {
+            let _ = self.lua.gc_collect();
+        }
         failure_from(err, self.memory_limit)
     }
 

@@ -296,7 +296,10 @@ impl EcsApi {
             )));
         }
         let value = arg_value(components, "ecs.spawn")?;
-        self.ctx.with_host(|h| h.spawn(value))?.map_err(api_err)
+        let script = self.ctx.script;
+        self.ctx
+            .with_host(|h| h.count_spawn(script).and_then(|()| h.spawn(value)))?
+            .map_err(api_err)
     }
 
     /// `ecs.despawn(id)`.

@@ -14,10 +14,12 @@ const MAX_DEPTH: usize = 32;
 /// Converts a Python value: `None`, `bool`, `int`, `float`, `str`, lists and
 /// tuples, dicts with string keys, and live components (copied).
 pub fn from_py(value: &Bound<'_, PyAny>) -> Result<ScriptValue, String> {
+    crate::scripting::value::begin_value();
     convert(value, 0)
 }
 
 fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, String> {
+    crate::scripting::value::count_item()?;
     if depth >= MAX_DEPTH {
         return Err(format!(
             "value nested more than {MAX_DEPTH} levels deep (or it contains itself)"

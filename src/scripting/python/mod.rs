@@ -8,7 +8,7 @@
 
 mod api;
 mod batch;
-mod convert;
+pub(crate) mod convert;
 mod memory;
 mod trace;
 pub use memory::heap_bytes as python_heap_bytes;
