@@ -794,7 +794,15 @@ impl eframe::App for EcscopeApp {
                             .scripts
                             .iter()
                             .filter(|sc| {
-                                !matches!(sc.status, crate::runtime::ScriptStatus::Running)
+                                matches!(sc.status, crate::runtime::ScriptStatus::Failed(_))
+                            })
+                            .count();
+                        let skipped = s
+                            .view
+                            .scripts
+                            .iter()
+                            .filter(|sc| {
+                                matches!(sc.status, crate::runtime::ScriptStatus::Skipped(_))
                             })
                             .count();
                         ui.separator();
@@ -805,6 +813,10 @@ impl eframe::App for EcscopeApp {
                                 super::theme::ERROR,
                                 format!("{failed} failed to load"),
                             );
+                        }
+                        if skipped > 0 {
+                            ui.colored_label(super::theme::INFO, format!("{skipped} not run"))
+                                .on_hover_text("Scripts this build or this mode does not run; the Console says why.");
                         }
                         if self.state.console.error_count() > 0 {
                             ui.colored_label(
