@@ -2,10 +2,11 @@
 //! `Color` and `Rotation`; pan by dragging, zoom with the wheel, click to
 //! select, hover for the name.
 //!
-//! Entities outside the view are skipped, and the rest are drawn as one
-//! mesh of plain triangles built here, rather than one egui shape each:
-//! at 100,000 entities, per-shape tessellation (with anti-aliased edges)
-//! costs more than the whole rest of the GUI.
+//! Entities outside the view are skipped. Up to a few thousand are drawn
+//! as egui shapes with anti-aliased edges; beyond that, as one mesh of
+//! plain triangles built here, since at 100,000 entities per-shape
+//! tessellation costs more than the whole rest of the GUI. Entities
+//! smaller than a pixel or two are painted as dots into one image.
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape as EShape, Stroke, Vec2, pos2, vec2};
 
@@ -174,7 +175,9 @@ impl ScenePanel {
 
         let mut drawn = 0;
         let visible = rect.expand(40.0);
-        let mut bodies = egui::Mesh::default();
+        // Few entities get egui's anti-aliased shapes; many, one plain mesh.
+        let shown = rows.iter().filter(|r| r.position.is_some()).count();
+        let mut bodies = Bodies::new(shown <= FINE_SHAPES);
         let mut dots = Dots::new(rect, ui.ctx().pixels_per_point());
         for row in rows.iter() {
             let Some(position) = row.position else {
@@ -200,7 +203,7 @@ impl ScenePanel {
             }
         }
         // Bodies under outlines and names: the mesh goes first.
-        painter.set(bodies_slot, EShape::mesh(bodies));
+        painter.set(bodies_slot, bodies.into_shape());
         if dots.any {
             let texture = match &mut self.dots_texture {
                 Some(texture) => {
@@ -343,7 +346,7 @@ impl ScenePanel {
 
     /// Adds `row`'s body at screen point `p` to `mesh`, or to `dots` when
     /// it is only a few pixels across; returns its half size in points.
-    fn push_body(&self, mesh: &mut egui::Mesh, dots: &mut Dots, row: &EntityRow, p: Pos2) -> f32 {
+    fn push_body(&self, bodies: &mut Bodies, dots: &mut Dots, row: &EntityRow, p: Pos2) -> f32 {
         let color = row.color.map_or(theme::DEFAULT_ENTITY, |c| {
             Color32::from_rgba_unmultiplied(
                 (c[0].clamp(0.0, 1.0) * 255.0) as u8,
@@ -375,10 +378,9 @@ impl ScenePanel {
                         p + vec2(a.cos() * half, a.sin() * half)
                     })
                     .collect();
-                fan(mesh, color, &rim);
+                bodies.polygon(color, &rim);
             }
-            ShapeKind::Rect => fan(
-                mesh,
+            ShapeKind::Rect => bodies.polygon(
                 color,
                 &[
                     vec2(-half, -half),
@@ -388,8 +390,7 @@ impl ScenePanel {
                 ]
                 .map(rotate),
             ),
-            ShapeKind::Triangle => fan(
-                mesh,
+            ShapeKind::Triangle => bodies.polygon(
                 color,
                 &[
                     vec2(half * 1.3, 0.0),
@@ -400,6 +401,48 @@ impl ScenePanel {
             ),
         }
         half
+    }
+}
+
+/// Up to this many entities are drawn as separate egui shapes, with
+/// anti-aliased edges; more go into one mesh.
+const FINE_SHAPES: usize = 5_000;
+
+/// Where entity bodies are drawn: egui shapes (anti-aliased, tessellated
+/// one by one) or one mesh of plain triangles.
+enum Bodies {
+    Shapes(Vec<EShape>),
+    Mesh(egui::Mesh),
+}
+
+impl Bodies {
+    fn new(fine: bool) -> Bodies {
+        if fine {
+            Bodies::Shapes(Vec::new())
+        } else {
+            Bodies::Mesh(egui::Mesh::default())
+        }
+    }
+
+    /// A filled convex polygon.
+    fn polygon(&mut self, color: Color32, corners: &[Pos2]) {
+        match self {
+            Bodies::Shapes(shapes) => {
+                shapes.push(EShape::convex_polygon(
+                    corners.to_vec(),
+                    color,
+                    Stroke::NONE,
+                ));
+            }
+            Bodies::Mesh(mesh) => fan(mesh, color, corners),
+        }
+    }
+
+    fn into_shape(self) -> EShape {
+        match self {
+            Bodies::Shapes(shapes) => EShape::Vec(shapes),
+            Bodies::Mesh(mesh) => EShape::mesh(mesh),
+        }
     }
 }
 
