@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::notices;
 use ecscope::hot_reload::history::VersionStatus;
 use ecscope::hot_reload::watcher::ProjectWatcher;
 use ecscope::project::Project;
@@ -443,16 +446,6 @@ fn saved(path: &str) -> ecscope::hot_reload::watcher::FileChange {
         first_seen: now,
         settled: now,
     }
-}
-
-fn notices(events: &[RuntimeEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Notice { message } => Some(message.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

@@ -235,51 +235,48 @@ pub fn calls(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), Str
     recorder.record("call/native", per_call(native), "ns/call", None);
 
     // Host → script: 1,000 empty per-frame systems, so one frame is 1,000
-    // calls through the scheduler.
+    // calls through the scheduler. Script → host: a loop calling
+    // ecs.exists. (name, file, source, calls per frame)
     const SYSTEMS: usize = 1000;
-    let lua_systems =
-        format!("for i = 1, {SYSTEMS} do ecs.system('s' .. i, function(dt) end) end\n");
-    let mut lua = mover(dir, "calls-lua-in", "main.lua", &lua_systems)?;
-    let t = median_time(reps, || lua.step());
-    recorder.record(
-        "call/host_to_lua",
-        t.as_secs_f64() * 1e9 / SYSTEMS as f64,
-        "ns/call",
-        Some("call/native"),
-    );
-    // Script → host: a loop calling ecs.exists.
-    let lua_out = format!(
-        "ecs.spawn({{}})\necs.system('calls', function(dt) local e = ecs.exists for i = 1, {CALLS} do e(1) end end)\n"
-    );
-    let mut lua = mover(dir, "calls-lua-out", "main.lua", &lua_out)?;
-    let t = median_time(reps, || lua.step());
-    recorder.record(
-        "call/lua_to_host",
-        per_call(t),
-        "ns/call",
-        Some("call/native"),
-    );
-
+    let mut cases = vec![
+        (
+            "call/host_to_lua",
+            "main.lua",
+            format!("for i = 1, {SYSTEMS} do ecs.system('s' .. i, function(dt) end) end\n"),
+            SYSTEMS,
+        ),
+        (
+            "call/lua_to_host",
+            "main.lua",
+            format!(
+                "ecs.spawn({{}})\necs.system('calls', function(dt) local e = ecs.exists for i = 1, {CALLS} do e(1) end end)\n"
+            ),
+            CALLS,
+        ),
+    ];
     if cfg!(feature = "python") {
-        let py_systems = format!(
-            "import ecs\nfor i in range({SYSTEMS}):\n    ecs.system('s%d' % i, lambda dt: None)\n"
-        );
-        let mut py = mover(dir, "calls-py-in", "main.py", &py_systems)?;
-        let t = median_time(reps, || py.step());
-        recorder.record(
+        cases.push((
             "call/host_to_py",
-            t.as_secs_f64() * 1e9 / SYSTEMS as f64,
-            "ns/call",
-            Some("call/native"),
-        );
-        let py_out = format!(
-            "import ecs\necs.spawn({{}})\n@ecs.system('calls')\ndef calls(dt):\n    e = ecs.exists\n    for i in range({CALLS}):\n        e(1)\n"
-        );
-        let mut py = mover(dir, "calls-py-out", "main.py", &py_out)?;
-        let t = median_time(reps, || py.step());
-        recorder.record(
+            "main.py",
+            format!("import ecs\nfor i in range({SYSTEMS}):\n    ecs.system('s%d' % i, lambda dt: None)\n"),
+            SYSTEMS,
+        ));
+        cases.push((
             "call/py_to_host",
-            per_call(t),
+            "main.py",
+            format!(
+                "import ecs\necs.spawn({{}})\n@ecs.system('calls')\ndef calls(dt):\n    e = ecs.exists\n    for i in range({CALLS}):\n        e(1)\n"
+            ),
+            CALLS,
+        ));
+    }
+    for (name, file, source, calls) in cases {
+        let project = name.replace('/', "-");
+        let mut runtime = mover(dir, &project, file, &source)?;
+        let t = median_time(reps, || runtime.step());
+        recorder.record(
+            name,
+            t.as_secs_f64() * 1e9 / calls as f64,
             "ns/call",
             Some("call/native"),
         );

@@ -80,15 +80,12 @@ impl ReadmePanel {
     /// (Re)reads the README when the project or the file changed; links to
     /// the project's scripts become hooks that open the Scripts panel.
     fn refresh(&mut self, path: &Path, ctx: &PanelCtx) {
-        let scripts: Vec<String> = ctx
-            .snapshot
-            .map(|s| s.view.scripts.iter().map(|x| x.path.clone()).collect())
-            .unwrap_or_default();
+        let listed = ctx.snapshot.map_or(&[][..], |s| &s.view.scripts[..]);
         if let Some(l) = &mut self.loaded
             && l.path == path
         {
             // The scripts are known once the first snapshot arrives.
-            let scripts_changed = l.links != scripts;
+            let scripts_changed = !l.links.iter().eq(listed.iter().map(|x| &x.path));
             let file_changed = l.checked.elapsed() >= RECHECK && {
                 l.checked = Instant::now();
                 modified(path) != l.modified
@@ -100,6 +97,7 @@ impl ReadmePanel {
         for link in self.loaded.iter().flat_map(|l| l.links.iter()) {
             self.cache.remove_link_hook(link);
         }
+        let scripts: Vec<String> = listed.iter().map(|x| x.path.clone()).collect();
         for link in &scripts {
             self.cache.add_link_hook(link.clone());
         }

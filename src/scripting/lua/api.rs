@@ -362,15 +362,10 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
                 ));
             }
         };
-        let handle = ctx.keep_fn(f.clone());
-        if let Some(spec) = &query {
-            let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
-            let make_runner = ctx.make_runner.borrow().clone();
-            if let Some(make_runner) = make_runner {
-                let runner: Function = make_runner.call((f, keys))?;
-                ctx.runners.borrow_mut().insert(handle.0, runner);
-            }
-        }
+        let handle = match &query {
+            Some(spec) => keep_with_runner(ctx, &ctx.make_runner, &f, spec)?,
+            None => ctx.keep_fn(f.clone()),
+        };
         let script = ctx.script;
         ctx.with_host(|h| h.add_system(script, &name, query, handle))
     });
@@ -393,13 +388,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
         };
         let spec = query_spec(lua, ctx, "ecs.batch_system", &args.1, args.3.as_ref())?;
         let f = arg_fn(lua, "ecs.batch_system", f)?;
-        let handle = ctx.keep_fn(f.clone());
-        let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
-        let make = ctx.make_batch_runner.borrow().clone();
-        if let Some(make) = make {
-            let runner: Function = make.call((f, keys))?;
-            ctx.runners.borrow_mut().insert(handle.0, runner);
-        }
+        let handle = keep_with_runner(ctx, &ctx.make_batch_runner, &f, &spec)?;
         let script = ctx.script;
         ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle))
     });
@@ -650,6 +639,24 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
     package.get::<Table>("loaded")?.set("debug", Value::Nil)?;
     lua.globals().set("debug", Value::Nil)?;
     Ok(())
+}
+
+/// Keeps a system's function and the prelude's wrapper around it (the
+/// generated per-entity loop, or the batch view builder) made by `maker`.
+fn keep_with_runner(
+    ctx: &Ctx,
+    maker: &RefCell<Option<Function>>,
+    f: &Function,
+    spec: &QuerySpec,
+) -> mlua::Result<FnHandle> {
+    let handle = ctx.keep_fn(f.clone());
+    let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
+    let maker = maker.borrow().clone();
+    if let Some(maker) = maker {
+        let runner: Function = maker.call((f.clone(), keys))?;
+        ctx.runners.borrow_mut().insert(handle.0, runner);
+    }
+    Ok(handle)
 }
 
 fn log(lua: &Lua, ctx: &Ctx, message: String) -> mlua::Result<()> {

@@ -467,19 +467,7 @@ impl EcsApi {
             name,
             query,
         };
-        match func {
-            Some(f) => {
-                registration.register(f)?;
-                Ok(f.clone())
-            }
-            None => Ok(Bound::new(
-                py,
-                Decorator {
-                    registration: RefCell::new(Some(registration)),
-                },
-            )?
-            .into_any()),
-        }
+        registration.now_or_as_decorator(py, func)
     }
 
     /// `ecs.emit(event, payload=None)`.
@@ -506,19 +494,7 @@ impl EcsApi {
             ctx: Rc::clone(&self.ctx),
             event,
         };
-        match func {
-            Some(f) => {
-                registration.register(f)?;
-                Ok(f.clone())
-            }
-            None => Ok(Bound::new(
-                py,
-                Decorator {
-                    registration: RefCell::new(Some(registration)),
-                },
-            )?
-            .into_any()),
-        }
+        registration.now_or_as_decorator(py, func)
     }
 
     /// `ecs.log(*args)`: to the console and the event stream.
@@ -666,6 +642,28 @@ enum Registration {
 }
 
 impl Registration {
+    /// Registers `func` now and returns it, or, without one, returns a
+    /// decorator that registers the function it is applied to.
+    fn now_or_as_decorator<'py>(
+        self,
+        py: Python<'py>,
+        func: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match func {
+            Some(f) => {
+                self.register(f)?;
+                Ok(f.clone())
+            }
+            None => Ok(Bound::new(
+                py,
+                Decorator {
+                    registration: RefCell::new(Some(self)),
+                },
+            )?
+            .into_any()),
+        }
+    }
+
     fn register(&self, f: &Bound<'_, PyAny>) -> PyResult<()> {
         let (ctx, what) = match self {
             Registration::System { ctx, name, .. } => (ctx, format!("ecs.system({name:?}, ...)")),
