@@ -1,8 +1,17 @@
 //! `ecscope run`: a project without a window (SCRIPT_API §4).
+//!
+//! Outputs fail loudly: every output path is checked (its file, or a
+//! temporary file beside it, created) before anything runs; a write that
+//! fails stops the run with a message naming the path and the error; the
+//! world dump and the profile are written whole or not at all (a temporary
+//! file renamed into place at the end); the event stream is written at its
+//! path as the run goes on (the contract has it flushed every frame), whole
+//! frames only. Nothing here writes with `println!`/`eprintln!`, which panic
+//! when standard output or standard error cannot be written.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::hot_reload::watcher::ProjectWatcher;
@@ -35,13 +44,39 @@ pub struct RunOptions {
 /// Frames `--profile` keeps at most (the latest, plus the slowest).
 pub const PROFILE_FRAMES_KEPT: usize = 10_000;
 
-/// Why a run could not start (exit status 2).
+/// Exit statuses of `ecscope run` and `ecscope bench`: SCRIPT_API §4's
+/// `0`, `1` and `2`, and the cases it leaves open.
+pub mod exit {
+    /// The run completed its frames and wrote its files.
+    pub const SUCCESS: u8 = 0;
+    /// A script error occurred (the run still completed its frames and
+    /// wrote its files).
+    pub const SCRIPT_ERROR: u8 = 1;
+    /// An output (the events, the dump, the profile, standard output) could
+    /// not be written once the run had started: the run stopped there, and
+    /// the dump and the profile were not written. The contract defines no
+    /// status for this; it shares `1`, "the run did not go cleanly", and
+    /// the message on standard error names the output and the error.
+    pub const OUTPUT_FAILED: u8 = 1;
+    /// Bad arguments, a bad manifest, or an output path that cannot be
+    /// created: nothing ran.
+    pub const NOTHING_RAN: u8 = 2;
+    /// An output's reader went away (a broken pipe, as in `ecscope run DIR
+    /// | head -1`): the run stopped there. 128 + SIGPIPE, the status a shell
+    /// shows for a program that a broken pipe ended.
+    pub const BROKEN_PIPE: u8 = 141;
+}
+
+/// What standard output is called in messages.
+pub const STDOUT: &str = "standard output";
+
+/// Why a run could not start (exit status 2) or stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The manifest is bad or missing.
     #[error("{0}")]
     Manifest(#[from] crate::project::ManifestError),
-    /// An output file could not be created.
+    /// An output file could not be created (checked before anything runs).
     #[error("{path}: cannot write: {source}")]
     Output {
         /// The file.
@@ -52,6 +87,47 @@ pub enum RunError {
     /// Arguments that do not fit together.
     #[error("{0}")]
     Arguments(String),
+    /// An output failed once the run had started; the run stopped.
+    #[error("{}", describe_write_failure(.target, .what, .source, .frames))]
+    Write {
+        /// The file, or [`STDOUT`].
+        target: String,
+        /// What was being written (`events`, `the world dump`...).
+        what: &'static str,
+        /// The I/O error.
+        source: std::io::Error,
+        /// Frames run when it failed.
+        frames: u64,
+    },
+}
+
+fn describe_write_failure(
+    target: &str,
+    what: &str,
+    source: &std::io::Error,
+    frames: &u64,
+) -> String {
+    let when = format!("stopped after frame {frames}, nothing more written");
+    if source.kind() == ErrorKind::BrokenPipe {
+        format!("{target}: closed by its reader (broken pipe) while writing {what}; {when}")
+    } else {
+        format!("{target}: cannot write {what}: {source}; {when}")
+    }
+}
+
+impl RunError {
+    /// The process exit status for this error (see [`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Manifest(_) | RunError::Output { .. } | RunError::Arguments(_) => {
+                exit::NOTHING_RAN
+            }
+            RunError::Write { source, .. } if source.kind() == ErrorKind::BrokenPipe => {
+                exit::BROKEN_PIPE
+            }
+            RunError::Write { .. } => exit::OUTPUT_FAILED,
+        }
+    }
 }
 
 /// What a finished run reports.
@@ -65,43 +141,215 @@ pub struct RunSummary {
     pub elapsed: Duration,
 }
 
-enum EventSink {
+/// Writes one line to standard error; a standard error that cannot be
+/// written (closed, full) is ignored, since there is nowhere left to say so.
+pub fn eprint_line(line: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
+}
+
+/// Writes one line to standard output, returning the error (a broken pipe,
+/// a full disk) instead of panicking as `println!` does.
+pub fn print_line(line: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(line)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// An output file written whole or not at all.
+///
+/// [`OutputFile::create`] creates a temporary file beside the target, so a
+/// path that cannot be written is found before anything runs;
+/// [`OutputFile::commit`] writes, syncs and renames it into place. Dropped
+/// uncommitted (an error, an early stop), the temporary file is removed; a
+/// killed process leaves it (`.NAME.PID.N.tmp`) but never a partial file at
+/// the target. A target that exists and is not a regular file (`/dev/null`,
+/// `/dev/stdout`, a FIFO) is written directly: it cannot be renamed over.
+#[derive(Debug)]
+pub struct OutputFile {
+    target: PathBuf,
+    /// Where the temporary file goes (the target, through symlinks).
+    dest: PathBuf,
+    /// The temporary file; `None` when writing the target directly.
+    tmp: Option<PathBuf>,
+    file: Option<File>,
+}
+
+impl OutputFile {
+    /// Checks that `target` can be written and opens its temporary file.
+    pub fn create(target: &Path) -> std::io::Result<OutputFile> {
+        let existing = std::fs::metadata(target).ok();
+        if let Some(meta) = &existing {
+            if meta.is_dir() {
+                return Err(std::io::Error::new(
+                    ErrorKind::IsADirectory,
+                    "is a directory",
+                ));
+            }
+            if !meta.is_file() {
+                // A device, a FIFO, a socket: written in place.
+                let file = OpenOptions::new().write(true).truncate(true).open(target)?;
+                return Ok(OutputFile {
+                    target: target.to_path_buf(),
+                    dest: target.to_path_buf(),
+                    tmp: None,
+                    file: Some(file),
+                });
+            }
+        }
+        // Through a symlink, replace the file it points to, not the link.
+        let dest = if existing.is_some() {
+            std::fs::canonicalize(target)?
+        } else {
+            target.to_path_buf()
+        };
+        let name = dest
+            .file_name()
+            .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "not a file name"))?;
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut attempt = 0u32;
+        let (tmp, file) = loop {
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".{}.{attempt}.tmp", std::process::id()));
+            let tmp = dir.join(tmp_name);
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(file) => break (tmp, file),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(meta) = &existing {
+            // Replacing a file keeps its permissions.
+            let _ = file.set_permissions(meta.permissions());
+        }
+        Ok(OutputFile {
+            target: target.to_path_buf(),
+            dest,
+            tmp: Some(tmp),
+            file: Some(file),
+        })
+    }
+
+    /// The path as given.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    /// Writes all of `bytes` (to the temporary file, synced to disk).
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("already written"))?;
+        file.write_all(bytes)?;
+        if self.tmp.is_some() {
+            file.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Puts the written file into place (renames the temporary file).
+    pub fn finish(mut self) -> std::io::Result<()> {
+        drop(self.file.take());
+        if let Some(tmp) = &self.tmp {
+            std::fs::rename(tmp, &self.dest)?;
+            self.tmp = None;
+        }
+        Ok(())
+    }
+
+    /// [`write`](Self::write) then [`finish`](Self::finish).
+    pub fn commit(mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write(bytes)?;
+        self.finish()
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        drop(self.file.take());
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+enum EventOut {
     None,
     Stdout,
-    File(BufWriter<File>),
+    File { path: String, file: File },
+}
+
+/// The event stream: each frame's lines are written together at the end of
+/// the frame, so a file holds whole frames only, even when a write fails.
+struct EventSink {
+    out: EventOut,
+    pending: Vec<u8>,
+    /// Bytes of the file known to be written.
+    committed: u64,
 }
 
 impl EventSink {
-    fn write(&mut self, event: &RuntimeEvent) -> std::io::Result<()> {
-        match self {
-            EventSink::None => Ok(()),
-            EventSink::Stdout => {
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{}", event.to_json_line())
-            }
-            EventSink::File(w) => writeln!(w, "{}", event.to_json_line()),
+    fn push(&mut self, event: &RuntimeEvent) {
+        if !matches!(self.out, EventOut::None) {
+            self.pending
+                .extend_from_slice(event.to_json_line().as_bytes());
+            self.pending.push(b'\n');
         }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            EventSink::None => Ok(()),
-            EventSink::Stdout => std::io::stdout().flush(),
-            EventSink::File(w) => w.flush(),
+    /// Writes and flushes the pending lines.
+    fn commit(&mut self, frames: u64) -> Result<(), RunError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (target, result) = match &mut self.out {
+            EventOut::None => return Ok(()),
+            EventOut::Stdout => {
+                let mut out = std::io::stdout().lock();
+                let result = out.write_all(&self.pending).and_then(|()| out.flush());
+                (STDOUT.to_string(), result)
+            }
+            EventOut::File { path, file } => {
+                let result = file.write_all(&self.pending);
+                if result.is_err() {
+                    // Drop a partly written frame; a device cannot be cut.
+                    let _ = file.set_len(self.committed);
+                }
+                (path.clone(), result)
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.committed += self.pending.len() as u64;
+                self.pending.clear();
+                Ok(())
+            }
+            Err(source) => Err(RunError::Write {
+                target,
+                what: "events",
+                source,
+                frames,
+            }),
         }
     }
 }
 
-fn create(path: &PathBuf) -> Result<File, RunError> {
-    File::create(path).map_err(|source| RunError::Output {
-        path: path.clone(),
+fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Output {
+        path: path.to_path_buf(),
         source,
-    })
+    }
 }
 
 /// Runs a project headless: loads it, runs the frames, streams events and
 /// writes the dump. Script errors do not stop the run; they are counted in
-/// the summary.
+/// the summary. An output that fails stops it (see [`RunError::Write`]).
 pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     if options.frames.is_none() && !options.realtime {
         return Err(RunError::Arguments(
@@ -112,14 +360,34 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     if options.restricted {
         project = project.restricted();
     }
-    let mut sink = match options.events.as_deref() {
-        None => EventSink::None,
-        Some("-") => EventSink::Stdout,
-        Some(path) => EventSink::File(BufWriter::new(create(&PathBuf::from(path))?)),
+    // Every output is checked before anything runs. The temporary files
+    // first: they touch nothing that exists; the events file (truncated)
+    // last.
+    let profile_file = match &options.profile {
+        Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
+        None => None,
     };
-    let dump_file = options.dump_world.as_ref().map(create).transpose()?;
-    let profile_file = options.profile.as_ref().map(create).transpose()?;
-    let console = !matches!(sink, EventSink::Stdout);
+    let dump_file = match &options.dump_world {
+        Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
+        None => None,
+    };
+    let out = match options.events.as_deref() {
+        None => EventOut::None,
+        Some("-") => EventOut::Stdout,
+        Some(path) => {
+            let file = File::create(path).map_err(output_error(Path::new(path)))?;
+            EventOut::File {
+                path: path.to_string(),
+                file,
+            }
+        }
+    };
+    let console = !matches!(out, EventOut::Stdout);
+    let mut sink = EventSink {
+        out,
+        pending: Vec::new(),
+        committed: 0,
+    };
 
     let changes = if options.watch {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -132,15 +400,19 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         None
     };
     let mut runtime = Runtime::open(project);
-    let emit = |runtime: &mut Runtime, sink: &mut EventSink| {
+    let emit = |runtime: &mut Runtime, sink: &mut EventSink, frames: u64| -> Result<(), RunError> {
         for event in runtime.drain_events() {
-            report_to_terminal(&event, console);
-            // A failing events file must not stop the simulation.
-            let _ = sink.write(&event);
+            report_to_terminal(&event, console).map_err(|source| RunError::Write {
+                target: STDOUT.to_string(),
+                what: "log lines",
+                source,
+                frames,
+            })?;
+            sink.push(&event);
         }
-        let _ = sink.flush();
+        sink.commit(frames)
     };
-    emit(&mut runtime, &mut sink);
+    emit(&mut runtime, &mut sink, 0)?;
     if profile_file.is_some() {
         let kept = options.frames.map_or(PROFILE_FRAMES_KEPT, |n| {
             (n as usize).min(PROFILE_FRAMES_KEPT)
@@ -153,9 +425,9 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         Some(addr) => {
             let server = crate::profiling::serve::serve(runtime.profile_collector(), addr)
                 .map_err(RunError::Arguments)?;
-            eprintln!(
+            eprint_line(format_args!(
                 "serving the profile on {addr} (puffin_viewer --url {addr}, or File › Connect in ECScope)"
-            );
+            ));
             Some(server)
         }
         None => None,
@@ -173,7 +445,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         }
         runtime.step();
         frame += 1;
-        emit(&mut runtime, &mut sink);
+        emit(&mut runtime, &mut sink, frame)?;
         if options.realtime {
             let due = started + dt.mul_f64(frame as f64);
             let now = Instant::now();
@@ -184,35 +456,46 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     }
     let elapsed = started.elapsed();
     // The statistics close the event stream.
-    if !matches!(sink, EventSink::None)
+    if !matches!(sink.out, EventOut::None)
         && let serde_json::Value::Object(summary) = runtime.stats_summary()
     {
-        let _ = sink.write(&RuntimeEvent {
+        sink.push(&RuntimeEvent {
             frame: runtime.frame(),
             kind: EventKind::ProfileStats { summary },
         });
-        let _ = sink.flush();
+        sink.commit(frame)?;
     }
 
-    if let (Some(mut file), Some(path)) = (profile_file, options.profile.as_ref()) {
+    // Both files are written before either is put into place.
+    let write_failed = |file: &OutputFile, what: &'static str| {
+        let target = file.path().display().to_string();
+        move |source| RunError::Write {
+            target,
+            what,
+            source,
+            frames: frame,
+        }
+    };
+    let mut written = Vec::new();
+    if let Some(mut file) = profile_file {
         let mut bytes = Vec::new();
-        let written = runtime
+        runtime
             .profile_frames()
             .lock()
             .map_err(|_| std::io::Error::other("the profiler stopped"))
             .and_then(|frames| frames.write(&mut bytes).map_err(std::io::Error::other))
-            .and_then(|()| file.write_all(&bytes));
-        written.map_err(|source| RunError::Output {
-            path: path.clone(),
-            source,
-        })?;
+            .and_then(|()| file.write(&bytes))
+            .map_err(write_failed(&file, "the profile"))?;
+        written.push((file, "the profile"));
     }
-    if let (Some(mut file), Some(path)) = (dump_file, options.dump_world.as_ref()) {
-        file.write_all(runtime.dump_world().as_bytes())
-            .map_err(|source| RunError::Output {
-                path: path.clone(),
-                source,
-            })?;
+    if let Some(mut file) = dump_file {
+        file.write(runtime.dump_world().as_bytes())
+            .map_err(write_failed(&file, "the world dump"))?;
+        written.push((file, "the world dump"));
+    }
+    for (file, what) in written {
+        let failed = write_failed(&file, what);
+        file.finish().map_err(failed)?;
     }
     Ok(RunSummary {
         frames: frame,
@@ -221,20 +504,26 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     })
 }
 
-fn report_to_terminal(event: &RuntimeEvent, console: bool) {
+/// Errors and notices to standard error (best effort), log lines to
+/// standard output unless it carries the events; a failing standard output
+/// is returned.
+fn report_to_terminal(event: &RuntimeEvent, console: bool) -> std::io::Result<()> {
     match &event.kind {
         EventKind::ScriptError(info) => {
             let file = info.file.as_deref().unwrap_or(&info.script);
-            eprintln!(
+            eprint_line(format_args!(
                 "error: {file}:{}: {} (frame {}, {})",
                 info.line, info.message, event.frame, info.context
-            );
+            ));
             for line in info.traceback.lines() {
-                eprintln!("    {line}");
+                eprint_line(format_args!("    {line}"));
             }
         }
-        EventKind::Log { .. } if console => println!("{}", event.describe()),
-        EventKind::Notice { message } => eprintln!("note: {message}"),
+        EventKind::Log { .. } if console => {
+            print_line(format_args!("{}", event.describe()))?;
+        }
+        EventKind::Notice { message } => eprint_line(format_args!("note: {message}")),
         _ => {}
     }
+    Ok(())
 }

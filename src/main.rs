@@ -1,9 +1,10 @@
 //! The `ecscope` command: opens the GUI, or runs a project headless.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use ecscope::headless::{OutputFile, STDOUT, eprint_line, exit, print_line};
 
 /// ECScope: a visual debugger and profiler for ECS game logic scripted in
 /// Lua and Python.
@@ -35,6 +36,11 @@ struct Cli {
     #[arg(long, value_name = "ID")]
     coroutine: Option<u64>,
 
+    /// Open the project restricted: Lua sandboxed whatever the manifest
+    /// says, Python not run (as for a project you do not trust).
+    #[arg(long)]
+    restricted: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,8 +50,11 @@ enum Command {
     /// Run a project without a window, for CI, benchmarks and profiling.
     ///
     /// Exit status: 0 success; 1 a script error occurred (the run still
-    /// completes its frames and writes its files); 2 bad arguments or a bad
-    /// manifest (nothing is run).
+    /// completes its frames and writes its files), or an output could not
+    /// be written (the run stops there; the message names it); 2 bad
+    /// arguments, a bad manifest or an output path that cannot be created
+    /// (nothing is run); 141 standard output closed by its reader (a
+    /// broken pipe; the run stops there).
     Run(RunArgs),
     /// Measure the runtime: each benchmark's time and its ratio to a
     /// baseline measured in the same run.
@@ -101,6 +110,13 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    // Python's string hashes are randomised per process unless the seed is
+    // pinned before the interpreter starts; sets and dicts of strings would
+    // then iterate differently on each run, against the determinism
+    // contract. The seed is fixed for every project and machine.
+    // SAFETY: the first thing the process does, before any other thread
+    // exists, so nothing reads the environment concurrently.
+    unsafe { std::env::set_var("PYTHONHASHSEED", "0") };
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Run(args)) => run(args),
@@ -110,6 +126,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    // A call no limit can stop would hang the run for good: say which
+    // script it was and end the process, as a script error.
+    ecscope::scripting::watchdog::on_stuck(|call| {
+        eprint_line(format_args!("error: {call}; stopping the run"));
+        std::process::exit(i32::from(exit::SCRIPT_ERROR));
+    });
     let options = ecscope::headless::RunOptions {
         project: args.project,
         frames: args.frames,
@@ -128,26 +150,38 @@ fn run(args: RunArgs) -> ExitCode {
             } else {
                 0.0
             };
-            eprintln!(
+            eprint_line(format_args!(
                 "ran {} frames in {:.3} s ({per_frame:.3} ms/frame), {} script error(s)",
                 summary.frames,
                 summary.elapsed.as_secs_f64(),
                 summary.errors
-            );
+            ));
             if summary.errors > 0 {
-                ExitCode::from(1)
+                ExitCode::from(exit::SCRIPT_ERROR)
             } else {
                 ExitCode::SUCCESS
             }
         }
         Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(2)
+            eprint_line(format_args!("error: {err}"));
+            ExitCode::from(err.exit_code())
         }
     }
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    // The JSON file is checked before anything runs.
+    let json = match args.json.as_deref().map(OutputFile::create).transpose() {
+        Ok(json) => json,
+        Err(err) => {
+            let path = args.json.as_deref().unwrap_or(Path::new(""));
+            eprint_line(format_args!(
+                "error: {}: cannot write: {err}",
+                path.display()
+            ));
+            return ExitCode::from(exit::NOTHING_RAN);
+        }
+    };
     let options = ecscope::bench::BenchOptions {
         quick: args.quick,
         filter: args.filter,
@@ -155,17 +189,32 @@ fn bench(args: BenchArgs) -> ExitCode {
     let report = match ecscope::bench::run(&options) {
         Ok(report) => report,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprint_line(format_args!("error: {err}"));
             return ExitCode::from(1);
         }
     };
-    println!("{}", report.table());
-    if let Some(path) = args.json {
-        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-        if let Err(err) = std::fs::write(&path, json) {
-            eprintln!("error: {}: {err}", path.display());
-            return ExitCode::from(2);
+    if let Some(file) = json {
+        let path = file.path().display().to_string();
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(err) = file.commit(text.as_bytes()) {
+            eprint_line(format_args!(
+                "error: {path}: cannot write the results: {err}"
+            ));
+            return ExitCode::from(exit::OUTPUT_FAILED);
         }
+    }
+    if let Err(err) = print_line(format_args!("{}", report.table())) {
+        return if err.kind() == std::io::ErrorKind::BrokenPipe {
+            eprint_line(format_args!(
+                "{STDOUT}: closed by its reader (broken pipe) while writing the table"
+            ));
+            ExitCode::from(exit::BROKEN_PIPE)
+        } else {
+            eprint_line(format_args!(
+                "error: {STDOUT}: cannot write the table: {err}"
+            ));
+            ExitCode::from(exit::OUTPUT_FAILED)
+        };
     }
     ExitCode::SUCCESS
 }
@@ -179,20 +228,21 @@ fn open_gui(cli: Cli) -> ExitCode {
         select: cli.select,
         panel: cli.panel,
         coroutine: cli.coroutine,
+        restricted: cli.restricted,
     };
     match ecscope::gui::run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(2)
+            eprint_line(format_args!("error: {err}"));
+            ExitCode::from(exit::NOTHING_RAN)
         }
     }
 }
 
 #[cfg(not(feature = "gui"))]
 fn open_gui(_cli: Cli) -> ExitCode {
-    eprintln!(
+    eprint_line(format_args!(
         "error: this build of ECScope has no GUI (built without the `gui` feature); use `ecscope run PROJECT_DIR --frames N`"
-    );
-    ExitCode::from(2)
+    ));
+    ExitCode::from(exit::NOTHING_RAN)
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn ecscope(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ecscope"))
         .args(args)
@@ -1084,4 +1086,276 @@ fn serve_profile_reports_a_busy_address_and_survives_a_viewer_leaving() {
         Some(0),
         "the run finished after the viewer left"
     );
+}
+
+// Outputs fail loudly and are never lost silently: a failing write names
+// its path and ends the run with a non-zero status, a closed pipe ends it
+// cleanly (141), a bad output path is found before anything runs (2), and
+// the dump and the profile are whole or absent.
+
+/// Waits for `child` at most `limit` (then kills it and fails), reading its
+/// stderr if it was piped.
+fn wait_bounded(child: std::process::Child, limit: Duration) -> (std::process::ExitStatus, String) {
+    let (status, _, stderr) = common::wait_child(child, limit);
+    (status, stderr)
+}
+
+fn ecscope_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecscope"));
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
+/// A project that logs a line every frame.
+fn chatty_project() -> tempfile::TempDir {
+    lua_project("print('loaded')\necs.system('s', function() print('frame ' .. ecs.frame()) end)\n")
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn failing_output_writes_exit_non_zero_naming_the_path() {
+    let hello = sample("hello_lua");
+    for flag in ["--events", "--dump-world", "--profile"] {
+        let child = ecscope_command(&["run", &hello, "--frames", "5", flag, "/dev/full"])
+            .spawn()
+            .unwrap();
+        let (status, stderr) = wait_bounded(child, LIMIT);
+        assert_eq!(status.code(), Some(1), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("/dev/full") && stderr.contains("cannot write"),
+            "{flag}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{flag}: {stderr}");
+    }
+
+    // The events fail at load: the dump's temporary file is removed, and
+    // no dump appears.
+    let out = tempfile::tempdir().unwrap();
+    let dump = out.path().join("dump.json");
+    let child = ecscope_command(&[
+        "run",
+        &hello,
+        "--frames",
+        "5",
+        "--events",
+        "/dev/full",
+        "--dump-world",
+        &dump.display().to_string(),
+    ])
+    .spawn()
+    .unwrap();
+    let (status, stderr) = wait_bounded(child, LIMIT);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_without_a_panic() {
+    use std::io::BufRead;
+    let dir = chatty_project();
+    let project = dir.path().display().to_string();
+    // Log lines on stdout (`| head -1`), then the events (`--events - | head -1`).
+    for extra in [&[][..], &["--events", "-"][..]] {
+        let mut args = vec!["run", project.as_str(), "--frames", "100000000"];
+        args.extend_from_slice(extra);
+        let mut child = ecscope_command(&args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "{extra:?}: a first line");
+        drop(reader);
+        let (status, stderr) = wait_bounded(child, LIMIT);
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert_eq!(status.code(), Some(141), "{extra:?}: {stderr}");
+        assert!(stderr.contains("broken pipe"), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: one line: {stderr}");
+    }
+}
+
+#[test]
+fn stdout_and_stderr_on_a_full_disk_do_not_panic() {
+    let dir = chatty_project();
+    let project = dir.path().display().to_string();
+    for extra in [&[][..], &["--events", "-"][..]] {
+        let mut args = vec!["run", project.as_str(), "--frames", "5"];
+        args.extend_from_slice(extra);
+        let child = ecscope_command(&args).stdout(dev_full()).spawn().unwrap();
+        let (status, stderr) = wait_bounded(child, LIMIT);
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert_eq!(status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("standard output") && stderr.contains("cannot write"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    // Standard error full too, and a script error to report on it: the
+    // status still says what happened (no 101 from a panic).
+    let failing = lua_project("ecs.system('s', function() error('boom') end)\n");
+    for (stdout, expected) in [(false, 1), (true, 1)] {
+        let mut command = ecscope_command(&[
+            "run",
+            &failing.path().display().to_string(),
+            "--frames",
+            "3",
+        ]);
+        command.stderr(dev_full());
+        if stdout {
+            command.stdout(dev_full());
+        }
+        let (status, _) = wait_bounded(command.spawn().unwrap(), LIMIT);
+        assert_eq!(status.code(), Some(expected), "stdout full: {stdout}");
+    }
+    // `bench` writes its table to a full standard output without a panic.
+    let child = ecscope_command(&["bench", "--quick", "--filter", "no-such-benchmark"])
+        .stdout(dev_full())
+        .spawn()
+        .unwrap();
+    let (status, stderr) = wait_bounded(child, LIMIT);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+}
+
+#[test]
+fn unwritable_output_paths_exit_2_before_anything_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let events = out.path().join("events.jsonl");
+    let missing = out.path().join("no/such/dir/out.json");
+    let missing = missing.display().to_string();
+    let folder = out.path().display().to_string();
+    let hello = sample("hello_lua");
+    for (flag, path) in [
+        ("--dump-world", &missing),
+        ("--profile", &missing),
+        ("--dump-world", &folder),
+    ] {
+        // An events file from before: nothing may touch it.
+        std::fs::write(&events, "before\n").unwrap();
+        let started = Instant::now();
+        let child = ecscope_command(&[
+            "run",
+            &hello,
+            "--frames",
+            "100000000",
+            "--events",
+            &events.display().to_string(),
+            flag,
+            path,
+        ])
+        .spawn()
+        .unwrap();
+        let (status, stderr) = wait_bounded(child, LIMIT);
+        assert_eq!(status.code(), Some(2), "{flag} {path}: {stderr}");
+        assert!(stderr.contains(path.as_str()), "{flag} {path}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&events).unwrap(),
+            "before\n",
+            "{flag} {path}: nothing ran"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "no frames ran");
+    }
+    // Only the events file is in the folder: no temporary file left.
+    let names: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["events.jsonl"]);
+}
+
+#[test]
+fn a_killed_run_leaves_no_partial_dump_or_profile() {
+    let out = tempfile::tempdir().unwrap();
+    let dump = out.path().join("world.json");
+    let profile = out.path().join("run.puffin");
+    let events = out.path().join("events.jsonl");
+    let mut child = ecscope_command(&[
+        "run",
+        &sample("hello_lua"),
+        "--frames",
+        "100000000",
+        "--dump-world",
+        &dump.display().to_string(),
+        "--profile",
+        &profile.display().to_string(),
+        "--events",
+        &events.display().to_string(),
+    ])
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    // Wait until the frames run (the load's events are written), then kill.
+    let deadline = Instant::now() + LIMIT;
+    while !std::fs::read_to_string(&events)
+        .unwrap_or_default()
+        .contains("script_loaded")
+    {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run did not start");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running when killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dump.exists(), "a partial dump at {}", dump.display());
+    assert!(
+        !profile.exists(),
+        "a partial profile at {}",
+        profile.display()
+    );
+    // The events written so far are whole lines.
+    for line in std::fs::read_to_string(&events).unwrap().lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("whole event lines");
+    }
+
+    // A run that finishes replaces an old dump whole and leaves no
+    // temporary file beside it (a killed process cannot remove its own).
+    let temporary = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        names.sort();
+        names
+    };
+    let left_by_the_kill = temporary();
+    std::fs::write(&dump, "old").unwrap();
+    let child = ecscope_command(&[
+        "run",
+        &sample("hello_lua"),
+        "--frames",
+        "3",
+        "--dump-world",
+        &dump.display().to_string(),
+    ])
+    .spawn()
+    .unwrap();
+    let (status, stderr) = wait_bounded(child, LIMIT);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let world: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    assert_eq!(world["frame"], 3);
+    assert_eq!(temporary(), left_by_the_kill);
 }

@@ -801,3 +801,44 @@ fn a_new_project_asks_for_trust_and_the_answer_is_remembered() {
     assert!(h.query_by_label("Trust this project?").is_none());
     assert!(h.state().session().is_some_and(|s| s.project().restricted));
 }
+
+/// A call no limit can stop (Python asleep in C) is named within seconds
+/// while the window stays responsive, with the offer to restart; *Keep
+/// waiting* hides it.
+#[test]
+fn a_stuck_script_is_named_and_a_restart_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"stuck\"\n\n[[script]]\npath = \"scripts/nap.py\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/nap.py"),
+        "import ecs, time\n\n@ecs.system(\"nap\")\ndef nap(dt):\n    if ecs.frame() == 0:\n        time.sleep(6)\n",
+    )
+    .unwrap();
+    let mut h = open(dir.path());
+    h.get_by_label("⏭ Step").click();
+    let started = Instant::now();
+    wait(&mut h, "the stuck report", |app| app.stuck_call().is_some());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let call = h.state().stuck_call().unwrap();
+    assert_eq!(call.script, "scripts/nap.py");
+    h.step();
+    assert!(h.query_by_label("A script is stuck").is_some());
+    assert!(h.query_by_label("Restart ECScope").is_some());
+    h.get_by_label("Keep waiting").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("A script is stuck").is_none());
+    // The call ends by itself; the session goes on.
+    wait(&mut h, "the frame after the nap", |app| {
+        app.snapshot().is_some_and(|s| s.view.frame >= 1)
+    });
+}

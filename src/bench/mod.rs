@@ -119,7 +119,8 @@ impl Recorder {
             ratio,
             baseline: base.map(|b| b.name.clone()),
         };
-        eprintln!(
+        // Progress on standard error, which may be closed or full.
+        crate::headless::eprint_line(format_args!(
             "  {:<34} {:>12} {}{}",
             result.name,
             format_value(result.value),
@@ -127,7 +128,7 @@ impl Recorder {
             ratio
                 .map(|r| format!("  ({r:.2}× {})", baseline.unwrap_or("")))
                 .unwrap_or_default()
-        );
+        ));
         self.results.push(result);
     }
 }

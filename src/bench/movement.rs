@@ -145,9 +145,9 @@ pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), 
     };
     let numpy = numpy_available();
     if !numpy && cfg!(feature = "python") && recorder.wants("move/py_numpy") {
-        eprintln!(
+        crate::headless::eprint_line(format_args!(
             "  move/py_numpy: skipped, numpy is not installed (python3 -m pip install numpy)"
-        );
+        ));
     }
     for &n in sizes {
         let label = size_label(n);

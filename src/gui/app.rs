@@ -40,6 +40,8 @@ pub struct GuiOptions {
     pub panel: Option<String>,
     /// Select this coroutine at start.
     pub coroutine: Option<u64>,
+    /// Open `project` restricted (a restart keeps an untrusted project so).
+    pub restricted: bool,
 }
 
 /// Live state the panels work on.
@@ -101,6 +103,10 @@ pub struct EcscopeApp {
     leaving: Option<Leaving>,
     /// The user agreed to close with unsaved changes kept in the autosave.
     may_close: bool,
+    /// A script call that cannot be stopped, reported by the watchdog.
+    stuck: Arc<std::sync::Mutex<Option<crate::scripting::watchdog::StuckCall>>>,
+    /// The user chose to keep waiting on this stuck call.
+    stuck_dismissed: bool,
 }
 
 /// The GUI's own cost, shown in the status bar: CPU time per frame as
@@ -214,11 +220,28 @@ impl EcscopeApp {
             stats: GuiStats::default(),
             leaving: None,
             may_close: false,
+            stuck: Arc::default(),
+            stuck_dismissed: false,
         };
+        {
+            // Weak: the handler outlives the window in a process that opens
+            // several (the tests).
+            let stuck = Arc::downgrade(&app.stuck);
+            let ctx = cc.egui_ctx.clone();
+            crate::scripting::watchdog::on_stuck(move |call| {
+                if let Some(stuck) = stuck.upgrade() {
+                    if let Ok(mut slot) = stuck.lock() {
+                        *slot = Some(call.clone());
+                    }
+                    ctx.request_repaint();
+                }
+            });
+        }
         // Naming a project on the command line is consent to run it, as
         // with any interpreter.
         if let Some(project) = app.options.project.clone() {
-            app.open_project_now(&cc.egui_ctx, &project, false);
+            let restricted = app.options.restricted;
+            app.open_project_now(&cc.egui_ctx, &project, restricted);
         }
         if let Some(name) = app.options.panel.clone()
             && let Some(pane) = Pane::ALL
@@ -272,6 +295,11 @@ impl EcscopeApp {
     /// Forgets the trust decisions, so every project asks again.
     pub fn forget_trust(&mut self) {
         self.settings.trust.clear();
+    }
+
+    /// The script call reported stuck, if any (the restart offer shows).
+    pub fn stuck_call(&self) -> Option<crate::scripting::watchdog::StuckCall> {
+        self.stuck.lock().ok().and_then(|s| s.clone())
     }
 
     /// Whether the editor holds unsaved changes.
@@ -612,6 +640,49 @@ impl EcscopeApp {
         }
     }
 
+    /// A stuck script call: the scripts' thread will not come back, so the
+    /// choices are a restart of the process (after keeping unsaved text and
+    /// settings) or quitting without waiting for it.
+    fn stuck_modal(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        let call = self.stuck.lock().ok().and_then(|s| s.clone());
+        let Some(call) = call else {
+            self.stuck_dismissed = false;
+            return;
+        };
+        let closing = ctx.input(|i| i.viewport().close_requested());
+        let unsaved = self.state.buffers.as_ref().map_or(0, |b| b.dirty().len());
+        let choice = if closing {
+            Some(super::panels::stuck::StuckChoice::Quit)
+        } else if self.stuck_dismissed {
+            None
+        } else {
+            super::panels::stuck::ui(ctx, &call, unsaved)
+        };
+        use super::panels::stuck::StuckChoice;
+        match choice {
+            None => {}
+            Some(StuckChoice::Wait) => self.stuck_dismissed = true,
+            Some(choice) => {
+                if let Some(buffers) = &mut self.state.buffers {
+                    buffers.autosave_now();
+                }
+                if let Some(storage) = frame.storage_mut() {
+                    self.settings.save(storage);
+                    storage.flush();
+                }
+                if choice == StuckChoice::Restart {
+                    let project = self.state.session.as_ref().map(|s| s.project().clone());
+                    let problem = restart(project.as_ref());
+                    self.error = Some(format!("Cannot restart ECScope: {problem}"));
+                    self.stuck_dismissed = true;
+                } else {
+                    // Dropping the session would wait for its thread forever.
+                    std::process::exit(0);
+                }
+            }
+        }
+    }
+
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = match &self.state.session {
             Some(session) => format!("ECScope — {}", session.project().name()),
@@ -676,6 +747,32 @@ impl EcscopeApp {
             }
             ScreenshotPlan::Done => {}
         }
+    }
+}
+
+/// Replaces this process with a new ECScope on `project` (restricted if
+/// it was). Returns only when that failed, with why.
+fn restart(project: Option<&Project>) -> String {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return e.to_string(),
+    };
+    let mut command = std::process::Command::new(exe);
+    if let Some(project) = project {
+        command.arg(&project.root);
+        if project.restricted {
+            command.arg("--restricted");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.exec().to_string()
+    }
+    #[cfg(not(unix))]
+    match command.spawn() {
+        Ok(_) => std::process::exit(0),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -765,6 +862,7 @@ impl eframe::App for EcscopeApp {
 
         egui::TopBottomPanel::top("menu").show(ctx, |ui| self.menu_bar(ctx, ui));
         self.notice_break();
+        self.stuck_modal(ctx, frame);
         let action = egui::TopBottomPanel::top("toolbar")
             .show(ctx, |ui| {
                 let action =

@@ -381,6 +381,10 @@ impl Manifest {
         }
 
         let mut scripts: Vec<ScriptEntry> = Vec::with_capacity(raw.script.len());
+        // Each script's file with links followed, to find one file listed
+        // under two spellings.
+        let mut real_paths: Vec<PathBuf> = Vec::with_capacity(raw.script.len());
+        let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
         for (index, entry) in raw.script.into_iter().enumerate() {
             let line = line_of(text, entry.path.span().start);
             let key = format!("script[{}].path", index + 1);
@@ -404,7 +408,21 @@ impl Manifest {
                     format!("`{path}` must be a path inside the project folder"),
                 ));
             }
-            let full_path = dir.join(relative);
+            // `./scripts/a.lua` and `scripts/a.lua` are one script.
+            let path = relative
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            let full_path = dir.join(&path);
+            if full_path.is_dir() {
+                return Err(error(
+                    Some(line),
+                    &key,
+                    format!("`{path}` is a folder, not a script file"),
+                ));
+            }
             if !full_path.is_file() {
                 return Err(error(
                     Some(line),
@@ -412,9 +430,37 @@ impl Manifest {
                     format!("script file `{path}` does not exist"),
                 ));
             }
-            if scripts.iter().any(|s| s.path == path) {
-                return Err(error(Some(line), &key, format!("`{path}` is listed twice")));
+            // A link out of the project would run (and copy into the
+            // history) a file the project does not hold.
+            let real = full_path
+                .canonicalize()
+                .unwrap_or_else(|_| full_path.clone());
+            if !real.starts_with(&real_dir) {
+                return Err(error(
+                    Some(line),
+                    &key,
+                    format!(
+                        "`{path}` is a link to {}, outside the project folder; copy the file into the project instead",
+                        real.display()
+                    ),
+                ));
             }
+            if let Some((other, _)) = scripts
+                .iter()
+                .zip(&real_paths)
+                .find(|(s, r)| s.path == path || **r == real)
+            {
+                let message = if other.path == path {
+                    format!("`{path}` is listed twice")
+                } else {
+                    format!(
+                        "`{path}` is the same file as `{}`, listed above",
+                        other.path
+                    )
+                };
+                return Err(error(Some(line), &key, message));
+            }
+            real_paths.push(real);
             scripts.push(ScriptEntry {
                 path,
                 full_path,

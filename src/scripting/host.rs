@@ -144,6 +144,35 @@ pub struct HostState {
     pub spawn_limit: u64,
     /// Per script: the frame of its last spawn and its spawns in that frame.
     spawned: std::collections::HashMap<u32, (u64, u64)>,
+    /// `[limits] memory_mb` in bytes: also the host memory one script may
+    /// make the host hold in one frame (events, logs, spawned values).
+    pub host_bytes_limit: usize,
+    /// Per script: the frame it last made the host allocate, and how much.
+    host_bytes: std::collections::HashMap<u32, (u64, u64)>,
+    /// Components queued to be added, per entity, until the queue is
+    /// applied (so the per-entity limit counts them).
+    pending_adds: std::collections::HashMap<u64, usize>,
+}
+
+/// The most components one entity may have. The ECS keeps one archetype per
+/// set of components, so adding components one by one to an entity costs
+/// memory that grows with the square of their number.
+pub const MAX_COMPONENTS_PER_ENTITY: usize = 256;
+
+/// Adds `n` to `script`'s count for `frame` (a count from an earlier frame
+/// starts over) and returns the new count.
+fn add_this_frame(
+    counts: &mut std::collections::HashMap<u32, (u64, u64)>,
+    frame: u64,
+    script: ScriptId,
+    n: u64,
+) -> u64 {
+    let (at, count) = counts.entry(script.0).or_insert((frame, 0));
+    if *at != frame {
+        (*at, *count) = (frame, 0);
+    }
+    *count = count.saturating_add(n);
+    *count
 }
 
 /// The host shared between the runtime and the language backends of one
@@ -172,19 +201,31 @@ impl HostState {
             in_coroutine_phase: false,
             spawn_limit: crate::project::DEFAULT_SPAWNS_PER_FRAME,
             spawned: Default::default(),
+            host_bytes_limit: (crate::project::DEFAULT_MEMORY_MB as usize) << 20,
+            host_bytes: Default::default(),
+            pending_adds: Default::default(),
         }
+    }
+
+    /// Counts `bytes` of host memory that `script` makes the host hold
+    /// (a queued event, a log line, a spawned entity's values) against its
+    /// memory limit, per frame: these live outside the script's own heap,
+    /// so its heap limit alone would not stop a loop that makes them.
+    pub fn charge_host_bytes(&mut self, script: ScriptId, bytes: usize) -> ApiResult<()> {
+        let used = add_this_frame(&mut self.host_bytes, self.frame, script, bytes as u64);
+        if used > self.host_bytes_limit as u64 {
+            return Err(ApiError(format!(
+                "out of memory: this script made ECScope hold more than {} MiB of events, log lines and spawned values in one frame ([limits] memory_mb)",
+                self.host_bytes_limit >> 20
+            )));
+        }
+        Ok(())
     }
 
     /// Counts one `ecs.spawn` by `script` against `[limits]
     /// spawns_per_frame` (a script's load is its first frame).
     pub fn count_spawn(&mut self, script: ScriptId) -> ApiResult<()> {
-        let frame = self.frame;
-        let (at, count) = self.spawned.entry(script.0).or_insert((frame, 0));
-        if *at != frame {
-            (*at, *count) = (frame, 0);
-        }
-        *count += 1;
-        if *count > self.spawn_limit {
+        if add_this_frame(&mut self.spawned, self.frame, script, 1) > self.spawn_limit {
             return Err(ApiError(format!(
                 "spawn limit: more than {} entities spawned by this script in one frame ([limits] spawns_per_frame)",
                 self.spawn_limit
@@ -330,6 +371,7 @@ impl HostState {
     fn flush_deferred(&mut self) {
         let ops = std::mem::take(&mut self.deferred);
         self.pending_spawns.clear();
+        self.pending_adds.clear();
         for op in ops {
             match op {
                 DeferredOp::Spawn { id, parts } => self.world.spawn_with_id(id, parts),
@@ -371,6 +413,12 @@ impl HostState {
     /// `ecs.spawn(components) -> id`.
     pub fn spawn(&mut self, components: ScriptValue) -> ApiResult<u64> {
         let parts = self.parse_components(components)?;
+        if parts.len() > MAX_COMPONENTS_PER_ENTITY {
+            return Err(ApiError(format!(
+                "ecs.spawn: {} components, more than the {MAX_COMPONENTS_PER_ENTITY} one entity may have",
+                parts.len()
+            )));
+        }
         let id = self.world.reserve_id();
         if self.deferring() {
             self.pending_spawns.push(id);
@@ -427,7 +475,16 @@ impl HostState {
         let record = self.world.def(key).record_from_value(value)?;
         if self.world.has(id, key) {
             self.world.insert(id, key, record);
-        } else if self.deferring() {
+            return Ok(());
+        }
+        let pending = self.pending_adds.get(&id).copied().unwrap_or(0);
+        if self.world.components_of(id).len() + pending >= MAX_COMPONENTS_PER_ENTITY {
+            return Err(ApiError(format!(
+                "ecs.set({id}, {name:?}): entity {id} already has {MAX_COMPONENTS_PER_ENTITY} components, the most one entity may have; use a table field or another entity"
+            )));
+        }
+        if self.deferring() {
+            *self.pending_adds.entry(id).or_default() += 1;
             self.deferred.push(DeferredOp::Insert { id, key, record });
         } else {
             self.world.insert(id, key, record);
@@ -664,9 +721,18 @@ impl HostState {
         self.coroutines.restore(registrations.coroutines);
     }
 
-    /// `ecs.emit(event, payload)`.
-    pub fn emit(&mut self, event: &str, payload: ScriptValue) {
+    /// `ecs.emit(event, payload)` by `script`.
+    pub fn emit(&mut self, script: ScriptId, event: &str, payload: ScriptValue) -> ApiResult<()> {
+        self.charge_host_bytes(script, event.len() + payload.approx_bytes())?;
         self.bus.push((event.to_string(), payload));
+        Ok(())
+    }
+
+    /// `ecs.spawn(components)` by `script`, counted against its limits.
+    pub fn spawn_by(&mut self, script: ScriptId, components: ScriptValue) -> ApiResult<u64> {
+        self.count_spawn(script)?;
+        self.charge_host_bytes(script, components.approx_bytes())?;
+        self.spawn(components)
     }
 
     /// Takes the events queued since the last delivery.
@@ -755,13 +821,15 @@ impl HostState {
     // ----- output --------------------------------------------------------
 
     /// `ecs.log`/`print`.
-    pub fn log(&mut self, script: ScriptId, line: u32, message: String) {
+    pub fn log(&mut self, script: ScriptId, line: u32, message: String) -> ApiResult<()> {
+        self.charge_host_bytes(script, message.len() + std::mem::size_of::<RuntimeEvent>())?;
         let script = self.script_path(script).to_string();
         self.push_event(EventKind::Log {
             script,
             line,
             message,
         });
+        Ok(())
     }
 
     /// Adds to the event stream, stamped with the current frame.

@@ -185,6 +185,9 @@ pub fn check_source(bytes: &[u8]) -> Result<&str, ScriptFailure> {
             traceback: String::new(),
         }
     })?;
+    // A byte order mark is not code: editors on Windows write one, and
+    // both languages then read the same text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some(offset) = text.find('\0') {
         return Err(ScriptFailure {
             message: "the file contains NUL bytes: it is a binary file, not a script".into(),

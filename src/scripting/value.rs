@@ -30,6 +30,25 @@ pub enum ScriptValue {
 }
 
 impl ScriptValue {
+    /// About how many bytes of host memory this value takes, for counting
+    /// what a script makes the host hold against its memory limit.
+    pub fn approx_bytes(&self) -> usize {
+        let own = std::mem::size_of::<ScriptValue>();
+        match self {
+            ScriptValue::Str(s) => own + s.len(),
+            ScriptValue::List(items) => {
+                own + items.iter().map(ScriptValue::approx_bytes).sum::<usize>()
+            }
+            ScriptValue::Map(map) => {
+                own + map
+                    .iter()
+                    .map(|(k, v)| k.len() + 3 * std::mem::size_of::<usize>() + v.approx_bytes())
+                    .sum::<usize>()
+            }
+            _ => own,
+        }
+    }
+
     /// The name of this value's type, as users of both languages read it.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -8,6 +8,7 @@
 //! counting hook that stops the script when its frame budget is spent, and
 //! Python gets a timeout exception. Leaving the call disarms it.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -44,11 +45,66 @@ pub trait Alarm: Send + Sync {
     fn still_running(&self, _armed_for: Duration) {}
 }
 
+/// How long a call may go on past its grace period and its script's
+/// patience (the time its budget may take to run out) before it counts as
+/// stuck: an armed script stops well within that unless it is inside a C
+/// function that no hook or exception reaches (`time.sleep`, a `re.match`
+/// that backtracks, `sum(range(10**12))`). Arming itself may never happen
+/// then (Python's alarm waits for the GIL the stuck call holds), so this is
+/// measured from the start of the call.
+pub const STUCK_AFTER: Duration = Duration::from_millis(1000);
+
+/// A call that cannot be stopped in this process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StuckCall {
+    /// The script (manifest path).
+    pub script: String,
+    /// How long the call has run.
+    pub running_for: Duration,
+}
+
+impl std::fmt::Display for StuckCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match or sum over a huge range)",
+            self.script,
+            self.running_for.as_secs_f64()
+        )
+    }
+}
+
+type StuckHandler = Box<dyn Fn(&StuckCall) + Send + Sync>;
+
+static STUCK_HANDLERS: Mutex<Vec<StuckHandler>> = Mutex::new(Vec::new());
+
+/// Adds what the process does when a script call is stuck for good: the
+/// headless runner reports it and exits, the window offers a restart. Every
+/// handler added hears every stuck call; with none, it is printed.
+pub fn on_stuck(handler: impl Fn(&StuckCall) + Send + Sync + 'static) {
+    if let Ok(mut handlers) = STUCK_HANDLERS.lock() {
+        handlers.push(Box::new(handler));
+    }
+}
+
+fn report_stuck(call: &StuckCall) {
+    match STUCK_HANDLERS.lock() {
+        Ok(handlers) if !handlers.is_empty() => handlers.iter().for_each(|h| h(call)),
+        _ => {
+            let _ = writeln!(std::io::stderr(), "error: {call}");
+        }
+    }
+}
+
 #[derive(Default)]
 struct SlotState {
     since: Option<Instant>,
     grace: Duration,
     armed: Option<Instant>,
+    /// The current call was reported stuck.
+    reported: bool,
+    /// The alarm fired during the current (or last) call.
+    fired: bool,
     /// Set when the script is gone; the watchdog must not touch it again.
     retired: bool,
     /// While stopped at a breakpoint: how long the call had run.
@@ -59,6 +115,10 @@ struct SlotState {
 pub struct WatchSlot {
     state: Mutex<SlotState>,
     alarm: Box<dyn Alarm>,
+    /// The script, for reports.
+    name: String,
+    /// How long, once armed, the script's budget may take to run out.
+    patience: Duration,
 }
 
 impl WatchSlot {
@@ -68,7 +128,31 @@ impl WatchSlot {
         if let Ok(mut state) = self.state.lock() {
             state.since = Some(Instant::now());
             state.grace = grace;
+            state.reported = false;
+            state.fired = false;
         }
+    }
+
+    /// True when the alarm fired during the last call: its limit was
+    /// reached, even if the script caught the error and returned.
+    pub fn fired(&self) -> bool {
+        self.state.lock().is_ok_and(|state| state.fired)
+    }
+
+    /// The call, once it has gone on [`STUCK_AFTER`] past arming (reported
+    /// once per call).
+    fn stuck(&self, now: Instant) -> Option<StuckCall> {
+        let mut state = self.state.lock().ok()?;
+        let since = state.since?;
+        let limit = state.grace + self.patience + STUCK_AFTER;
+        if state.retired || state.reported || now.duration_since(since) < limit {
+            return None;
+        }
+        state.reported = true;
+        Some(StuckCall {
+            script: self.name.clone(),
+            running_for: now.duration_since(since),
+        })
     }
 
     /// Marks the end of the call; disarms if armed.
@@ -136,6 +220,7 @@ impl WatchSlot {
             match state.armed {
                 None if now.duration_since(since) >= state.grace => {
                     state.armed = Some(now);
+                    state.fired = true;
                     self.alarm.arm();
                 }
                 Some(armed) => self.alarm.still_running(now.duration_since(armed)),
@@ -150,10 +235,16 @@ pub struct Watchdog {
     slots: Arc<Mutex<Vec<Weak<WatchSlot>>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// Looks for stuck calls. Separate from the arming thread, which may
+    /// itself wait for Python's GIL that a stuck call holds.
+    lookout: Option<JoinHandle<()>>,
 }
 
 /// How often the watchdog looks.
 const TICK: Duration = Duration::from_millis(5);
+
+/// How often the lookout looks for stuck calls.
+const LOOKOUT_TICK: Duration = Duration::from_millis(100);
 
 impl Default for Watchdog {
     fn default() -> Self {
@@ -192,10 +283,31 @@ impl Watchdog {
                 })
                 .ok()
         };
+        let lookout = {
+            let slots = Arc::clone(&slots);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("ecscope-lookout".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(LOOKOUT_TICK);
+                        let now = Instant::now();
+                        let live: Vec<Arc<WatchSlot>> = match slots.lock() {
+                            Ok(list) => list.iter().filter_map(Weak::upgrade).collect(),
+                            Err(_) => return,
+                        };
+                        for call in live.iter().filter_map(|slot| slot.stuck(now)) {
+                            report_stuck(&call);
+                        }
+                    }
+                })
+                .ok()
+        };
         Watchdog {
             slots,
             stop,
             thread,
+            lookout,
         }
     }
 
@@ -229,10 +341,17 @@ impl WatchdogHandle {
 
     /// Watches a script; call [`WatchdogHandle::unregister`] before the
     /// script's VM is freed.
-    pub fn register(&self, alarm: Box<dyn Alarm>) -> Arc<WatchSlot> {
+    pub fn register(
+        &self,
+        name: &str,
+        patience: Duration,
+        alarm: Box<dyn Alarm>,
+    ) -> Arc<WatchSlot> {
         let slot = Arc::new(WatchSlot {
             state: Mutex::default(),
             alarm,
+            name: name.to_string(),
+            patience,
         });
         if let Ok(mut list) = self.slots.lock() {
             list.push(Arc::downgrade(&slot));
@@ -244,7 +363,10 @@ impl WatchdogHandle {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
+        for thread in [self.thread.take(), self.lookout.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = thread.join();
         }
     }
@@ -271,9 +393,11 @@ mod tests {
         let dog = Watchdog::new();
         let armed = Arc::new(AtomicUsize::new(0));
         let disarmed = Arc::new(AtomicUsize::new(0));
-        let slot = dog
-            .handle()
-            .register(Box::new(Counter(armed.clone(), disarmed.clone())));
+        let slot = dog.handle().register(
+            "t",
+            Duration::ZERO,
+            Box::new(Counter(armed.clone(), disarmed.clone())),
+        );
         let grace = Duration::from_millis(20);
         slot.watch(grace, || {});
         assert_eq!(armed.load(Ordering::SeqCst), 0);

@@ -1,6 +1,11 @@
-//! Helpers shared by the integration tests: reading an event stream.
+//! Helpers shared by the integration tests: reading an event stream, and
+//! waiting for a child process with a bound on wall time.
 
 #![allow(dead_code)]
+
+use std::io::Read;
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
 
 use ecscope::runtime::{EventKind, RuntimeEvent};
 
@@ -37,4 +42,47 @@ pub fn notices(events: &[RuntimeEvent]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// Waits for `child` at most `limit` (then kills it and fails the test),
+/// reading its stdout and stderr where they were piped, so that neither
+/// pipe fills and stalls it. Returns the status, stdout and stderr.
+pub fn wait_child(mut child: Child, limit: Duration) -> (ExitStatus, String, String) {
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        pipe.map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        })
+    };
+    let out = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ecscope still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = |t: Option<std::thread::JoinHandle<String>>| {
+        t.map(|t| t.join().unwrap()).unwrap_or_default()
+    };
+    (status, text(out), text(err))
 }

@@ -12,6 +12,7 @@ pub mod readme;
 pub mod scene;
 pub mod scripts;
 pub mod start;
+pub mod stuck;
 pub mod trust;
 
 use std::path::Path;

@@ -11,10 +11,19 @@ use std::rc::Rc;
 use mlua::{Function, LightUserData, Lua, Table, Value, Variadic};
 
 use super::convert::{from_lua, to_lua};
+use super::hook::Budget;
 use crate::runtime::components::CompKey;
 use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
+
+/// How many coroutines a script may resume inside one another. Each level
+/// takes C stack; well below this LuaJIT's own limit would overflow the
+/// stack of the thread running the scripts.
+const MAX_NESTED_RESUMES: i64 = 40;
+
+/// Registry key of the original `tostring`.
+const TOSTRING_KEY: &str = "ecscope.tostring";
 
 /// The prelude's source (see the file for what it does).
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -250,9 +259,11 @@ fn query_spec(
         .map_err(|e| api_err(lua, call, e))
 }
 
-/// Joins values the way `print` does, with `tostring`.
+/// Joins values the way `print` does, with the `tostring` the state
+/// started with (kept in the registry at install: a script may replace the
+/// global, and runtime code never calls a script's replacement).
 fn join(lua: &Lua, args: &[Value], sep: &str) -> mlua::Result<String> {
-    let tostring: Function = lua.globals().get("tostring")?;
+    let tostring: Function = lua.named_registry_value(TOSTRING_KEY)?;
     let mut out = String::new();
     for (i, v) in args.iter().enumerate() {
         if i > 0 {
@@ -265,7 +276,8 @@ fn join(lua: &Lua, args: &[Value], sep: &str) -> mlua::Result<String> {
 }
 
 /// Installs `ecs`, `print` and the project module searcher.
-pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
+pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &Budget) -> mlua::Result<()> {
+    lua.set_named_registry_value(TOSTRING_KEY, lua.globals().get::<Function>("tostring")?)?;
     let ecs = lua.create_table()?;
 
     macro_rules! func {
@@ -292,7 +304,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
     func!("spawn", |lua, ctx, components: Value| {
         let value = from_lua(&components).map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
         let script = ctx.script;
-        ctx.with_host(|h| h.count_spawn(script).and_then(|()| h.spawn(value)))?
+        ctx.with_host(|h| h.spawn_by(script, value))?
             .map(|id| id as i64)
             .map_err(|e| api_err(lua, "ecs.spawn", e))
     });
@@ -399,7 +411,9 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
                 .map_err(|e| located(lua, format!("ecs.emit({event:?}): payload: {e}")))?,
             None => ScriptValue::Nil,
         };
-        ctx.with_host(|h| h.emit(&event, payload))
+        let script = ctx.script;
+        ctx.with_host(|h| h.emit(script, &event, payload))?
+            .map_err(|e| api_err(lua, "ecs.emit", e))
     });
     func!("on", |lua, ctx, args: (Value, Value)| {
         let event = arg_str(lua, "ecs.on", "the event name", &args.0)?;
@@ -452,7 +466,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>) -> mlua::Result<()> {
     )?;
 
     install_searcher(lua, &ctx)?;
-    install_prelude(lua, &ctx)?;
+    install_prelude(lua, &ctx, budget)?;
     Ok(())
 }
 
@@ -479,8 +493,14 @@ fn arg_key(lua: &Lua, ctx: &Ctx, v: &Value) -> mlua::Result<CompKey> {
 
 /// The host primitives the prelude builds proxies and loops on, then the
 /// prelude itself. `ffi` is taken here and hidden from scripts.
-fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
+fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()> {
     let p = lua.create_table()?;
+    p.set(
+        "tripped",
+        LightUserData(budget.tripped.as_ptr() as *mut std::ffi::c_void),
+    )?;
+    p.set("limit_message", budget.message())?;
+    p.set("max_nested_resumes", MAX_NESTED_RESUMES)?;
     let ffi: Value = lua.globals().get::<Function>("require")?.call("ffi")?;
     p.set("ffi", ffi)?;
     p.set("debug", lua.globals().get::<Value>("debug")?)?;
@@ -605,7 +625,18 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
         ctx.with_host(|h| h.start_coroutine(script, FnHandle(handle as u32), &name) as i64)
     });
     prim!("stop", |lua, ctx, id: Value| {
-        let id = arg_id(lua, "ecs.stop", &id)?;
+        let id = match id {
+            Value::Integer(i) if i >= 0 => i as u64,
+            other => {
+                return Err(located(
+                    lua,
+                    format!(
+                        "ecs.stop: expected a coroutine id (the number ecs.start returned), got {}",
+                        describe(&other)
+                    ),
+                ));
+            }
+        };
         ctx.with_host(|h| h.stop_coroutine(id))?
             .map_err(|e| api_err(lua, "ecs.stop", e))
     });
@@ -662,7 +693,8 @@ fn keep_with_runner(
 fn log(lua: &Lua, ctx: &Ctx, message: String) -> mlua::Result<()> {
     let line = caller_location(lua).map(|(_, l)| l).unwrap_or(0);
     let script = ctx.script;
-    ctx.with_host(|h| h.log(script, line, message))
+    ctx.with_host(|h| h.log(script, line, message))?
+        .map_err(|e| api_err(lua, "print", e))
 }
 
 /// Puts a searcher in front of `package.loaders` that finds `require`d
@@ -682,6 +714,14 @@ fn install_searcher(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<()> {
             let full = ctx.root.join(candidate);
             if !full.is_file() {
                 continue;
+            }
+            // Modules are the project's own: a link out of it is refused.
+            let root = ctx.root.canonicalize().unwrap_or_else(|_| ctx.root.clone());
+            if let Err(problem) = super::sandbox::inside(&root, candidate) {
+                return Err(located(
+                    lua,
+                    format!("require({name:?}): {candidate} is {problem}"),
+                ));
             }
             let bytes = std::fs::read(&full)
                 .map_err(|e| mlua::Error::runtime(format!("cannot read {candidate}: {e}")))?;

@@ -56,6 +56,11 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, String> {
         }
         return Ok(ScriptValue::List(items));
     }
+    if let Some(hole) = list_hole(t)? {
+        return Err(format!(
+            "a list cannot hold nil: item {hole} is nil (use false, or leave the item out and renumber)"
+        ));
+    }
     let mut map = BTreeMap::new();
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
@@ -72,6 +77,30 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, String> {
         map.insert(key, convert(&v, depth + 1)?);
     }
     Ok(ScriptValue::Map(map))
+}
+
+/// When every key is a positive integer but they are not 1..n, as in
+/// `{1, nil, 3}`, the first missing index: the script meant a list.
+fn list_hole(t: &Table) -> Result<Option<usize>, String> {
+    let mut max = 0usize;
+    let mut count = 0usize;
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair.map_err(|e| e.to_string())?;
+        match k {
+            Value::Integer(i) if i >= 1 => max = max.max(i as usize),
+            _ => return Ok(None),
+        }
+        count += 1;
+    }
+    if count == 0 || count == max {
+        return Ok(None);
+    }
+    for i in 1..=max {
+        if t.raw_get::<Value>(i).map_err(|e| e.to_string())?.is_nil() {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
 }
 
 /// Converts to a Lua value (maps and lists become new tables).

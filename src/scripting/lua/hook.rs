@@ -30,6 +30,12 @@ pub struct Budget {
     pub limit: u64,
     /// Instructions counted this frame.
     pub used: AtomicU64,
+    /// Set when the limit fired this frame; the prelude's `pcall`,
+    /// `xpcall` and `coroutine.resume` read it (through FFI) to raise the
+    /// limit again, so a script cannot catch it and go on.
+    pub tripped: AtomicBool,
+    /// The limit's error as raised, with the script line it fired at.
+    pub tripped_at: std::sync::Mutex<String>,
     armed: AtomicBool,
     lines: AtomicBool,
 }
@@ -40,9 +46,56 @@ impl Budget {
         Budget {
             limit,
             used: AtomicU64::new(0),
+            tripped: AtomicBool::new(false),
+            tripped_at: std::sync::Mutex::new(String::new()),
             armed: AtomicBool::new(false),
             lines: AtomicBool::new(false),
         }
+    }
+
+    /// The limit's error, without a location.
+    pub fn message(&self) -> String {
+        format!(
+            "instruction limit exceeded: more than {} instructions in one frame ([limits] instructions_per_frame); is there an endless loop?",
+            self.limit
+        )
+    }
+
+    /// Counts `n` steps of work done in C on the script's behalf (a
+    /// pattern match) while the watchdog has armed the script; past the
+    /// limit, trips it and says why.
+    pub fn charge(&self, n: u64) -> Result<(), String> {
+        if self.tripped.load(Ordering::Relaxed) {
+            return Err(self.message());
+        }
+        if !self.armed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if self.used.fetch_add(n, Ordering::Relaxed) + n > self.limit {
+            self.tripped.store(true, Ordering::Relaxed);
+            return Err(self.message());
+        }
+        Ok(())
+    }
+
+    /// After a call that returned normally: the limit's error if it fired
+    /// during the call (the script caught it).
+    pub fn tripped_error(&self) -> Option<String> {
+        if !self.tripped.load(Ordering::Relaxed) {
+            return None;
+        }
+        let at = self
+            .tripped_at
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        Some(if at.is_empty() { self.message() } else { at })
+    }
+
+    /// A new frame: the budget is whole again.
+    pub fn reset(&self) {
+        self.used.store(0, Ordering::Relaxed);
+        self.tripped.store(false, Ordering::Relaxed);
     }
 }
 
@@ -177,10 +230,11 @@ unsafe extern "C-unwind" fn script_hook(state: *mut ffi::lua_State, ar: *mut ffi
             Some((file, line, _)) if line > 0 => format!("{file}:{line}: "),
             _ => String::new(),
         };
-        let message = format!(
-            "{location}instruction limit exceeded: more than {} instructions in one frame ([limits] instructions_per_frame); is there an endless loop?",
-            budget.limit
-        );
+        budget.tripped.store(true, Ordering::Relaxed);
+        let message = format!("{location}{}", budget.message());
+        if let Ok(mut at) = budget.tripped_at.lock() {
+            at.clone_from(&message);
+        }
         ffi::lua_pushlstring(state, message.as_ptr() as *const _, message.len());
         drop(message);
         drop(location);

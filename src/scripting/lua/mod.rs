@@ -6,11 +6,11 @@
 mod api;
 pub(crate) mod convert;
 mod hook;
+mod patterns;
 mod sandbox;
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -64,8 +64,21 @@ impl LuaScript {
         };
         let memory_limit = (limits.memory_mb as usize).saturating_mul(1024 * 1024);
         lua.set_memory_limit(memory_limit).map_err(setup)?;
+        // LuaJIT places string keys in tables by a running string id, and
+        // set-up makes garbage whose amount depends on where the OS put
+        // things; a collection during set-up would re-intern some strings
+        // and shift every later id, and with it `pairs` order. No
+        // collection until set-up is done, then a full one, so every run
+        // starts the script from the same heap.
+        lua.gc_stop();
         let ctx = Rc::new(Ctx::new(host, script, path, root.to_path_buf()));
-        api::install(&lua, Rc::clone(&ctx)).map_err(setup)?;
+        let budget = Arc::new(Budget::new(limits.instructions_per_frame));
+        api::install(&lua, Rc::clone(&ctx), &budget).map_err(setup)?;
+        // LuaJIT's pattern matcher runs in C, out of the hook's reach; this
+        // one counts its steps against the same budget.
+        let charged = Arc::clone(&budget);
+        patterns::install(&lua, Rc::new(move || charged.charge(patterns::CHECK_EVERY)))
+            .map_err(setup)?;
         sandbox::apply(&lua, &ctx, sandboxed).map_err(setup)?;
 
         let exports = ctx
@@ -74,15 +87,26 @@ impl LuaScript {
             .clone()
             .ok_or_else(|| ScriptFailure::message("the prelude did not load"))?;
         let prelude = Prelude::from(&exports).map_err(setup)?;
+        lua.gc_restart();
+        lua.gc_collect().map_err(setup)?;
         let describe: Function = exports.get("describe").map_err(setup)?;
         lua.set_named_registry_value(hook::DESCRIBE_KEY, describe)
             .map_err(setup)?;
 
-        let budget = Arc::new(Budget::new(limits.instructions_per_frame));
-        let slot = watchdog.register(Box::new(LuaAlarm {
-            state: StatePtr(lua.state()),
-            budget: Arc::clone(&budget),
-        }));
+        // Counting slows LuaJIT down: give the budget twice the time it
+        // takes on the reference machine before the call counts as stuck.
+        let patience = Duration::from_secs_f64(
+            2.0 * limits.instructions_per_frame as f64
+                / crate::scripting::watchdog::COUNTED_INSTRUCTIONS_PER_SECOND,
+        );
+        let slot = watchdog.register(
+            path,
+            patience,
+            Box::new(LuaAlarm {
+                state: StatePtr(lua.state()),
+                budget: Arc::clone(&budget),
+            }),
+        );
         let debug = Box::new(DebugLink {
             debugger,
             slot: Arc::clone(&slot),
@@ -108,11 +132,15 @@ impl LuaScript {
 
     /// Runs one call into the script: hooks synced, watched by the watchdog,
     /// query buffers freed afterwards.
-    fn watched<R>(&self, grace: Duration, f: impl FnOnce() -> R) -> R {
+    fn watched<R>(&self, grace: Duration, f: impl FnOnce() -> mlua::Result<R>) -> mlua::Result<R> {
         self.sync_hooks();
         let result = self.slot.watch(grace, f);
         self.ctx.end_call();
-        result
+        // A limit that fired stops the call even if the script caught it.
+        match (result, self.budget.tripped_error()) {
+            (Ok(_), Some(message)) => Err(mlua::Error::RuntimeError(message)),
+            (result, _) => result,
+        }
     }
 
     /// Before a call: line events on exactly while the debugger needs them.
@@ -344,7 +372,8 @@ impl ScriptBackend for LuaScript {
     }
 
     fn begin_frame(&mut self) {
-        self.budget.used.store(0, Ordering::Relaxed);
+        self.budget.reset();
+        let _ = self.prelude.reset_nesting.call::<()>(());
     }
 
     fn unload(&mut self) -> Result<(), ScriptFailure> {
@@ -458,6 +487,7 @@ struct Prelude {
     inspect: Function,
     locate: Function,
     release: Function,
+    reset_nesting: Function,
 }
 
 impl Prelude {
@@ -467,6 +497,7 @@ impl Prelude {
             inspect: exports.get("inspect")?,
             locate: exports.get("locate")?,
             release: exports.get("release")?,
+            reset_nesting: exports.get("reset_nesting")?,
         })
     }
 }

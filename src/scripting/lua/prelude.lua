@@ -10,11 +10,19 @@
 --
 -- Receives the host's private primitives `P`; returns the functions the
 -- host calls back. Nothing here is visible to scripts except through `ecs`.
+--
+-- Every global this file uses is captured here, once, before any script
+-- runs: a script may replace globals (`loadstring`, `string.sub`...), and
+-- runtime code that looked them up later would call the script's function
+-- with the runtime's arguments, among them `ffi.cast`.
 local P = ...
 local ffi = P.ffi
 local ecs = ecs
 local type, error, select, unpack, tostring, pairs = type, error, select, unpack, tostring, pairs
-local format, concat = string.format, table.concat
+local ipairs, setmetatable, rawset, tonumber, assert = ipairs, setmetatable, rawset, tonumber, assert
+local raw_pcall, loadstring = pcall, loadstring
+local format, concat, find, sub = string.format, table.concat, string.find, string.sub
+local floor = math.floor
 
 local GEN = ffi.cast("const uint32_t *", P.generation)
 local cast = ffi.cast
@@ -187,6 +195,9 @@ local function bad_use(c, i, v, writing)
   if writing and type(v) ~= "number" then
     error(format("view.%s[%s] = %s: batch arrays hold numbers only", column_name(c), tostring(i), type(v)), 3)
   end
+  if floor(i) ~= i and i == i then
+    error(format("view.%s[%s]: arrays are indexed by whole numbers (0 to view.n - 1)", column_name(c), tostring(i)), 3)
+  end
   error(format("view.%s[%s]: index out of range (view.n = %d, indices 0 to %d)", column_name(c), tostring(i), c.n, c.n - 1), 3)
 end
 
@@ -201,14 +212,14 @@ local function column_type(element)
   local ELEMENTS = ffi.typeof(element .. " *")
   return ffi.metatype(ffi.typeof(COLUMN_DECL), {
     __index = function(c, i)
-      if type(i) == "number" and c.gen == GEN[0] and i >= 0 and i < c.n then
+      if type(i) == "number" and c.gen == GEN[0] and i >= 0 and i < c.n and floor(i) == i then
         return tonumber(cast(ELEMENTS, c.p)[i * c.stride])
       end
       bad_use(c, i)
     end,
     __newindex = function(c, i, v)
       if type(i) == "number" and type(v) == "number" and c.gen == GEN[0] and c.readonly == 0
-          and i >= 0 and i < c.n then
+          and i >= 0 and i < c.n and floor(i) == i then
         cast(ELEMENTS, c.p)[i * c.stride] = v
         cast(BYTES, c.dirty)[0] = 1
         return
@@ -346,7 +357,7 @@ local function where(co)
   for level = 0, 64 do
     local info = debug.getinfo(co, level, "Sl")
     if not info then return nil end
-    if info.what ~= "C" and not info.source:find("^=ecscope") then
+    if info.what ~= "C" and not find(info.source, "^=ecscope") then
       return info.short_src, info.currentline, level
     end
   end
@@ -356,7 +367,7 @@ end
 local function describe(v, depth)
   local t = type(v)
   if t == "string" then
-    if #v > 60 then v = v:sub(1, 57) .. "..." end
+    if #v > 60 then v = sub(v, 1, 57) .. "..." end
     return format("%q", v)
   elseif t == "table" then
     if (depth or 0) > 0 then return "{...}" end
@@ -368,7 +379,7 @@ local function describe(v, depth)
     end
     return "{" .. concat(parts, ", ") .. "}"
   elseif t == "cdata" then
-    local ok, s = pcall(tostring, v)
+    local ok, s = raw_pcall(tostring, v)
     return ok and s or "cdata"
   elseif t == "function" or t == "thread" or t == "userdata" then
     return t
@@ -426,12 +437,12 @@ local function inspect(handle)
   for level = first, 64 do
     local info = debug.getinfo(co, level, "Sln")
     if not info then break end
-    if info.what ~= "C" and not info.source:find("^=ecscope") then
+    if info.what ~= "C" and not find(info.source, "^=ecscope") then
       local locals = {}
       for i = 1, 200 do
         local name, value = debug.getlocal(co, level, i)
         if not name then break end
-        if name:sub(1, 1) ~= "(" then locals[#locals + 1] = { name, describe(value) } end
+        if sub(name, 1, 1) ~= "(" then locals[#locals + 1] = { name, describe(value) } end
       end
       local line = info.currentline
       if line < 0 then line = info.linedefined end
@@ -463,6 +474,64 @@ end
 
 local function release(handle) coroutines[handle] = nil end
 
+-- Limits that hold ----------------------------------------------------------
+--
+-- pcall, xpcall and coroutine.resume catch errors, the instruction limit's
+-- among them, so a loop around them could start over forever. Once the
+-- limit has fired (the hook sets TRIPPED; the runtime clears it each frame)
+-- they raise it again, and the call into the script ends.
+local TRIPPED = cast("const uint8_t *", P.tripped)
+local LIMIT = P.limit_message
+local MAX_NESTED = P.max_nested_resumes
+
+local function after_catch(...)
+  if TRIPPED[0] ~= 0 then error(LIMIT, 2) end
+  return ...
+end
+function pcall(f, ...) return after_catch(raw_pcall(f, ...)) end
+-- LuaJIT runs an xpcall handler with hooks off, so a handler that loops
+-- could never be stopped; the handler runs after the protected call
+-- instead, as an ordinary (watched) call. Scripts have no debug library,
+-- so the stack it would have seen is not theirs to read anyway.
+local function after_xpcall(handler, ok, ...)
+  if TRIPPED[0] ~= 0 then error(LIMIT, 2) end
+  if ok then return true, ... end
+  local _, result = raw_pcall(handler, (...))
+  if TRIPPED[0] ~= 0 then error(LIMIT, 2) end
+  return false, result
+end
+function xpcall(f, handler, ...) return after_xpcall(handler, raw_pcall(f, ...)) end
+
+-- Each resume inside another runs on the C stack; past a depth the process
+-- itself would overflow, so nested resumes are limited.
+local nested = 0
+local function resumed(...)
+  nested = nested - 1
+  if TRIPPED[0] ~= 0 then error(LIMIT, 2) end
+  return ...
+end
+local function checked_resume(co, ...)
+  if type(co) ~= "thread" then return resume_co(co, ...) end
+  if nested >= MAX_NESTED then
+    error(format("coroutine.resume: more than %d coroutines resumed inside one another; resume them one after another instead", MAX_NESTED), 2)
+  end
+  nested = nested + 1
+  return resumed(resume_co(co, ...))
+end
+coroutine.resume = checked_resume
+local function unwrapped(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+function coroutine.wrap(f)
+  local co = create(f)
+  return function(...) return unwrapped(checked_resume(co, ...)) end
+end
+
+-- Called by the runtime before each frame: a resume that ended in a
+-- memory error may have left the count raised.
+local function reset_nesting() nested = 0 end
+
 return {
   make_runner = make_runner,
   make_batch_runner = make_batch_runner,
@@ -471,4 +540,5 @@ return {
   locate = locate,
   release = release,
   describe = describe,
+  reset_nesting = reset_nesting,
 }

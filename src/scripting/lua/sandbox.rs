@@ -17,8 +17,8 @@ const SANDBOX: &str = include_str!("sandbox.lua");
 pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
     let root = ctx.root.canonicalize().unwrap_or_else(|_| ctx.root.clone());
     let resolve_root = root.clone();
-    let resolve = lua.create_function(move |_, path: String| {
-        Ok(match inside(&resolve_root, &path) {
+    let resolve = lua.create_function(move |_, (path, writing): (String, bool)| {
+        Ok(match allowed(&resolve_root, &path, writing) {
             Ok(full) => (Some(full.display().to_string()), None),
             Err(problem) => (None, Some(problem)),
         })
@@ -38,7 +38,11 @@ pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
 }
 
 /// `path` (relative to the project, or absolute) as an absolute path inside
-/// `root`, or why not.
+/// `root`, or why not. Links are followed for every part of the path that
+/// exists (a link inside the project pointing out of it is outside); a part
+/// that does not exist yet is taken under its nearest existing parent, once
+/// that parent is resolved. A link that points nowhere is refused, since
+/// creating a file through it would create it wherever it points.
 pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
     let given = Path::new(path);
     let joined = if given.is_absolute() {
@@ -56,11 +60,11 @@ pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
             other => normal.push(other),
         }
     }
-    // Links are followed for the part that exists: a link inside the
-    // project pointing out of it is outside.
+    // `symlink_metadata` sees a dangling link as existing, where `exists`
+    // would follow it and say no.
     let mut existing = normal.clone();
     let mut rest = Vec::new();
-    while !existing.exists() {
+    while std::fs::symlink_metadata(&existing).is_err() {
         match existing.file_name() {
             Some(name) => rest.push(name.to_os_string()),
             None => break,
@@ -69,7 +73,9 @@ pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
             break;
         }
     }
-    let mut real = existing.canonicalize().unwrap_or(existing);
+    let mut real = existing
+        .canonicalize()
+        .map_err(|_| "a symbolic link in the path points to nothing".to_string())?;
     for name in rest.iter().rev() {
         real.push(name);
     }
@@ -78,6 +84,20 @@ pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
     } else {
         Err("outside the project folder".to_string())
     }
+}
+
+/// As [`inside`], and also refusing ECScope's own `.ecscope/` folder and,
+/// when `writing`, the manifest: a sandboxed script must not change its own
+/// trust or the project's history.
+pub fn allowed(root: &Path, path: &str, writing: bool) -> Result<PathBuf, String> {
+    let real = inside(root, path)?;
+    if real.starts_with(root.join(".ecscope")) {
+        return Err("the .ecscope folder is ECScope's own (history, autosaves)".to_string());
+    }
+    if writing && real == root.join("ecscope.toml") {
+        return Err("the manifest cannot be changed by a sandboxed script".to_string());
+    }
+    Ok(real)
 }
 
 #[cfg(test)]
@@ -104,6 +124,21 @@ mod tests {
         {
             std::os::unix::fs::symlink("/tmp", root.join("link")).unwrap();
             assert!(inside(&root, "link/secret").is_err());
+            let outside = tempfile::tempdir().unwrap();
+            let target = outside.path().join("made-through-a-link.txt");
+            std::os::unix::fs::symlink(&target, root.join("dangling")).unwrap();
+            assert!(inside(&root, "dangling").is_err());
+            assert!(inside(&root, "dangling/x").is_err());
+        }
+        assert!(allowed(&root, ".ecscope/history/x", false).is_err());
+        assert!(allowed(&root, "ecscope.toml", true).is_err());
+        assert!(allowed(&root, "ecscope.toml", false).is_ok());
+        assert!(allowed(&root, "data/../ecscope.toml", true).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("ecscope.toml"), root.join("alias")).unwrap();
+            std::fs::write(root.join("ecscope.toml"), "").unwrap();
+            assert!(allowed(&root, "alias", true).is_err());
         }
     }
 }

@@ -224,20 +224,69 @@ fn without_of(
     Ok(names)
 }
 
+/// A script's context, usable only on the thread that runs the scripts.
+/// A script may hand `ecs` or `print` to a thread it starts; there, each
+/// use raises a Python error instead of panicking (pyo3's `unsendable`
+/// panics), so the script sees what it did wrong and the run reports it.
+pub struct OwnedCtx {
+    ctx: std::mem::ManuallyDrop<Rc<PyCtx>>,
+    owner: usize,
+}
+
+// SAFETY: the `Rc` is only reached through `OwnedCtx::get`, which refuses
+// every thread but the one that made it, and is dropped only there (a drop
+// elsewhere leaks it), so its count is never touched from two threads.
+unsafe impl Send for OwnedCtx {}
+// SAFETY: as above.
+unsafe impl Sync for OwnedCtx {}
+
+impl OwnedCtx {
+    fn new(ctx: Rc<PyCtx>) -> OwnedCtx {
+        OwnedCtx {
+            ctx: std::mem::ManuallyDrop::new(ctx),
+            owner: thread_mark(),
+        }
+    }
+
+    fn get(&self) -> PyResult<&Rc<PyCtx>> {
+        if self.owner != thread_mark() {
+            return Err(PyRuntimeError::new_err(
+                "ecs and print can only be used on the thread that runs the scripts, not from a thread the script started",
+            ));
+        }
+        Ok(&self.ctx)
+    }
+}
+
+impl Drop for OwnedCtx {
+    fn drop(&mut self) {
+        if self.owner == thread_mark() {
+            // SAFETY: dropped once, on the owner thread.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.ctx) }
+        }
+    }
+}
+
 /// The `ecs` object of one script.
-#[pyclass(unsendable, module = "ecs", name = "Ecs")]
+#[pyclass(module = "ecs", name = "Ecs")]
 pub struct EcsApi {
-    ctx: Rc<PyCtx>,
+    owned: OwnedCtx,
 }
 
 impl EcsApi {
     /// An `ecs` object for a script.
     pub fn new(ctx: Rc<PyCtx>) -> EcsApi {
-        EcsApi { ctx }
+        EcsApi {
+            owned: OwnedCtx::new(ctx),
+        }
+    }
+
+    fn ctx(&self) -> PyResult<&Rc<PyCtx>> {
+        self.owned.get()
     }
 
     fn wait(&self, call: &str, kind: &str, value: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
-        if !self.ctx.in_coroutine.get() {
+        if !self.ctx()?.in_coroutine.get() {
             return Err(PyRuntimeError::new_err(format!(
                 "{call} can only be used inside a coroutine started with ecs.start: yield {call}(...)"
             )));
@@ -261,7 +310,7 @@ impl EcsApi {
     ) -> PyResult<QuerySpec> {
         let with = names_of(names, call)?;
         let without = without_of(opts, without, call)?;
-        self.ctx
+        self.ctx()?
             .with_host(|h| h.query_spec(&with, &without))?
             .map_err(|e| PyValueError::new_err(format!("{call}: {}", e.0)))
     }
@@ -281,8 +330,8 @@ impl EcsApi {
             Some(d) => arg_value(d, &format!("ecs.component({name:?})"))?,
             None => ScriptValue::Nil,
         };
-        let script = self.ctx.script;
-        self.ctx
+        let script = self.ctx()?.script;
+        self.ctx()?
             .with_host(|h| h.declare_component(script, &name, defaults))?
             .map_err(api_err)
     }
@@ -296,22 +345,22 @@ impl EcsApi {
             )));
         }
         let value = arg_value(components, "ecs.spawn")?;
-        let script = self.ctx.script;
-        self.ctx
-            .with_host(|h| h.count_spawn(script).and_then(|()| h.spawn(value)))?
+        let script = self.ctx()?.script;
+        self.ctx()?
+            .with_host(|h| h.spawn_by(script, value))?
             .map_err(api_err)
     }
 
     /// `ecs.despawn(id)`.
     fn despawn(&self, id: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = arg_id(id, "ecs.despawn")?;
-        self.ctx.with_host(|h| h.despawn(id))?.map_err(api_err)
+        self.ctx()?.with_host(|h| h.despawn(id))?.map_err(api_err)
     }
 
     /// `ecs.exists(id)`.
     fn exists(&self, id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let id = arg_id(id, "ecs.exists")?;
-        self.ctx.with_host(|h| h.exists(id))
+        self.ctx()?.with_host(|h| h.exists(id))
     }
 
     /// `ecs.get(id, name)`: a dict copy, or `None`.
@@ -323,7 +372,10 @@ impl EcsApi {
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = arg_id(id, "ecs.get")?;
         let name = arg_str(name, "ecs.get", "the component name")?;
-        let value = self.ctx.with_host(|h| h.get(id, &name))?.map_err(api_err)?;
+        let value = self
+            .ctx()?
+            .with_host(|h| h.get(id, &name))?
+            .map_err(api_err)?;
         to_py(py, &value)
     }
 
@@ -337,7 +389,7 @@ impl EcsApi {
         let id = arg_id(id, "ecs.set")?;
         let name = arg_str(name, "ecs.set", "the component name")?;
         let value = arg_value(value, &format!("ecs.set({id}, {name:?})"))?;
-        self.ctx
+        self.ctx()?
             .with_host(|h| h.set(id, &name, value))?
             .map_err(api_err)
     }
@@ -346,7 +398,7 @@ impl EcsApi {
     fn remove(&self, id: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = arg_id(id, "ecs.remove")?;
         let name = arg_str(name, "ecs.remove", "the component name")?;
-        self.ctx
+        self.ctx()?
             .with_host(|h| h.remove(id, &name))?
             .map_err(api_err)
     }
@@ -355,7 +407,9 @@ impl EcsApi {
     fn has(&self, id: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
         let id = arg_id(id, "ecs.has")?;
         let name = arg_str(name, "ecs.has", "the component name")?;
-        self.ctx.with_host(|h| h.has(id, &name))?.map_err(api_err)
+        self.ctx()?
+            .with_host(|h| h.has(id, &name))?
+            .map_err(api_err)
     }
 
     /// `ecs.query(names, opts=None, *, without=None)`: yields
@@ -369,13 +423,14 @@ impl EcsApi {
     ) -> PyResult<QueryIter> {
         let this = slf.borrow();
         let spec = this.spec(names, opts, without, "ecs.query")?;
-        let (ids, ptrs, generation) = this.ctx.with_host(|h| {
+        let ctx = this.ctx()?;
+        let (ids, ptrs, generation) = ctx.with_host(|h| {
             h.begin_defer();
             let ids = h.query_ids(&spec);
             let ptrs = h.numeric_ptrs(&ids, &spec.with);
             (ids, ptrs, h.proxy_generation())
         })?;
-        this.ctx.open_queries.set(this.ctx.open_queries.get() + 1);
+        ctx.open_queries.set(ctx.open_queries.get() + 1);
         let api = slf.clone().unbind();
         Ok(QueryIter {
             ids,
@@ -386,10 +441,10 @@ impl EcsApi {
             templates: spec
                 .with
                 .iter()
-                .map(|&key| this.ctx.live_template(slf.py(), &api, key))
+                .map(|&key| ctx.live_template(slf.py(), &api, key))
                 .collect::<PyResult<_>>()?,
             keys: spec.with,
-            ctx: Rc::clone(&this.ctx),
+            ctx: Rc::clone(ctx),
         })
     }
 
@@ -402,7 +457,7 @@ impl EcsApi {
         without: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
         let spec = self.spec(names, opts, without, "ecs.count")?;
-        self.ctx.with_host(|h| h.query_ids(&spec).len())
+        self.ctx()?.with_host(|h| h.query_ids(&spec).len())
     }
 
     /// `ecs.system(name, fn)` or `ecs.system(name, names, fn)`; without the
@@ -428,7 +483,7 @@ impl EcsApi {
             (None, f) => (None, f.cloned()),
         };
         let registration = Registration::System {
-            ctx: Rc::clone(&self.ctx),
+            ctx: Rc::clone(self.ctx()?),
             name,
             query,
         };
@@ -463,7 +518,7 @@ impl EcsApi {
         let name = arg_str(name, "ecs.batch_system", "the system name")?;
         let query = self.spec(names, opts, without, "ecs.batch_system")?;
         let registration = Registration::BatchSystem {
-            ctx: Rc::clone(&self.ctx),
+            ctx: Rc::clone(self.ctx()?),
             name,
             query,
         };
@@ -478,7 +533,10 @@ impl EcsApi {
             Some(p) => arg_value(p, &format!("ecs.emit({event:?}) payload"))?,
             None => ScriptValue::Nil,
         };
-        self.ctx.with_host(|h| h.emit(&event, payload))
+        let script = self.ctx()?.script;
+        self.ctx()?
+            .with_host(|h| h.emit(script, &event, payload))?
+            .map_err(api_err)
     }
 
     /// `ecs.on(event, fn)`; without the function, returns a decorator.
@@ -491,7 +549,7 @@ impl EcsApi {
     ) -> PyResult<Bound<'py, PyAny>> {
         let event = arg_str(event, "ecs.on", "the event name")?;
         let registration = Registration::Handler {
-            ctx: Rc::clone(&self.ctx),
+            ctx: Rc::clone(self.ctx()?),
             event,
         };
         registration.now_or_as_decorator(py, func)
@@ -504,12 +562,12 @@ impl EcsApi {
             .iter()
             .map(|a| a.str().map(|s| s.to_string()))
             .collect::<PyResult<_>>()?;
-        log(py, &self.ctx, parts.join(" "))
+        log(py, self.ctx()?, parts.join(" "))
     }
 
     /// `ecs.random()`.
     fn random(&self) -> PyResult<f64> {
-        self.ctx.with_host(|h| h.random())
+        self.ctx()?.with_host(|h| h.random())
     }
 
     /// `ecs.random_range(a, b)`.
@@ -526,24 +584,24 @@ impl EcsApi {
             v.extract::<f64>()
         };
         let (a, b) = (num(a)?, num(b)?);
-        self.ctx
+        self.ctx()?
             .with_host(|h| h.random_range(a, b))?
             .map_err(api_err)
     }
 
     /// `ecs.frame()`.
     fn frame(&self) -> PyResult<u64> {
-        self.ctx.with_host(|h| h.frame())
+        self.ctx()?.with_host(|h| h.frame())
     }
 
     /// `ecs.time()`.
     fn time(&self) -> PyResult<f64> {
-        self.ctx.with_host(|h| h.time())
+        self.ctx()?.with_host(|h| h.time())
     }
 
     /// `ecs.dt()`.
     fn dt(&self) -> PyResult<f64> {
-        self.ctx.with_host(|h| h.dt())
+        self.ctx()?.with_host(|h| h.dt())
     }
 
     /// `ecs.start(name, fn, *args) -> id`: `fn` is a generator function (or
@@ -575,24 +633,30 @@ impl EcsApi {
                 type_name(func)
             )));
         };
-        let handle = self.ctx.next_coroutine.get() + 1;
-        self.ctx.next_coroutine.set(handle);
-        self.ctx.coroutines.borrow_mut().insert(
+        let handle = self.ctx()?.next_coroutine.get() + 1;
+        self.ctx()?.next_coroutine.set(handle);
+        self.ctx()?.coroutines.borrow_mut().insert(
             handle,
             CoroutineObject {
                 generator: generator.unbind(),
                 started: false,
             },
         );
-        let script = self.ctx.script;
-        self.ctx
+        let script = self.ctx()?.script;
+        self.ctx()?
             .with_host(|h| h.start_coroutine(script, FnHandle(handle), &name))
     }
 
     /// `ecs.stop(id)`: true when it was running; false when it had ended.
     fn stop(&self, id: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let id = arg_id(id, "ecs.stop")?;
-        self.ctx
+        let id = arg_id(id, "ecs.stop").map_err(|_| {
+            PyTypeError::new_err(format!(
+                "ecs.stop: expected a coroutine id (the number ecs.start returned), got {} {}",
+                type_name(id),
+                id.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        })?;
+        self.ctx()?
             .with_host(|h| h.stop_coroutine(id))?
             .map_err(api_err)
     }
@@ -614,12 +678,12 @@ impl EcsApi {
 
     /// `ecs.persist`: a dict this script keeps.
     #[getter]
-    fn persist(&self, py: Python<'_>) -> Py<PyDict> {
-        self.ctx.persist.borrow().clone_ref(py)
+    fn persist(&self, py: Python<'_>) -> PyResult<Py<PyDict>> {
+        Ok(self.ctx()?.persist.borrow().clone_ref(py))
     }
 
-    fn __repr__(&self) -> String {
-        format!("<ecs API of {}>", self.ctx.path)
+    fn __repr__(&self) -> PyResult<String> {
+        Ok(format!("<ecs API of {}>", self.ctx()?.path))
     }
 }
 
@@ -745,21 +809,25 @@ pub fn caller_line(py: Python<'_>) -> u32 {
 pub fn log(py: Python<'_>, ctx: &PyCtx, message: String) -> PyResult<()> {
     let line = caller_line(py);
     let script = ctx.script;
-    ctx.with_host(|h| h.log(script, line, message))
+    ctx.with_host(|h| h.log(script, line, message))?
+        .map_err(api_err)
 }
 
 /// `print` for scripts: to the console and the event stream, tagged with
 /// script and line. `file=` other than stdout goes to the real `print`.
-#[pyclass(unsendable)]
+#[pyclass]
 pub struct Printer {
-    ctx: Rc<PyCtx>,
+    owned: OwnedCtx,
     real: Py<PyAny>,
 }
 
 impl Printer {
     /// A printer for a script.
     pub fn new(ctx: Rc<PyCtx>, real: Py<PyAny>) -> Printer {
-        Printer { ctx, real }
+        Printer {
+            owned: OwnedCtx::new(ctx),
+            real,
+        }
     }
 }
 
@@ -792,7 +860,7 @@ impl Printer {
             .iter()
             .map(|a| a.str().map(|s| s.to_string()))
             .collect::<PyResult<_>>()?;
-        log(py, &self.ctx, parts.join(&sep))
+        log(py, self.owned.get()?, parts.join(&sep))
     }
 }
 
@@ -889,7 +957,7 @@ impl Live {
         // SAFETY: only reached after the owner-thread check, with the GIL.
         let py = unsafe { Python::assume_attached() };
         let api = self.api.bind(py).borrow();
-        Ok(f(&api.ctx))
+        Ok(f(api.ctx()?))
     }
 
     fn offset(&self, field: &str) -> Option<(usize, FieldKind)> {

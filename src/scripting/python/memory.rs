@@ -53,12 +53,56 @@ fn usable(ptr: *mut c_void) -> isize {
     }
 }
 
+thread_local! {
+    /// The heap size a script call on this thread may not grow past (0:
+    /// none). Only script calls are limited: the host's own Python work
+    /// (conversions, the watchdog's checks) must never see an allocation
+    /// fail, since some of it aborts the process when one does.
+    static CALL_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Set when an allocation was refused for the limit, so the error can say so.
+static REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` (a call into a script) with the heap limited to `limit` bytes
+/// (0: unlimited). Past it, Python's allocations fail and the script gets a
+/// `MemoryError`, before the machine's memory runs out and the process
+/// with it.
+pub fn with_limit<R>(limit: usize, f: impl FnOnce() -> R) -> R {
+    let before = CALL_LIMIT.with(|l| l.replace(limit));
+    let result = f();
+    CALL_LIMIT.with(|l| l.set(before));
+    result
+}
+
+/// Whether the last `MemoryError` came from the limit (and clears it).
+pub fn take_refused() -> bool {
+    REFUSED.swap(false, Ordering::Relaxed)
+}
+
+/// True when allocating `extra` more bytes would pass this thread's limit.
+fn refuses(extra: usize) -> bool {
+    let limit = CALL_LIMIT.try_with(|l| l.get()).unwrap_or(0);
+    if limit == 0 || !crate::profiling::alloc::counting() {
+        return false;
+    }
+    let held = (RAW_BYTES.load(Ordering::Relaxed) + ARENA_BYTES.load(Ordering::Relaxed)).max(0);
+    if (held as usize).saturating_add(extra) > limit {
+        REFUSED.store(true, Ordering::Relaxed);
+        return true;
+    }
+    false
+}
+
 fn raw() -> PyMemAllocatorEx {
     // SAFETY: written once before any hook could run, read-only after.
     unsafe { *std::ptr::addr_of!(RAW) }
 }
 
 extern "C" fn raw_malloc(_: *mut c_void, size: usize) -> *mut c_void {
+    if refuses(size) {
+        return std::ptr::null_mut();
+    }
     let orig = raw();
     let ptr = orig
         .malloc
@@ -68,6 +112,9 @@ extern "C" fn raw_malloc(_: *mut c_void, size: usize) -> *mut c_void {
 }
 
 extern "C" fn raw_calloc(_: *mut c_void, n: usize, size: usize) -> *mut c_void {
+    if refuses(n.saturating_mul(size)) {
+        return std::ptr::null_mut();
+    }
     let orig = raw();
     let ptr = orig
         .calloc
@@ -79,6 +126,9 @@ extern "C" fn raw_calloc(_: *mut c_void, n: usize, size: usize) -> *mut c_void {
 extern "C" fn raw_realloc(_: *mut c_void, ptr: *mut c_void, size: usize) -> *mut c_void {
     let orig = raw();
     let before = usable(ptr);
+    if size > before.max(0) as usize && refuses(size - before.max(0) as usize) {
+        return std::ptr::null_mut();
+    }
     let new = orig
         .realloc
         .map_or(std::ptr::null_mut(), |f| f(orig.ctx, ptr, size));
@@ -98,6 +148,9 @@ extern "C" fn raw_free(_: *mut c_void, ptr: *mut c_void) {
 }
 
 extern "C" fn arena_alloc(_: *mut c_void, size: usize) -> *mut c_void {
+    if refuses(size) {
+        return std::ptr::null_mut();
+    }
     // SAFETY: written once before the hook was installed.
     let orig = unsafe { *std::ptr::addr_of!(ARENA) };
     let ptr = orig

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::{PyBaseException, PySyntaxError, PySystemExit};
+use pyo3::exceptions::{PySyntaxError, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -42,12 +42,23 @@ use crate::scripting::{
 };
 use pyo3::types::iterator::PySendResult;
 
-pyo3::create_exception!(
-    ecs,
-    ScriptTimeout,
-    PyBaseException,
-    "Raised in a Python script that ran past its instruction budget."
-);
+/// Raised in a Python script that ran past its instruction budget. The
+/// watchdog sends the class; Python makes the instance on the script's own
+/// thread when the exception reaches a handler, and making it switches on a
+/// trace function that raises it again at every line, so `except:` cannot
+/// keep the call going: the handler's first line raises again.
+#[pyclass(extends = pyo3::exceptions::PyBaseException, module = "ecs")]
+pub struct ScriptTimeout;
+
+#[pymethods]
+impl ScriptTimeout {
+    #[new]
+    #[pyo3(signature = (*_args))]
+    fn new(_args: &Bound<'_, pyo3::types::PyTuple>) -> ScriptTimeout {
+        trace::raise_on_every_line();
+        ScriptTimeout
+    }
+}
 
 const PRELUDE: &str = include_str!("prelude.py");
 
@@ -161,6 +172,11 @@ pub struct PyScript {
     slot: Arc<WatchSlot>,
     watchdog: WatchdogHandle,
     budget: Duration,
+    /// The interpreter's heap size past which this script's calls fail
+    /// with `MemoryError`: its size when the script was made plus
+    /// `[limits] memory_mb` (the interpreter is shared, so this bounds what
+    /// the script adds).
+    heap_limit: usize,
     /// The views of this script's batch systems, by handle.
     batch_views: HashMap<u32, batch::BatchViews>,
 }
@@ -208,12 +224,16 @@ impl PyScript {
                 .map_err(setup)?;
             // SAFETY: plain query of the current thread's id, GIL held.
             let thread = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
-            let slot = watchdog.register(Box::new(PyAlarm {
-                thread,
-                last_sent: Mutex::new(None),
-            }));
             let budget = Duration::from_secs_f64(
                 limits.instructions_per_frame as f64 / COUNTED_INSTRUCTIONS_PER_SECOND,
+            );
+            let slot = watchdog.register(
+                path,
+                budget,
+                Box::new(PyAlarm {
+                    thread,
+                    last_sent: Mutex::new(None),
+                }),
             );
             let trace = Py::new(py, TraceLink::new(debugger, Arc::clone(&slot))).map_err(setup)?;
             Ok(PyScript {
@@ -225,6 +245,9 @@ impl PyScript {
                 slot,
                 watchdog,
                 budget,
+                heap_limit: memory::heap_bytes().map_or(0, |held| {
+                    held.saturating_add((limits.memory_mb as usize) << 20)
+                }),
                 batch_views: HashMap::new(),
             })
         })
@@ -251,9 +274,24 @@ impl PyScript {
         f: impl FnOnce() -> PyResult<R>,
     ) -> Result<R, ScriptFailure> {
         trace::sync(py, &self.trace);
-        let result = self.slot.watch(grace + self.budget, f);
+        // The failure is described inside the watched call: describing it
+        // runs the exception's own `__str__`, which may never return.
+        let result = memory::with_limit(self.heap_limit, || {
+            self.slot.watch(grace + self.budget, || {
+                f().map_err(|e| {
+                    // Off with a timeout's tracer before describing it.
+                    trace::sync(py, &self.trace);
+                    failure_from(py, e, self.budget)
+                })
+            })
+        });
+        trace::sync(py, &self.trace);
         self.ctx.end_call();
-        result.map_err(|e| failure_from(py, e, self.budget))
+        // A timeout that the script caught still ends the call as failed.
+        match result {
+            Ok(_) if self.slot.fired() => Err(ScriptFailure::message(timeout_message(self.budget))),
+            result => result,
+        }
     }
 
     /// Calls a lifecycle function the script defines (`on_load`, ...), with
@@ -675,6 +713,14 @@ fn frame_of(generator: &Bound<'_, PyAny>) -> Option<StackFrame> {
     })
 }
 
+/// The limit's error for Python, which has no instruction counter.
+fn timeout_message(budget: Duration) -> String {
+    format!(
+        "instruction limit exceeded: the call ran {:.2} s past its grace period ([limits] instructions_per_frame, counted as time for Python); is there an endless loop?",
+        budget.as_secs_f64()
+    )
+}
+
 /// A Python exception as a failure: message, the innermost project file and
 /// line, and the formatted traceback.
 fn failure_from(py: Python<'_>, err: PyErr, budget: Duration) -> ScriptFailure {
@@ -699,10 +745,10 @@ fn failure_from(py: Python<'_>, err: PyErr, budget: Duration) -> ScriptFailure {
 
     let mut location = innermost_project_frame(py, &err);
     let message = if err.is_instance_of::<ScriptTimeout>(py) {
-        format!(
-            "instruction limit exceeded: the call ran {:.2} s past its grace period ([limits] instructions_per_frame, counted as time for Python); is there an endless loop?",
-            budget.as_secs_f64()
-        )
+        timeout_message(budget)
+    } else if err.is_instance_of::<pyo3::exceptions::PyMemoryError>(py) && memory::take_refused() {
+        "out of memory: the script's calls grew the Python heap past its limit ([limits] memory_mb)"
+            .to_string()
     } else if err.is_instance_of::<PySystemExit>(py) {
         let code = value
             .getattr("code")

@@ -44,6 +44,34 @@ pub fn sync(py: Python<'_>, link: &Py<TraceLink>) {
     }
 }
 
+/// Switches this thread's tracing to [`timeout_trace`] until the next
+/// [`sync`] (the start of the next call, or the failure's report).
+pub fn raise_on_every_line() {
+    // SAFETY: called with the GIL held (from the exception's constructor);
+    // the trace function needs no object.
+    unsafe { ffi::PyEval_SetTrace(Some(timeout_trace), std::ptr::null_mut()) }
+}
+
+/// Raises the timeout at every line: a C trace function's error is not
+/// cleared by CPython (a Python one's would switch tracing off), so no
+/// handler can run a line of its own.
+extern "C" fn timeout_trace(
+    _obj: *mut ffi::PyObject,
+    _frame: *mut ffi::PyFrameObject,
+    what: c_int,
+    _arg: *mut ffi::PyObject,
+) -> c_int {
+    if what != ffi::PyTrace_LINE {
+        return 0;
+    }
+    // SAFETY: CPython calls the trace function with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let timeout = py.get_type::<super::ScriptTimeout>();
+    // SAFETY: GIL held; the type object lives for the whole process.
+    unsafe { ffi::PyErr_SetNone(timeout.as_ptr()) };
+    -1
+}
+
 fn file_of(frame: &Bound<'_, PyFrame>) -> String {
     frame
         .code()

@@ -10,7 +10,7 @@ local attempts = {
   function() return os.remove("ecscope.toml") end,
   function() return os.rename("ecscope.toml", "gone.toml") end,
   function() return package.loadlib("libc.so.6", "system") end,
-  function() return loadstring(string.dump(function() end)) end,
+  function() return assert(loadstring(string.dump(function() end))) end,
   function() return os.getenv("HOME") end,
   function() return dofile("/etc/passwd") end,
   function() os.exit(1) end,

@@ -1,0 +1,50 @@
+//! "A script is stuck": shown when a call into a script has gone on past its
+//! limits inside a function nothing can interrupt in this process. The
+//! scripts' thread cannot be freed, so the way on is a restart of ECScope,
+//! with unsaved editor text kept in the autosave.
+
+use crate::scripting::watchdog::StuckCall;
+
+/// What the user chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StuckChoice {
+    /// Reopen ECScope on the same project.
+    Restart,
+    /// Close ECScope.
+    Quit,
+    /// Hide the message (the call may still return by itself).
+    Wait,
+}
+
+/// Shows the message over the window; returns the choice once made.
+pub fn ui(ctx: &egui::Context, call: &StuckCall, unsaved: usize) -> Option<StuckChoice> {
+    let mut choice = None;
+    let response = egui::Modal::new(egui::Id::new("stuck script")).show(ctx, |ui| {
+        ui.set_max_width(520.0);
+        ui.strong("A script is stuck");
+        ui.label(call.to_string());
+        ui.weak(
+            "ECScope cannot stop it without ending the process. Restart opens the project again from its files.",
+        );
+        if unsaved > 0 {
+            ui.weak(format!(
+                "{unsaved} unsaved file(s) in the editor are kept and come back when the project opens."
+            ));
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Restart ECScope").clicked() {
+                choice = Some(StuckChoice::Restart);
+            }
+            if ui.button("Quit").clicked() {
+                choice = Some(StuckChoice::Quit);
+            }
+            if ui.button("Keep waiting").clicked() {
+                choice = Some(StuckChoice::Wait);
+            }
+        });
+    });
+    if response.should_close() && choice.is_none() {
+        choice = Some(StuckChoice::Wait);
+    }
+    choice
+}
