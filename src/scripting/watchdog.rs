@@ -290,7 +290,12 @@ impl Watchdog {
                 .name("ecscope-lookout".into())
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(LOOKOUT_TICK);
+                        // Parked, so that dropping the watchdog wakes it at
+                        // once instead of waiting out the tick.
+                        std::thread::park_timeout(LOOKOUT_TICK);
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
                         let now = Instant::now();
                         let live: Vec<Arc<WatchSlot>> = match slots.lock() {
                             Ok(list) => list.iter().filter_map(Weak::upgrade).collect(),
@@ -367,6 +372,7 @@ impl Drop for Watchdog {
             .into_iter()
             .flatten()
         {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }

@@ -279,13 +279,16 @@ impl PyScript {
         let result = memory::with_limit(self.heap_limit, || {
             self.slot.watch(grace + self.budget, || {
                 f().map_err(|e| {
-                    // Off with a timeout's tracer before describing it.
-                    trace::sync(py, &self.trace);
+                    // Making the exception's value makes a timeout switch
+                    // to its tracer: make it, then switch back, before
+                    // describing it (the traceback is Python code).
+                    let _ = e.value(py);
+                    trace::end_timeout(py, &self.trace);
                     failure_from(py, e, self.budget)
                 })
             })
         });
-        trace::sync(py, &self.trace);
+        trace::end_timeout(py, &self.trace);
         self.ctx.end_call();
         // A timeout that the script caught still ends the call as failed.
         match result {

@@ -47,9 +47,24 @@ pub fn sync(py: Python<'_>, link: &Py<TraceLink>) {
 /// Switches this thread's tracing to [`timeout_trace`] until the next
 /// [`sync`] (the start of the next call, or the failure's report).
 pub fn raise_on_every_line() {
+    TIMEOUT_TRACING.with(|t| t.set(true));
     // SAFETY: called with the GIL held (from the exception's constructor);
     // the trace function needs no object.
     unsafe { ffi::PyEval_SetTrace(Some(timeout_trace), std::ptr::null_mut()) }
+}
+
+thread_local! {
+    /// Set while [`timeout_trace`] is this thread's trace function.
+    static TIMEOUT_TRACING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// After a call: puts the debugger's tracing back if a timeout switched to
+/// [`timeout_trace`] (setting a trace function is not free: each is an
+/// audit event).
+pub fn end_timeout(py: Python<'_>, link: &Py<TraceLink>) {
+    if TIMEOUT_TRACING.with(|t| t.replace(false)) {
+        sync(py, link);
+    }
 }
 
 /// Raises the timeout at every line: a C trace function's error is not
