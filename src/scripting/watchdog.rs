@@ -52,7 +52,7 @@ pub trait Alarm: Send + Sync {
 /// that backtracks, `sum(range(10**12))`). Arming itself may never happen
 /// then (Python's alarm waits for the GIL the stuck call holds), so this is
 /// measured from the start of the call.
-pub const STUCK_AFTER: Duration = Duration::from_millis(1000);
+pub const STUCK_AFTER: Duration = Duration::from_millis(500);
 
 /// A call that cannot be stopped in this process.
 #[derive(Debug, Clone, PartialEq)]
