@@ -830,6 +830,8 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     );
     let call = h.state().stuck_call().unwrap();
     assert_eq!(call.script, "scripts/nap.py");
+    // Asleep, the call lets go of Python, so its line can be read.
+    assert_eq!(call.at, Some(("scripts/nap.py".to_string(), 6)));
     h.step();
     assert!(h.query_by_label("A script is stuck").is_some());
     assert!(h.query_by_label("Restart ECScope").is_some());

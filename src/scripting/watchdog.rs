@@ -43,6 +43,12 @@ pub trait Alarm: Send + Sync {
     /// running (Python re-sends its exception in case a bare `except:`
     /// swallowed it).
     fn still_running(&self, _armed_for: Duration) {}
+    /// Where a stuck call is, if that can be found without waiting on the
+    /// call itself (called from the lookout thread, which must never block
+    /// for long).
+    fn locate(&self) -> Option<(String, u32)> {
+        None
+    }
 }
 
 /// How long a call may go on past its grace period and its script's
@@ -59,16 +65,21 @@ pub const STUCK_AFTER: Duration = Duration::from_millis(500);
 pub struct StuckCall {
     /// The script (manifest path).
     pub script: String,
+    /// Where the call is (file and line), when it could be found.
+    pub at: Option<(String, u32)>,
     /// How long the call has run.
     pub running_for: Duration,
 }
 
 impl std::fmt::Display for StuckCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.at {
+            Some((file, line)) => write!(f, "{file}:{line}: ")?,
+            None => write!(f, "{}: ", self.script)?,
+        }
         write!(
             f,
-            "{}: a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match or sum over a huge range)",
-            self.script,
+            "a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match or sum over a huge range)",
             self.running_for.as_secs_f64()
         )
     }
@@ -151,6 +162,7 @@ impl WatchSlot {
         state.reported = true;
         Some(StuckCall {
             script: self.name.clone(),
+            at: None,
             running_for: now.duration_since(since),
         })
     }
@@ -301,8 +313,11 @@ impl Watchdog {
                             Ok(list) => list.iter().filter_map(Weak::upgrade).collect(),
                             Err(_) => return,
                         };
-                        for call in live.iter().filter_map(|slot| slot.stuck(now)) {
-                            report_stuck(&call);
+                        for slot in &live {
+                            if let Some(mut call) = slot.stuck(now) {
+                                call.at = slot.alarm.locate();
+                                report_stuck(&call);
+                            }
                         }
                     }
                 })

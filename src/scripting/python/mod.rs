@@ -148,6 +148,24 @@ impl Alarm for PyAlarm {
         }
     }
 
+    fn locate(&self) -> Option<(String, u32)> {
+        // A thread of its own asks Python: if the stuck call holds the GIL
+        // (a C loop), that thread waits, maybe for good, and the answer is
+        // "unknown"; if it released it (time.sleep), the line comes back.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = self.thread;
+        let spawned = std::thread::Builder::new()
+            .name("ecscope-locate".into())
+            .spawn(move || {
+                let found = Python::attach(|py| innermost_script_line(py, thread));
+                let _ = tx.send(found);
+            });
+        if spawned.is_err() {
+            return None;
+        }
+        rx.recv_timeout(Duration::from_millis(300)).ok().flatten()
+    }
+
     fn still_running(&self, _armed_for: Duration) {
         // A bare `except:` may have swallowed the exception: send it again.
         let due = self
@@ -714,6 +732,29 @@ fn frame_of(generator: &Bound<'_, PyAny>) -> Option<StackFrame> {
         function,
         locals,
     })
+}
+
+/// The innermost project file and line that the Python thread `thread`
+/// (its `threading.get_ident`) is running.
+fn innermost_script_line(py: Python<'_>, thread: c_ulong) -> Option<(String, u32)> {
+    let frames = py
+        .import("sys")
+        .ok()?
+        .call_method0("_current_frames")
+        .ok()?;
+    let mut frame = frames.get_item(thread).ok()?;
+    while !frame.is_none() {
+        let file: String = frame
+            .getattr("f_code")
+            .and_then(|c| c.getattr("co_filename"))
+            .and_then(|f| f.extract())
+            .ok()?;
+        if trace::is_script_file(&file) {
+            return Some((file, frame.getattr("f_lineno").ok()?.extract().ok()?));
+        }
+        frame = frame.getattr("f_back").ok()?;
+    }
+    None
 }
 
 /// The limit's error for Python, which has no instruction counter.

@@ -95,7 +95,7 @@ fn file_of(frame: &Bound<'_, PyFrame>) -> String {
         .unwrap_or_default()
 }
 
-fn is_script_file(file: &str) -> bool {
+pub(super) fn is_script_file(file: &str) -> bool {
     !file.starts_with(INTERNAL_FILE)
         && !file.starts_with('<')
         && !std::path::Path::new(file).is_absolute()
