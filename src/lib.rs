@@ -6,6 +6,7 @@
 //! core never depends on the GUI.
 
 pub mod bench;
+pub mod crash;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;

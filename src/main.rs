@@ -41,6 +41,11 @@ struct Cli {
     #[arg(long)]
     restricted: bool,
 
+    /// Set by the window's supervisor when it restarts the window after a
+    /// crash: what crashed, shown once the window is open.
+    #[arg(long, value_name = "MESSAGE", hide = true)]
+    after_crash: Option<String>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -128,6 +133,8 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> ExitCode {
     // A call no limit can stop would hang the run for good: say which
     // script it was and end the process, as a script error.
+    // A crash in native code or an abort: say in which script, exit 1.
+    ecscope::crash::install(2, Some(i32::from(exit::SCRIPT_ERROR)));
     ecscope::scripting::watchdog::on_stuck(|call| {
         eprint_line(format_args!("error: {call}; stopping the run"));
         std::process::exit(i32::from(exit::SCRIPT_ERROR));
@@ -219,8 +226,25 @@ fn bench(args: BenchArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Set in the window's own process by its supervisor.
+#[cfg(feature = "gui")]
+const SUPERVISED: &str = "ECSCOPE_SUPERVISED_BY";
+
 #[cfg(feature = "gui")]
 fn open_gui(cli: Cli) -> ExitCode {
+    // The window runs in a child process watched by this one: a crash in
+    // native code that a script reached (or an abort) ends the child, and
+    // this process opens the window again on the same project. Screenshots
+    // run unsupervised, as they are scripted.
+    match std::env::var_os(SUPERVISED) {
+        None if cli.screenshot.is_none() => return supervise(),
+        Some(notes) => {
+            if let Err(e) = ecscope::crash::install_file(std::path::Path::new(&notes)) {
+                eprint_line(format_args!("note: crashes will not be reported: {e}"));
+            }
+        }
+        None => {}
+    }
     let options = ecscope::gui::GuiOptions {
         project: cli.project,
         screenshot: cli.screenshot,
@@ -229,6 +253,7 @@ fn open_gui(cli: Cli) -> ExitCode {
         panel: cli.panel,
         coroutine: cli.coroutine,
         restricted: cli.restricted,
+        after_crash: cli.after_crash,
     };
     match ecscope::gui::run(options) {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +261,64 @@ fn open_gui(cli: Cli) -> ExitCode {
             eprint_line(format_args!("error: {err}"));
             ExitCode::from(exit::NOTHING_RAN)
         }
+    }
+}
+
+/// Runs the window in a child process and opens it again after a crash, on
+/// the project it had open, saying what crashed. A window that crashes again
+/// within seconds of a restart is not restarted again.
+#[cfg(feature = "gui")]
+fn supervise() -> ExitCode {
+    use std::time::{Duration, Instant};
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprint_line(format_args!("error: cannot start the window: {e}"));
+            return ExitCode::from(exit::NOTHING_RAN);
+        }
+    };
+    let notes = std::env::temp_dir().join(format!("ecscope-window-{}.txt", std::process::id()));
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut restarted = false;
+    loop {
+        let _ = std::fs::remove_file(&notes);
+        let started = Instant::now();
+        let status = std::process::Command::new(&exe)
+            .args(&args)
+            .env(SUPERVISED, &notes)
+            .status();
+        let status = match status {
+            Ok(status) => status,
+            Err(e) => {
+                eprint_line(format_args!("error: cannot start the window: {e}"));
+                return ExitCode::from(exit::NOTHING_RAN);
+            }
+        };
+        if let Some(code) = status.code() {
+            let _ = std::fs::remove_file(&notes);
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
+        let (project, crash) = ecscope::crash::read_notes(&notes);
+        let _ = std::fs::remove_file(&notes);
+        let message = crash.unwrap_or_else(|| format!("ECScope stopped unexpectedly ({status})"));
+        eprint_line(format_args!("error: {message}"));
+        if restarted && started.elapsed() < Duration::from_secs(10) {
+            eprint_line(format_args!(
+                "error: the window crashed again right after it was restarted; not restarting it again"
+            ));
+            return ExitCode::from(exit::SCRIPT_ERROR);
+        }
+        eprint_line(format_args!("note: restarting the window"));
+        args.clear();
+        if let Some((root, restricted)) = project {
+            args.push(root.into_os_string());
+            if restricted {
+                args.push("--restricted".into());
+            }
+        }
+        args.push("--after-crash".into());
+        args.push(message.into());
+        restarted = true;
     }
 }
 

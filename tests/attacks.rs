@@ -585,6 +585,31 @@ fn hangs_in_c_end_the_run_with_the_script_named() {
 }
 
 #[test]
+fn a_native_crash_names_the_script_and_exits_1() {
+    for (body, signal) in [
+        ("ctypes.string_at(0)", "SIGSEGV"),
+        ("os.abort()", "SIGABRT"),
+    ] {
+        let source = format!(
+            "import ecs, ctypes, os\n@ecs.system(\"boom\")\ndef boom(dt):\n    if ecs.frame() == 2:\n        {body}\n"
+        );
+        let dir = project("", &["scripts/crash.py"], &[("scripts/crash.py", &source)]);
+        let (code, _, err) = run_bounded(
+            &["run", &path_arg(dir.path()), "--frames", "5"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "error: scripts/crash.py: ECScope crashed ({signal}"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("during a call into this script"), "{err}");
+    }
+}
+
+#[test]
 fn a_catastrophic_lua_pattern_is_stopped() {
     let dir = project(
         "[limits]\ninstructions_per_frame = 2000000\n",

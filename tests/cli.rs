@@ -1359,3 +1359,26 @@ fn a_killed_run_leaves_no_partial_dump_or_profile() {
     assert_eq!(world["frame"], 3);
     assert_eq!(temporary(), left_by_the_kill);
 }
+
+/// The window runs in a child process that its supervisor restarts after a
+/// crash; without a display the child cannot open a window, and the
+/// supervisor ends with the child's status and its one message.
+#[test]
+fn the_window_supervisor_passes_on_how_the_window_ended() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecscope"));
+    command
+        .arg(sample("hello_lua"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let (status, stderr) = wait_bounded(command.spawn().unwrap(), Duration::from_secs(60));
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.matches("cannot open the window").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("restarting"), "{stderr}");
+}

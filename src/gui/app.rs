@@ -42,6 +42,8 @@ pub struct GuiOptions {
     pub coroutine: Option<u64>,
     /// Open `project` restricted (a restart keeps an untrusted project so).
     pub restricted: bool,
+    /// The window was restarted after a crash; this says what crashed.
+    pub after_crash: Option<String>,
 }
 
 /// Live state the panels work on.
@@ -326,6 +328,8 @@ impl EcscopeApp {
                 return;
             }
         };
+        // Should the process crash, its supervisor reopens this project.
+        crate::crash::note_project(&project.root, project.restricted);
         // The old session's thread is joined before the new one starts.
         if let Some(buffers) = &mut self.state.buffers {
             buffers.autosave_now();
@@ -530,6 +534,11 @@ impl EcscopeApp {
                 Some(super::panels::trust::TrustChoice::Cancel) => self.trust_prompt = None,
                 None => {}
             }
+        }
+        if let Some(message) = &self.options.after_crash
+            && super::panels::stuck::crashed_ui(ctx, message)
+        {
+            self.options.after_crash = None;
         }
         if let Some(message) = self.error.clone() {
             let mut open = true;

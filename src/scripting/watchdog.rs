@@ -136,6 +136,7 @@ impl WatchSlot {
     /// Marks the start of a call into the script that may run for `grace`
     /// before it is armed.
     pub fn enter(&self, grace: Duration) {
+        crate::crash::enter_call(&self.name);
         if let Ok(mut state) = self.state.lock() {
             state.since = Some(Instant::now());
             state.grace = grace;
@@ -169,6 +170,7 @@ impl WatchSlot {
 
     /// Marks the end of the call; disarms if armed.
     pub fn leave(&self) {
+        crate::crash::leave_call();
         if let Ok(mut state) = self.state.lock() {
             state.since = None;
             state.paused = None;

@@ -48,3 +48,24 @@ pub fn ui(ctx: &egui::Context, call: &StuckCall, unsaved: usize) -> Option<Stuck
     }
     choice
 }
+
+/// After a crash: the window was restarted by its supervisor. Says what
+/// crashed and that unsaved text came back; returns true once dismissed.
+pub fn crashed_ui(ctx: &egui::Context, message: &str) -> bool {
+    let mut dismissed = false;
+    let mut open = true;
+    egui::Window::new("ECScope restarted after a crash")
+        .collapsible(false)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.set_max_width(520.0);
+            ui.colored_label(crate::gui::theme::ERROR, message);
+            ui.weak(
+                "The project was opened again from its files. Unsaved editor text was kept in the autosave and is restored.",
+            );
+            if ui.button("OK").clicked() {
+                dismissed = true;
+            }
+        });
+    dismissed || !open
+}
