@@ -1363,6 +1363,7 @@ fn a_killed_run_leaves_no_partial_dump_or_profile() {
 /// The window runs in a child process that its supervisor restarts after a
 /// crash; without a display the child cannot open a window, and the
 /// supervisor ends with the child's status and its one message.
+#[cfg(feature = "gui")]
 #[test]
 fn the_window_supervisor_passes_on_how_the_window_ended() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ecscope"));

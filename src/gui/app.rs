@@ -105,9 +105,9 @@ pub struct EcscopeApp {
     leaving: Option<Leaving>,
     /// The user agreed to close with unsaved changes kept in the autosave.
     may_close: bool,
-    /// A script call that cannot be stopped, reported by the watchdog.
-    stuck: Arc<std::sync::Mutex<Option<crate::scripting::watchdog::StuckCall>>>,
-    /// The user chose to keep waiting on this stuck call.
+    /// The stuck call last shown, and whether the user chose to keep
+    /// waiting on it.
+    stuck_seen: Option<crate::scripting::watchdog::StuckCall>,
     stuck_dismissed: bool,
 }
 
@@ -222,23 +222,9 @@ impl EcscopeApp {
             stats: GuiStats::default(),
             leaving: None,
             may_close: false,
-            stuck: Arc::default(),
+            stuck_seen: None,
             stuck_dismissed: false,
         };
-        {
-            // Weak: the handler outlives the window in a process that opens
-            // several (the tests).
-            let stuck = Arc::downgrade(&app.stuck);
-            let ctx = cc.egui_ctx.clone();
-            crate::scripting::watchdog::on_stuck(move |call| {
-                if let Some(stuck) = stuck.upgrade() {
-                    if let Ok(mut slot) = stuck.lock() {
-                        *slot = Some(call.clone());
-                    }
-                    ctx.request_repaint();
-                }
-            });
-        }
         // Naming a project on the command line is consent to run it, as
         // with any interpreter.
         if let Some(project) = app.options.project.clone() {
@@ -301,7 +287,7 @@ impl EcscopeApp {
 
     /// The script call reported stuck, if any (the restart offer shows).
     pub fn stuck_call(&self) -> Option<crate::scripting::watchdog::StuckCall> {
-        self.stuck.lock().ok().and_then(|s| s.clone())
+        self.state.session.as_ref().and_then(Session::stuck_call)
     }
 
     /// Whether the editor holds unsaved changes.
@@ -328,6 +314,16 @@ impl EcscopeApp {
                 return;
             }
         };
+        // A stuck session's thread cannot be ended, and may hold Python: the
+        // other project opens in a new process.
+        if self.stuck_call().is_some() {
+            if let Some(buffers) = &mut self.state.buffers {
+                buffers.autosave_now();
+            }
+            let problem = restart(Some(&project));
+            self.error = Some(format!("Cannot restart ECScope: {problem}"));
+            return;
+        }
         // Should the process crash, its supervisor reopens this project.
         crate::crash::note_project(&project.root, project.restricted);
         // The old session's thread is joined before the new one starts.
@@ -653,11 +649,15 @@ impl EcscopeApp {
     /// choices are a restart of the process (after keeping unsaved text and
     /// settings) or quitting without waiting for it.
     fn stuck_modal(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        let call = self.stuck.lock().ok().and_then(|s| s.clone());
-        let Some(call) = call else {
+        let Some(call) = self.stuck_call() else {
             self.stuck_dismissed = false;
             return;
         };
+        // A new report shows again after an earlier one was waited on.
+        if self.stuck_seen.as_ref() != Some(&call) {
+            self.stuck_seen = Some(call.clone());
+            self.stuck_dismissed = false;
+        }
         let closing = ctx.input(|i| i.viewport().close_requested());
         let unsaved = self.state.buffers.as_ref().map_or(0, |b| b.dirty().len());
         let choice = if closing {

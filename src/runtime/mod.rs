@@ -573,8 +573,20 @@ impl Runtime {
     pub fn reset(&mut self) -> Result<(), String> {
         let mut project = Project::open(&self.project.root).map_err(|e| e.to_string())?;
         project.restricted = self.project.restricted;
+        let stuck_handler = self.watchdog.stuck_handler();
         *self = Runtime::open(project);
+        self.watchdog.set_stuck_handler(stuck_handler);
         Ok(())
+    }
+
+    /// Sends calls into this runtime's scripts that nothing can stop to
+    /// `handler` (kept across [`Runtime::reset`]).
+    pub fn on_stuck(
+        &self,
+        handler: impl Fn(&crate::scripting::watchdog::StuckCall) + Send + Sync + 'static,
+    ) {
+        self.watchdog
+            .set_stuck_handler(Some(std::sync::Arc::new(handler)));
     }
 
     /// A copy of one component value, for tests and the GUI.

@@ -28,6 +28,7 @@ use crate::project::Project;
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::{BreakInfo, DebugAction};
 use crate::scripting::host::SharedHost;
+use crate::scripting::watchdog::StuckCall;
 
 /// A request to the session.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +149,8 @@ pub struct Session {
     shared: Arc<Mutex<Shared>>,
     events: Receiver<SessionEvent>,
     thread: Option<JoinHandle<()>>,
+    /// A call into a script that nothing can stop, once reported.
+    stuck: Arc<Mutex<Option<StuckCall>>>,
 }
 
 /// Called from the session thread whenever there is something new to show.
@@ -170,9 +173,12 @@ impl Session {
         let (tx, rx) = channel();
         let (events_tx, events) = channel();
         let shared: Arc<Mutex<Shared>> = Arc::default();
+        let stuck: Arc<Mutex<Option<StuckCall>>> = Arc::default();
         let thread = {
             let project = project.clone();
             let shared = Arc::clone(&shared);
+            let stuck = Arc::clone(&stuck);
+            let stuck_notify = Arc::clone(&notify);
             let watch_tx = tx.clone();
             std::thread::Builder::new()
                 .name("ecscope-runtime".into())
@@ -200,6 +206,14 @@ impl Session {
                             runtime: Runtime::open(project),
                             link,
                         };
+                        // Reported from the watchdog's own thread: this one
+                        // is the one stuck.
+                        worker.runtime.on_stuck(move |call| {
+                            if let Ok(mut slot) = stuck.lock() {
+                                *slot = Some(call.clone());
+                            }
+                            stuck_notify();
+                        });
                         if let Err(err) = &watcher {
                             let _ = worker.link.events.send(SessionEvent::CommandFailed(format!(
                                 "hot reload is off: {err}"
@@ -227,7 +241,14 @@ impl Session {
             shared,
             events,
             thread,
+            stuck,
         }
+    }
+
+    /// The call into a script that nothing can stop, once the watchdog
+    /// reported it (the session's thread may never come back).
+    pub fn stuck_call(&self) -> Option<StuckCall> {
+        self.stuck.lock().ok().and_then(|s| s.clone())
     }
 
     /// The project this session runs.
@@ -276,6 +297,11 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = self.tx.send(Message::Shutdown);
+        // A thread stuck in a call may never come back: it is left behind
+        // rather than waited for.
+        if self.stuck_call().is_some() {
+            return;
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -85,16 +85,18 @@ impl std::fmt::Display for StuckCall {
     }
 }
 
-type StuckHandler = Box<dyn Fn(&StuckCall) + Send + Sync>;
+/// What is done with a stuck call.
+pub type StuckHandler = Arc<dyn Fn(&StuckCall) + Send + Sync>;
 
 static STUCK_HANDLERS: Mutex<Vec<StuckHandler>> = Mutex::new(Vec::new());
 
-/// Adds what the process does when a script call is stuck for good: the
-/// headless runner reports it and exits, the window offers a restart. Every
-/// handler added hears every stuck call; with none, it is printed.
+/// Adds what the process does when a script call is stuck for good and its
+/// watchdog has no handler of its own (see [`Watchdog::set_stuck_handler`]):
+/// the headless runner reports it and exits. Every handler added hears
+/// every such call; with none, it is printed.
 pub fn on_stuck(handler: impl Fn(&StuckCall) + Send + Sync + 'static) {
     if let Ok(mut handlers) = STUCK_HANDLERS.lock() {
-        handlers.push(Box::new(handler));
+        handlers.push(Arc::new(handler));
     }
 }
 
@@ -252,6 +254,8 @@ pub struct Watchdog {
     /// Looks for stuck calls. Separate from the arming thread, which may
     /// itself wait for Python's GIL that a stuck call holds.
     lookout: Option<JoinHandle<()>>,
+    /// This watchdog's own handler of stuck calls, if any.
+    stuck_handler: Arc<Mutex<Option<StuckHandler>>>,
 }
 
 /// How often the watchdog looks.
@@ -297,9 +301,11 @@ impl Watchdog {
                 })
                 .ok()
         };
+        let stuck_handler: Arc<Mutex<Option<StuckHandler>>> = Arc::default();
         let lookout = {
             let slots = Arc::clone(&slots);
             let stop = Arc::clone(&stop);
+            let handler = Arc::clone(&stuck_handler);
             std::thread::Builder::new()
                 .name("ecscope-lookout".into())
                 .spawn(move || {
@@ -318,7 +324,11 @@ impl Watchdog {
                         for slot in &live {
                             if let Some(mut call) = slot.stuck(now) {
                                 call.at = slot.alarm.locate();
-                                report_stuck(&call);
+                                let own = handler.lock().ok().and_then(|h| h.clone());
+                                match own {
+                                    Some(own) => own(&call),
+                                    None => report_stuck(&call),
+                                }
                             }
                         }
                     }
@@ -330,7 +340,21 @@ impl Watchdog {
             stop,
             thread,
             lookout,
+            stuck_handler,
         }
+    }
+
+    /// Sends this watchdog's stuck calls to `handler` (the window of the
+    /// runtime), instead of the process-wide handlers.
+    pub fn set_stuck_handler(&self, handler: Option<StuckHandler>) {
+        if let Ok(mut own) = self.stuck_handler.lock() {
+            *own = handler;
+        }
+    }
+
+    /// This watchdog's own handler of stuck calls.
+    pub fn stuck_handler(&self) -> Option<StuckHandler> {
+        self.stuck_handler.lock().ok().and_then(|h| h.clone())
     }
 
     /// A handle to register and unregister scripts (held by each script so
