@@ -67,6 +67,14 @@ fn run_bounded(args: &[&str], limit: Duration) -> (Option<i32>, String, String) 
     (status.code(), out, err)
 }
 
+/// `ecscope run DIR --frames N`, bounded at two minutes.
+fn run_frames(dir: &Path, frames: &str) -> (Option<i32>, String, String) {
+    run_bounded(
+        &["run", &path_arg(dir), "--frames", frames],
+        Duration::from_secs(120),
+    )
+}
+
 fn path_arg(dir: &Path) -> String {
     dir.display().to_string()
 }
@@ -355,10 +363,7 @@ print("still fine", coroutine.wrap(function() return 7 end)())
 "##,
     );
     // In a child process: a regression would overflow the stack and kill it.
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "1"],
-        Duration::from_secs(60),
-    );
+    let (code, out, err) = run_frames(dir.path(), "1");
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(
         out.contains("wrap\tfalse") && out.contains("more than 40 coroutines"),
@@ -391,10 +396,7 @@ ecs.system("spawn", function() while true do ecs.spawn({ Note = { text = big } }
             ),
         ],
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "3"],
-        Duration::from_secs(120),
-    );
+    let (code, out, err) = run_frames(dir.path(), "3");
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         err.matches("out of memory: this script made ECScope hold more than 8 MiB")
@@ -452,10 +454,7 @@ print(len(seen), seen[0])
 "##,
         )],
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "1"],
-        Duration::from_secs(60),
-    );
+    let (code, out, err) = run_frames(dir.path(), "1");
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(
@@ -480,10 +479,7 @@ fn a_python_heap_flood_is_a_memory_error_and_the_host_goes_on() {
             ),
         ],
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "3"],
-        Duration::from_secs(60),
-    );
+    let (code, out, err) = run_frames(dir.path(), "3");
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("scripts/fill.py:6: out of memory: the script's calls grew the Python heap past its limit"), "{err}");
     assert!(out.contains("canary alive"), "{out}");
@@ -516,10 +512,7 @@ ecs.system("wrap", function() while true do pcall(coroutine.wrap(function() whil
             ),
         ],
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "3"],
-        Duration::from_secs(120),
-    );
+    let (code, out, err) = run_frames(dir.path(), "3");
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         err.matches("instruction limit exceeded").count(),
@@ -563,10 +556,7 @@ fn hangs_in_c_end_the_run_with_the_script_named() {
         let path = format!("scripts/{file}");
         let dir = project("", &[&path], &[(&path, source)]);
         let started = Instant::now();
-        let (code, _out, err) = run_bounded(
-            &["run", &path_arg(dir.path()), "--frames", "2"],
-            Duration::from_secs(60),
-        );
+        let (code, _out, err) = run_frames(dir.path(), "2");
         assert_eq!(code, Some(1), "{file}: {err}");
         assert!(err.contains(named), "{file}: {err}");
         if file == "sleep.py" {
@@ -594,10 +584,7 @@ fn a_native_crash_names_the_script_and_exits_1() {
             "import ecs, ctypes, os\n@ecs.system(\"boom\")\ndef boom(dt):\n    if ecs.frame() == 2:\n        {body}\n"
         );
         let dir = project("", &["scripts/crash.py"], &[("scripts/crash.py", &source)]);
-        let (code, _, err) = run_bounded(
-            &["run", &path_arg(dir.path()), "--frames", "5"],
-            Duration::from_secs(60),
-        );
+        let (code, _, err) = run_frames(dir.path(), "5");
         assert_eq!(code, Some(1), "{err}");
         assert!(
             err.contains(&format!(
@@ -628,10 +615,7 @@ ecs.system("caught", function() while true do pcall(string.match, string.rep("a"
             ),
         ],
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "2"],
-        Duration::from_secs(120),
-    );
+    let (code, out, err) = run_frames(dir.path(), "2");
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("system 'find')"), "{err}");
     assert!(err.contains("system 'caught')"), "{err}");
@@ -644,10 +628,7 @@ fn gc_metamethods_that_loop_cannot_be_made() {
         "",
         "print(newproxy, pcall(setmetatable, {}, { __gc = function() while true do end end }))\ncollectgarbage()\n",
     );
-    let (code, out, err) = run_bounded(
-        &["run", &path_arg(dir.path()), "--frames", "2"],
-        Duration::from_secs(60),
-    );
+    let (code, out, err) = run_frames(dir.path(), "2");
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("nil\ttrue"), "{out}");
 }
