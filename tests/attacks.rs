@@ -641,14 +641,22 @@ local function order(t)
   for k in pairs(t) do keys[#keys + 1] = tostring(k) end
   return table.concat(keys, ",")
 end
+local NAMES = { "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+  "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon" }
 local words = {}
-for _, w in ipairs({ "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa" }) do words[w] = true end
+for _, w in ipairs(NAMES) do words[w] = true end
+ecs.component("Stats", { hp = 1.5, mp = 2.5, speed = 0.5, title = "x", alive = true })
+ecs.spawn({ Stats = {} })
 ecs.system("orders", function(dt)
-  -- Strings made now, and garbage, so collections run at different points.
+  -- Keys chosen by frame, and garbage, so collections run at different
+  -- points from frame to frame.
   local made, junk = {}, {}
-  for i = 1, 200 do made["key" .. (ecs.frame() * 7 + i) % 37] = i junk[i] = { tostring(i) } end
+  for i = 1, 200 do
+    made[NAMES[(ecs.frame() * 7 + i) % #NAMES + 1]] = i
+    junk[i] = { tostring(i) .. "!" }
+  end
   local mixed = { [1.5] = 1, [true] = 2, [false] = 3, [-2.25] = 4, name = 5, [1e10] = 6 }
-  ecs.log(order(words) .. " | " .. order(made) .. " | " .. order(mixed))
+  ecs.log(order(words) .. " | " .. order(made) .. " | " .. order(mixed) .. " | " .. order(ecs.get(1, "Stats")))
 end)
 "##;
 
@@ -665,13 +673,23 @@ fn pairs_and_sets_iterate_the_same_on_every_run() {
             ),
         ],
     );
-    let events = dir.path().join("events.jsonl");
+    // The same project from a folder with a longer path: where the files
+    // are changes nothing.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere
+        .path()
+        .join("a-much-longer-folder-name-for-the-same-project");
+    std::fs::create_dir_all(moved.join("scripts")).unwrap();
+    for file in ["ecscope.toml", "scripts/orders.lua", "scripts/orders.py"] {
+        std::fs::copy(dir.path().join(file), moved.join(file)).unwrap();
+    }
     let mut runs = Vec::new();
-    for _ in 0..3 {
+    for folder in [dir.path(), dir.path(), dir.path(), moved.as_path()] {
+        let events = folder.join("events.jsonl");
         let (code, _, err) = run_bounded(
             &[
                 "run",
-                &path_arg(dir.path()),
+                &path_arg(folder),
                 "--frames",
                 "20",
                 "--events",
@@ -690,8 +708,9 @@ fn pairs_and_sets_iterate_the_same_on_every_run() {
         );
     }
     assert!(runs[0].lines().count() >= 40, "{}", runs[0]);
-    assert_eq!(runs[0], runs[1]);
-    assert_eq!(runs[1], runs[2]);
+    for run in &runs[1..] {
+        assert_eq!(&runs[0], run);
+    }
 }
 
 /// Every sample's world dump, twice, in separate processes.
