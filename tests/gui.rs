@@ -378,7 +378,7 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
     });
     h.run_steps(2);
     h.get_by_label("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)");
-    h.get_by_label("⤼ Step over").click();
+    h.get_by_label("↷ Step over").click();
     wait(&mut h, "the next line", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -843,4 +843,92 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     wait(&mut h, "the frame after the nap", |app| {
         app.snapshot().is_some_and(|s| s.view.frame >= 1)
     });
+}
+
+/// The keys debugger users expect: F10 and F11 step at a stop, F5
+/// continues; F7 steps a frame; Space plays and pauses, but not while
+/// typing; F6 pauses; Help lists them all.
+#[test]
+fn keyboard_shortcuts_step_continue_play_and_pause() {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::runtime::session::SessionCommand;
+    let mut h = open(&sample("ai_coroutines"));
+    h.key_press(egui::Key::F7);
+    wait(&mut h, "F7 to step one frame", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.view.frame == 1 && !s.playing)
+    });
+    let file = "scripts/guards.lua".to_string();
+    h.state()
+        .session()
+        .unwrap()
+        .send(SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+            file,
+            line: 14,
+            on: true,
+        }));
+    h.key_press(egui::Key::F5);
+    wait(&mut h, "F5 to play into the breakpoint", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    h.key_press(egui::Key::F10);
+    wait(&mut h, "F10 to step over", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 15 && b.reason == "step")
+    });
+    h.key_press(egui::Key::F11);
+    wait(&mut h, "F11 to step into", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line != 15 && b.reason == "step")
+    });
+    h.state()
+        .session()
+        .unwrap()
+        .send(SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints));
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    wait(&mut h, "F5 to continue", |app| {
+        app.snapshot().is_some_and(|s| s.at_break.is_none())
+    });
+    h.key_press(egui::Key::F6);
+    wait(&mut h, "F6 to pause", |app| {
+        app.snapshot().is_some_and(|s| !s.playing)
+    });
+    h.key_press(egui::Key::Space);
+    wait(&mut h, "Space to play", |app| {
+        app.snapshot().is_some_and(|s| s.playing)
+    });
+    h.key_press(egui::Key::Space);
+    wait(&mut h, "Space to pause", |app| {
+        app.snapshot().is_some_and(|s| !s.playing)
+    });
+
+    // Typing a space in a text field does not play the world.
+    h.get_all_by_label("Filter")
+        .next()
+        .expect("the entity filter")
+        .click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Space);
+    h.run_steps(3);
+    assert!(!snapshot(&h).playing, "a typed space played the world");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+
+    h.get_by_label("Help").click();
+    h.run_steps(1);
+    h.get_by_label("Keyboard shortcuts").click();
+    h.run_steps(2);
+    for what in [
+        "Step over (at a stop)",
+        "Continue (at a stop) or play",
+        "Step one frame",
+    ] {
+        assert!(h.query_by_label(what).is_some(), "{what} is not listed");
+    }
+    assert!(h.query_by_label("F10").is_some());
 }

@@ -21,9 +21,11 @@ use super::panels::scene::ScenePanel;
 use super::panels::scripts::ScriptsPanel;
 use super::screenshot::{self, ScreenshotPlan};
 use super::settings::Settings;
+use super::shortcuts::{self, Shortcut};
 use super::toolbar::{self, ToolbarAction};
 use crate::project::Project;
 use crate::runtime::session::{Session, SessionCommand, Snapshot};
+use crate::scripting::debugger::DebugAction;
 
 /// How the app was started.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +99,8 @@ pub struct EcscopeApp {
     about: bool,
     /// Help › Samples: the start screen in a window over an open project.
     show_samples: bool,
+    /// Help › Keyboard shortcuts.
+    show_shortcuts: bool,
     /// A project waiting for the user to trust it (or not) before it opens.
     trust_prompt: Option<super::panels::trust::TrustPrompt>,
     /// The bundled samples, read once at start.
@@ -193,6 +197,20 @@ impl EcscopeApp {
         puffin::ThreadProfiler::initialize(puffin::now_ns, |_, _, _| {});
         // Thumbnails and README images are PNG files.
         egui_extras::install_image_loaders(&cc.egui_ctx);
+        // Symbols such as ● (unsaved) and ↷ are only in the monospace font:
+        // proportional text falls back to it, so every icon renders.
+        let mut fonts = egui::FontDefinitions::default();
+        let hack = fonts
+            .families
+            .get(&egui::FontFamily::Monospace)
+            .and_then(|m| m.first().cloned());
+        if let (Some(hack), Some(proportional)) = (
+            hack,
+            fonts.families.get_mut(&egui::FontFamily::Proportional),
+        ) {
+            proportional.push(hack);
+        }
+        cc.egui_ctx.set_fonts(fonts);
         let mut app = EcscopeApp {
             // A screenshot shows the default layout, whatever the user's.
             settings: if options.screenshot.is_some() {
@@ -215,6 +233,7 @@ impl EcscopeApp {
             title: String::new(),
             about: false,
             show_samples: false,
+            show_shortcuts: false,
             trust_prompt: None,
             samples: super::samples_dir()
                 .map(|dir| super::panels::start::sample_cards(&dir))
@@ -415,7 +434,9 @@ impl EcscopeApp {
     fn menu_bar(&mut self, ctx: &egui::Context, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open project…").clicked() {
+                let open = egui::Button::new("Open project…")
+                    .shortcut_text(shortcuts::keys(ctx, Shortcut::Open));
+                if ui.add(open).clicked() {
                     ui.close();
                     self.pick_project(ctx);
                 }
@@ -496,6 +517,10 @@ impl EcscopeApp {
                     self.show_samples = true;
                     ui.close();
                 }
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.show_shortcuts = true;
+                    ui.close();
+                }
                 if ui.button("About ECScope").clicked() {
                     self.about = true;
                     ui.close();
@@ -555,6 +580,9 @@ impl EcscopeApp {
             if !open {
                 self.error = None;
             }
+        }
+        if self.show_shortcuts {
+            shortcuts::help_window(ctx, &mut self.show_shortcuts);
         }
         if self.about {
             egui::Window::new("About ECScope")
@@ -643,6 +671,33 @@ impl EcscopeApp {
             }
             Leaving::Open(path, restricted) => self.open_project_now(ctx, &path, restricted),
         }
+    }
+
+    /// Does what a keyboard shortcut asks, where it applies: stepping keys
+    /// only at a stop, and nothing without a project (but Open).
+    fn apply_shortcut(&mut self, ctx: &egui::Context, shortcut: Shortcut) {
+        if shortcut == Shortcut::Open {
+            self.pick_project(ctx);
+            return;
+        }
+        let Some(snapshot) = self.state.snapshot.as_deref() else {
+            return;
+        };
+        let stopped = snapshot.at_break.is_some();
+        let command = match shortcut {
+            Shortcut::Continue | Shortcut::PlayPause if stopped => {
+                Some(SessionCommand::Debug(DebugAction::Continue))
+            }
+            Shortcut::Continue => (!snapshot.playing).then_some(SessionCommand::Play),
+            Shortcut::PlayPause if snapshot.playing => Some(SessionCommand::Pause),
+            Shortcut::PlayPause => Some(SessionCommand::Play),
+            Shortcut::Pause => snapshot.playing.then_some(SessionCommand::Pause),
+            Shortcut::StepOver => stopped.then_some(SessionCommand::Debug(DebugAction::StepOver)),
+            Shortcut::StepInto => stopped.then_some(SessionCommand::Debug(DebugAction::StepInto)),
+            Shortcut::StepFrame => (!stopped).then_some(SessionCommand::Step(1)),
+            Shortcut::Open => None,
+        };
+        self.state.commands.extend(command);
     }
 
     /// A stuck script call: the scripts' thread will not come back, so the
@@ -870,6 +925,9 @@ impl eframe::App for EcscopeApp {
         }
 
         egui::TopBottomPanel::top("menu").show(ctx, |ui| self.menu_bar(ctx, ui));
+        for shortcut in shortcuts::pressed(ctx) {
+            self.apply_shortcut(ctx, shortcut);
+        }
         self.notice_break();
         self.stuck_modal(ctx, frame);
         let action = egui::TopBottomPanel::top("toolbar")

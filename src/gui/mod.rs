@@ -12,6 +12,7 @@ pub mod layout;
 pub mod panels;
 pub mod screenshot;
 pub mod settings;
+pub mod shortcuts;
 pub mod theme;
 pub mod toolbar;
 pub mod widgets;

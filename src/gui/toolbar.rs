@@ -1,5 +1,6 @@
 //! The toolbar: open, play/pause, step, reset, speed, frame and time.
 
+use crate::gui::shortcuts::{self, Shortcut};
 use crate::runtime::RuntimeCommand;
 use crate::runtime::session::{SessionCommand, Snapshot};
 use crate::scripting::debugger::DebugAction;
@@ -22,9 +23,11 @@ pub fn ui(
 ) -> Option<ToolbarAction> {
     let mut action = None;
     ui.horizontal(|ui| {
+        let ctx = ui.ctx().clone();
+        let keys = |s| shortcuts::keys(&ctx, s);
         if ui
             .button("📂 Open")
-            .on_hover_text("Open a project folder")
+            .on_hover_text(format!("Open a project folder ({})", keys(Shortcut::Open)))
             .clicked()
         {
             action = Some(ToolbarAction::Open);
@@ -33,15 +36,34 @@ pub fn ui(
         ui.add_enabled_ui(snapshot.is_some(), |ui| {
             let playing = snapshot.is_some_and(|s| s.playing);
             if playing {
-                if ui.button("⏸ Pause").clicked() {
+                if ui
+                    .button("⏸ Pause")
+                    .on_hover_text(format!(
+                        "Pause ({} or {})",
+                        keys(Shortcut::Pause),
+                        keys(Shortcut::PlayPause)
+                    ))
+                    .clicked()
+                {
                     commands.push(SessionCommand::Pause);
                 }
-            } else if ui.button("▶ Play").clicked() {
+            } else if ui
+                .button("▶ Play")
+                .on_hover_text(format!(
+                    "Play ({} or {})",
+                    keys(Shortcut::Continue),
+                    keys(Shortcut::PlayPause)
+                ))
+                .clicked()
+            {
                 commands.push(SessionCommand::Play);
             }
             if ui
                 .button("⏭ Step")
-                .on_hover_text("Pause and run exactly one frame")
+                .on_hover_text(format!(
+                    "Pause and run exactly one frame ({})",
+                    keys(Shortcut::StepFrame)
+                ))
                 .clicked()
             {
                 commands.push(SessionCommand::Step(1));
@@ -88,6 +110,8 @@ pub fn debug_bar(ui: &mut egui::Ui, snapshot: &Snapshot, commands: &mut Vec<Sess
     let Some(stop) = &snapshot.at_break else {
         return;
     };
+    let ctx = ui.ctx().clone();
+    let keys = |s| shortcuts::keys(&ctx, s);
     ui.horizontal(|ui| {
         ui.label(
             egui::RichText::new(format!(
@@ -100,21 +124,30 @@ pub fn debug_bar(ui: &mut egui::Ui, snapshot: &Snapshot, commands: &mut Vec<Sess
         ui.separator();
         if ui
             .button("▶ Continue")
-            .on_hover_text("Run on to the next breakpoint")
+            .on_hover_text(format!(
+                "Run on to the next breakpoint ({})",
+                keys(Shortcut::Continue)
+            ))
             .clicked()
         {
             commands.push(SessionCommand::Debug(DebugAction::Continue));
         }
         if ui
-            .button("⤼ Step over")
-            .on_hover_text("Stop at the next line of this function")
+            .button("↷ Step over")
+            .on_hover_text(format!(
+                "Stop at the next line of this function ({})",
+                keys(Shortcut::StepOver)
+            ))
             .clicked()
         {
             commands.push(SessionCommand::Debug(DebugAction::StepOver));
         }
         if ui
             .button("⤵ Step into")
-            .on_hover_text("Stop at the very next line, entering calls")
+            .on_hover_text(format!(
+                "Stop at the very next line, entering calls ({})",
+                keys(Shortcut::StepInto)
+            ))
             .clicked()
         {
             commands.push(SessionCommand::Debug(DebugAction::StepInto));

@@ -1,0 +1,107 @@
+//! Keyboard shortcuts: the keys debugger users expect (VS Code's), one
+//! table that the key handling, the menus' and buttons' hints and
+//! *Help › Keyboard shortcuts* all read.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+/// What a shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    /// At a stop: run on. Paused: play.
+    Continue,
+    /// Pause the world.
+    Pause,
+    /// At a stop: the next line of this function.
+    StepOver,
+    /// At a stop: the very next line, entering calls.
+    StepInto,
+    /// Pause and run exactly one frame.
+    StepFrame,
+    /// Play or pause (outside text fields).
+    PlayPause,
+    /// Open a project folder.
+    Open,
+}
+
+/// Every shortcut: what it does, its keys, and how the help names it.
+pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 7] = [
+    (
+        Shortcut::Continue,
+        KeyboardShortcut::new(Modifiers::NONE, Key::F5),
+        "Continue (at a stop) or play",
+    ),
+    (
+        Shortcut::Pause,
+        KeyboardShortcut::new(Modifiers::NONE, Key::F6),
+        "Pause",
+    ),
+    (
+        Shortcut::StepOver,
+        KeyboardShortcut::new(Modifiers::NONE, Key::F10),
+        "Step over (at a stop)",
+    ),
+    (
+        Shortcut::StepInto,
+        KeyboardShortcut::new(Modifiers::NONE, Key::F11),
+        "Step into (at a stop)",
+    ),
+    (
+        Shortcut::StepFrame,
+        KeyboardShortcut::new(Modifiers::NONE, Key::F7),
+        "Step one frame",
+    ),
+    (
+        Shortcut::PlayPause,
+        KeyboardShortcut::new(Modifiers::NONE, Key::Space),
+        "Play or pause (outside text fields)",
+    ),
+    (
+        Shortcut::Open,
+        KeyboardShortcut::new(Modifiers::COMMAND, Key::O),
+        "Open a project folder",
+    ),
+];
+
+/// The keys of `shortcut` as the platform writes them (`F5`, `Ctrl+O`).
+pub fn keys(ctx: &egui::Context, shortcut: Shortcut) -> String {
+    SHORTCUTS
+        .iter()
+        .find(|(s, _, _)| *s == shortcut)
+        .map(|(_, keys, _)| ctx.format_shortcut(keys))
+        .unwrap_or_default()
+}
+
+/// The shortcuts pressed this frame. Space counts only when no text field
+/// has the keyboard, so typing a space in the editor never plays the world.
+pub fn pressed(ctx: &egui::Context) -> Vec<Shortcut> {
+    let typing = ctx.wants_keyboard_input();
+    ctx.input_mut(|input| {
+        SHORTCUTS
+            .iter()
+            .filter(|(shortcut, keys, _)| {
+                !(typing && *shortcut == Shortcut::PlayPause) && input.consume_shortcut(keys)
+            })
+            .map(|(shortcut, _, _)| *shortcut)
+            .collect()
+    })
+}
+
+/// *Help › Keyboard shortcuts*: the table, in a window.
+pub fn help_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (_, keys, what) in &SHORTCUTS {
+                        ui.monospace(ctx.format_shortcut(keys));
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+        });
+}
