@@ -932,3 +932,40 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
     }
     assert!(h.query_by_label("F10").is_some());
 }
+
+/// F9 in the editor sets a breakpoint on the cursor's line, and again
+/// removes it.
+#[test]
+fn f9_toggles_a_breakpoint_on_the_cursor_line() {
+    let mut h = open_on(&sample("ai_coroutines"), Some("Scripts"));
+    h.run_steps(3);
+    let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
+    let last = text.matches('\n').count() as u32 + 1;
+    // Focused, the editor's cursor is at the end of the text.
+    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .next()
+        .expect("the editor")
+        .focus();
+    h.run_steps(2);
+    let breakpoints = |app: &EcscopeApp| {
+        app.snapshot()
+            .and_then(|s| s.breakpoints.get("scripts/guards.lua").cloned())
+            .unwrap_or_default()
+    };
+    h.key_press(egui::Key::F9);
+    wait(&mut h, "a breakpoint on the last line", |app| {
+        breakpoints(app).contains(&last)
+    });
+    h.key_press(egui::Key::ArrowUp);
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(2);
+    h.key_press(egui::Key::F9);
+    wait(&mut h, "a breakpoint two lines up", |app| {
+        breakpoints(app).contains(&(last - 2))
+    });
+    h.key_press(egui::Key::F9);
+    wait(&mut h, "that breakpoint removed", |app| {
+        let b = breakpoints(app);
+        !b.contains(&(last - 2)) && b.contains(&last)
+    });
+}

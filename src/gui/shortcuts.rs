@@ -1,6 +1,7 @@
 //! Keyboard shortcuts: the keys debugger users expect (VS Code's), one
 //! table that the key handling, the menus' and buttons' hints and
-//! *Help › Keyboard shortcuts* all read.
+//! *Help › Keyboard shortcuts* all read. F9 is the editor's own (see
+//! [`TOGGLE_BREAKPOINT`]).
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -62,6 +63,10 @@ pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 7] = [
     ),
 ];
 
+/// Toggles a breakpoint on the editor cursor's line (the editor handles
+/// it, since only it knows the cursor).
+pub const TOGGLE_BREAKPOINT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F9);
+
 /// The keys of `shortcut` as the platform writes them (`F5`, `Ctrl+O`).
 pub fn keys(ctx: &egui::Context, shortcut: Shortcut) -> String {
     SHORTCUTS
@@ -102,6 +107,10 @@ pub fn help_window(ctx: &egui::Context, open: &mut bool) {
                         ui.label(*what);
                         ui.end_row();
                     }
+                    // Handled by the editor itself, where the cursor is.
+                    ui.monospace(ctx.format_shortcut(&TOGGLE_BREAKPOINT));
+                    ui.label("Toggle a breakpoint on the cursor's line (in the editor)");
+                    ui.end_row();
                 });
         });
 }

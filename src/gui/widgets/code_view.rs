@@ -24,7 +24,8 @@ pub struct Markers<'a> {
 /// What happened in the view this frame.
 #[derive(Debug, Default)]
 pub struct CodeViewOutput {
-    /// The gutter was clicked on this line.
+    /// The gutter was clicked on this line, or F9 pressed with the cursor
+    /// on it.
     pub toggled_breakpoint: Option<u32>,
     /// The text was edited.
     pub changed: bool,
@@ -72,6 +73,21 @@ pub fn code_view(
                     .layouter(&mut layouter)
                     .show(ui);
                 output.changed = edit.response.changed();
+                // F9 in the editor: a breakpoint on the cursor's line.
+                if edit.response.has_focus()
+                    && let Some(range) = edit.cursor_range
+                    && ui.input_mut(|i| {
+                        i.consume_shortcut(&crate::gui::shortcuts::TOGGLE_BREAKPOINT)
+                    })
+                {
+                    let before = text
+                        .as_str()
+                        .chars()
+                        .take(range.primary.index)
+                        .filter(|&c| c == '\n')
+                        .count();
+                    output.toggled_breakpoint = Some(before as u32 + 1);
+                }
 
                 // The top and height of each logical line.
                 let mut line_rows: Vec<(f32, f32)> = Vec::with_capacity(lines);
