@@ -150,7 +150,22 @@ fn run(args: RunArgs) -> ExitCode {
         serve_profile: args.serve_profile,
         restricted: args.restricted,
     };
-    match ecscope::headless::run(&options) {
+    // Scripts run on a thread with the stack they may need (see
+    // SCRIPT_STACK); the main thread's is smaller.
+    let run = std::thread::Builder::new()
+        .name("ecscope-runtime".into())
+        .stack_size(ecscope::runtime::SCRIPT_STACK)
+        .spawn(move || ecscope::headless::run(&options))
+        .map_err(|e| e.to_string())
+        .and_then(|thread| thread.join().map_err(|_| "the run panicked".to_string()));
+    let result = match run {
+        Ok(result) => result,
+        Err(problem) => {
+            eprint_line(format_args!("error: {problem}"));
+            return ExitCode::from(exit::SCRIPT_ERROR);
+        }
+    };
+    match result {
         Ok(summary) => {
             let per_frame = if summary.frames > 0 {
                 summary.elapsed.as_secs_f64() * 1000.0 / summary.frames as f64

@@ -307,6 +307,63 @@ print(pcall(require, "evil"))
     assert!(!linked.path().join(".ecscope").exists());
 }
 
+/// `fopen` stops at a NUL byte, and numbers are file names to `io.open`:
+/// neither gets past the check.
+#[test]
+fn nul_bytes_and_numbers_do_not_slip_past_the_path_check() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = lua(
+        "",
+        r##"
+print(pcall(function() return assert(io.open("ecscope.toml\0", "w")) end))
+print(pcall(function() return assert(io.open("out\0", "w")) end))
+local f = assert(io.open(4242, "w")) f:write("inside") f:close()
+"##,
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path().join("made.txt"), dir.path().join("out")).unwrap();
+    let before = std::fs::read_to_string(dir.path().join("ecscope.toml")).unwrap();
+    let events = run(dir.path(), true, 1);
+    let logs = logs(&events);
+    assert!(
+        logs[0].starts_with("false") && logs[0].contains("NUL"),
+        "{logs:#?}"
+    );
+    assert!(logs[1].starts_with("false"), "{logs:#?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ecscope.toml")).unwrap(),
+        before
+    );
+    assert!(!outside.path().join("made.txt").exists());
+    // The number names a file in the project, whatever the working folder.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("4242")).unwrap(),
+        "inside"
+    );
+}
+
+/// A `load` reader is ordinary Lua: the instruction limit fires in it and
+/// keeps working afterwards.
+#[test]
+fn the_limit_survives_a_load_reader() {
+    let dir = project(
+        "[limits]\ninstructions_per_frame = 2000000\n",
+        &["scripts/main.lua"],
+        &[(
+            "scripts/main.lua",
+            "ecs.system(\"s\", function()\n  pcall(load, function() while true do end end)\n  while true do end\nend)\necs.system(\"later\", function() if ecs.frame() == 1 then local n = 0 while true do n = n + 1 end end end)\n",
+        )],
+    );
+    let (code, _, err) = run_frames(dir.path(), "3");
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err.matches("instruction limit exceeded").count(),
+        2,
+        "{err}"
+    );
+    assert!(!err.contains("cannot be stopped"), "{err}");
+}
+
 // ----- 5. a script cannot change its own trust --------------------------------
 
 #[test]
@@ -366,12 +423,42 @@ print("still fine", coroutine.wrap(function() return 7 end)())
     let (code, out, err) = run_frames(dir.path(), "1");
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(
-        out.contains("wrap\tfalse") && out.contains("more than 40 coroutines"),
+        out.contains("wrap\tfalse") && out.contains("more than 16 coroutines"),
         "{out}"
     );
     assert!(out.contains("resume\tfalse"), "{out}");
-    assert!(out.contains("depths\t41\t41"), "{out}");
+    assert!(out.contains("depths\t17\t17"), "{out}");
     assert!(out.contains("still fine\t7"), "{out}");
+}
+
+/// Each coroutine may nest thousands of C calls (here `table.sort`
+/// comparators), all on one native stack: the nesting stops with an error
+/// before the stack runs out.
+#[test]
+fn deep_c_nesting_across_coroutines_does_not_overflow_the_stack() {
+    let dir = lua(
+        "",
+        r##"
+local levels = 0
+local function dive(n)
+  if n == 0 then
+    levels = levels + 1
+    if levels > 38 then return end
+    local co = coroutine.create(function() return dive(4000) end)
+    local ok, r = coroutine.resume(co)
+    if not ok then error(r, 0) end
+    return
+  end
+  table.sort({1, 2}, function(a, b) dive(n - 1) return a < b end)
+end
+print(pcall(dive, 4000))
+print("levels", levels)
+"##,
+    );
+    let (code, out, err) = run_frames(dir.path(), "1");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("levels\t17"), "{out}");
+    assert!(!err.contains("crashed"), "{err}");
 }
 
 #[test]
@@ -461,6 +548,25 @@ print(len(seen), seen[0])
         out.contains("2 ecs and print can only be used on the thread that runs the scripts"),
         "{out}"
     );
+}
+
+/// ECScope's other Python objects (a decorator, batch views) used from a
+/// thread panic inside pyo3; raised again in a system, that is a script
+/// error, not the end of the process.
+#[test]
+fn a_python_panic_from_a_thread_is_a_script_error() {
+    let dir = project(
+        "",
+        &["scripts/main.py"],
+        &[(
+            "scripts/main.py",
+            "import ecs, threading\ndeco = ecs.system(\"later\")\ncaught = []\ndef t():\n    try:\n        deco(lambda dt: None)\n    except BaseException as e:\n        caught.append(e)\nth = threading.Thread(target=t)\nth.start()\nth.join()\n@ecs.system(\"s\")\ndef s(dt):\n    raise caught[0]\n",
+        )],
+    );
+    let (code, _, err) = run_frames(dir.path(), "2");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error: scripts/main.py"), "{err}");
+    assert!(err.contains("system 's'"), "{err}");
 }
 
 #[test]

@@ -4,6 +4,12 @@
 //! [`Runtime`] is the facade: open a project, [`Runtime::step`] frames,
 //! [`Runtime::apply`] a [`RuntimeCommand`], read views and the event stream.
 
+/// The native stack of a thread that runs scripts. LuaJIT lets each
+/// coroutine nest thousands of C calls (comparators, `gsub` callbacks,
+/// metamethods), and coroutines nest (up to 16 deep): all on this one
+/// stack. It is reserved, not committed, so only what is used costs memory.
+pub const SCRIPT_STACK: usize = 512 << 20;
+
 pub mod command;
 pub mod components;
 pub mod coroutines;

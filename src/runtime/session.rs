@@ -182,6 +182,7 @@ impl Session {
             let watch_tx = tx.clone();
             std::thread::Builder::new()
                 .name("ecscope-runtime".into())
+                .stack_size(super::SCRIPT_STACK)
                 .spawn(move || {
                     let crash_tx = events_tx.clone();
                     let crash_notify = Arc::clone(&notify);

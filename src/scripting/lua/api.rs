@@ -17,10 +17,11 @@ use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
-/// How many coroutines a script may resume inside one another. Each level
-/// takes C stack; well below this LuaJIT's own limit would overflow the
-/// stack of the thread running the scripts.
-const MAX_NESTED_RESUMES: i64 = 40;
+/// How many coroutines a script may resume inside one another. Each has
+/// its own allowance of nested C calls (a `table.sort` comparator that
+/// sorts again...), all on the one native stack of the scripts' thread,
+/// which is sized for this many (see [`crate::runtime::SCRIPT_STACK`]).
+const MAX_NESTED_RESUMES: i64 = 16;
 
 /// Registry key of the original `tostring`.
 const TOSTRING_KEY: &str = "ecscope.tostring";

@@ -15,6 +15,7 @@
 -- globals and string methods, and must never be called in their place.
 local sandboxed, resolve, report = ...
 local error, type, format, byte, find = error, type, string.format, string.byte, string.find
+local tostring, concat = tostring, table.concat
 local raw_load = load
 
 local HOW = "a trusted project can lift the sandbox with [sandbox] lua = false in ecscope.toml"
@@ -33,6 +34,21 @@ os.exit = deny("os.exit", "it would end ECScope; return from the function instea
 -- "t" refuses bytecode from strings and reader functions alike.
 local BYTECODE = "precompiled bytecode cannot be loaded; load Lua source text instead"
 local function text_only(name, chunk, chunkname, env)
+  -- A reader function runs here, as ordinary Lua, and its pieces are
+  -- loaded as one string: run inside the parser (a protected C call), an
+  -- instruction limit firing in it would leave the hook switched off.
+  if type(chunk) == "function" then
+    local pieces, reader = {}, chunk
+    while true do
+      local piece = reader()
+      if piece == nil or piece == "" then break end
+      if type(piece) ~= "string" then
+        return nil, format("%s: a reader function must return strings, got %s", name, type(piece))
+      end
+      pieces[#pieces + 1] = piece
+    end
+    chunk = concat(pieces)
+  end
   if type(chunk) == "string" and byte(chunk, 1) == 27 then
     report(name)
     return nil, format("%s: %s", name, BYTECODE)
@@ -91,6 +107,8 @@ for i = #loaders, 3, -1 do loaders[i] = nil end
 -- `writing` also refuses the manifest and `.ecscope/`, so a script cannot
 -- change its own trust or the history.
 local function inside(name, path, writing)
+  -- A number is a file name to io.open and friends (`io.open(42)`).
+  if type(path) == "number" then path = tostring(path) end
   if type(path) ~= "string" then return path end
   local resolved, problem = resolve(path, writing and true or false)
   if not resolved then

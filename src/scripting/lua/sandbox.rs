@@ -44,6 +44,11 @@ pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
 /// that parent is resolved. A link that points nowhere is refused, since
 /// creating a file through it would create it wherever it points.
 pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
+    // C's fopen stops at a NUL: the file opened would not be the one
+    // checked here.
+    if path.contains('\0') {
+        return Err("a path cannot contain a NUL byte".to_string());
+    }
     let given = Path::new(path);
     let joined = if given.is_absolute() {
         given.to_path_buf()
@@ -129,6 +134,7 @@ mod tests {
             std::os::unix::fs::symlink(&target, root.join("dangling")).unwrap();
             assert!(inside(&root, "dangling").is_err());
             assert!(inside(&root, "dangling/x").is_err());
+            assert!(inside(&root, "data/a.txt\0").is_err());
         }
         assert!(allowed(&root, ".ecscope/history/x", false).is_err());
         assert!(allowed(&root, "ecscope.toml", true).is_err());

@@ -294,17 +294,32 @@ impl PyScript {
         trace::sync(py, &self.trace);
         // The failure is described inside the watched call: describing it
         // runs the exception's own `__str__`, which may never return.
-        let result = memory::with_limit(self.heap_limit, || {
-            self.slot.watch(grace + self.budget, || {
-                f().map_err(|e| {
-                    // Making the exception's value makes a timeout switch
-                    // to its tracer: make it, then switch back, before
-                    // describing it (the traceback is Python code).
-                    let _ = e.value(py);
-                    trace::end_timeout(py, &self.trace);
-                    failure_from(py, e, self.budget)
+        // pyo3 turns a Rust panic inside a call back into a panic here (an
+        // object of ours used from a thread the script started panics):
+        // it ends the call as a script error, never the process.
+        let call = std::panic::AssertUnwindSafe(|| {
+            memory::with_limit(self.heap_limit, || {
+                self.slot.watch(grace + self.budget, || {
+                    f().map_err(|e| {
+                        // Making the exception's value makes a timeout switch
+                        // to its tracer: make it, then switch back, before
+                        // describing it (the traceback is Python code).
+                        let _ = e.value(py);
+                        trace::end_timeout(py, &self.trace);
+                        failure_from(py, e, self.budget)
+                    })
                 })
             })
+        });
+        let result = std::panic::catch_unwind(call).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "an internal error".into());
+            Err(ScriptFailure::message(format!(
+                "the call failed inside ECScope: {message}"
+            )))
         });
         trace::end_timeout(py, &self.trace);
         self.ctx.end_call();
