@@ -702,6 +702,41 @@ fn a_native_crash_names_the_script_and_exits_1() {
     }
 }
 
+/// A thread the script started holds Python's lock in a long C call: the
+/// scripts' thread waits for it, and that wait is reported as stuck.
+#[test]
+fn a_python_thread_holding_the_lock_is_reported_as_stuck() {
+    let dir = project(
+        "",
+        &["scripts/main.py"],
+        &[(
+            "scripts/main.py",
+            "import ecs, threading, time\n_sum, _range, _sleep = sum, range, time.sleep\ndef hog():\n    _sleep(0.3)\n    _sum(_range(10**13))\nthreading.Thread(target=hog, daemon=True).start()\n@ecs.system(\"tick\")\ndef tick(dt):\n    pass\n",
+        )],
+    );
+    let started = Instant::now();
+    let (code, _, err) = run_bounded(
+        &[
+            "run",
+            &path_arg(dir.path()),
+            "--frames",
+            "600",
+            "--realtime",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("scripts/main.py: a call into this script has run for"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn a_catastrophic_lua_pattern_is_stopped() {
     let dir = project(

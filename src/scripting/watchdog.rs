@@ -79,7 +79,7 @@ impl std::fmt::Display for StuckCall {
         }
         write!(
             f,
-            "a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match or sum over a huge range)",
+            "a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match, sum over a huge range, or waiting for Python while a thread the script started holds it)",
             self.running_for.as_secs_f64()
         )
     }
@@ -144,6 +144,17 @@ impl WatchSlot {
             state.grace = grace;
             state.reported = false;
             state.fired = false;
+        }
+    }
+
+    /// Ends a wait marked with [`WatchSlot::enter`] that may not have led
+    /// to a call (see the Python backend's GIL wait); a call that was armed
+    /// is left to its own [`WatchSlot::leave`].
+    pub fn end_wait(&self) {
+        if let Ok(mut state) = self.state.lock()
+            && state.armed.is_none()
+        {
+            state.since = None;
         }
     }
 

@@ -284,6 +284,11 @@ impl PyScript {
             .ok_or_else(|| ScriptFailure::message("unknown function handle"))
     }
 
+    /// Takes the GIL for a call into the script (see [`attach_watched`]).
+    fn attach<R>(&self, grace: Duration, f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+        attach_watched(&self.slot, grace + self.budget, f)
+    }
+
     /// Runs `f` as one watched call (the GIL must be held).
     fn watched<'py, R>(
         &self,
@@ -338,7 +343,7 @@ impl PyScript {
         arg: Option<Py<PyAny>>,
         grace: Duration,
     ) -> Result<(), ScriptFailure> {
-        Python::attach(|py| {
+        self.attach(grace, |py| {
             let Some(module) = &self.module else {
                 return Ok(());
             };
@@ -467,7 +472,7 @@ impl ScriptBackend for PyScript {
     }
 
     fn load(&mut self, source: &str, reloading: bool) -> Result<(), ScriptFailure> {
-        let module = Python::attach(|py| {
+        let module = self.attach(LOAD_GRACE, |py| {
             let name = Path::new(&self.ctx.path)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -496,7 +501,7 @@ impl ScriptBackend for PyScript {
         comps: &[CompKey],
         dt: f64,
     ) -> Result<(), ScriptFailure> {
-        Python::attach(|py| {
+        self.attach(FRAME_GRACE, |py| {
             let f = self.function(py, handle)?;
             match ids {
                 None => self.watched(py, FRAME_GRACE, || f.call1((dt,)).map(|_| ())),
@@ -536,7 +541,8 @@ impl ScriptBackend for PyScript {
         data: &mut crate::scripting::batch::BatchData,
         dt: f64,
     ) -> Result<(), ScriptFailure> {
-        Python::attach(|py| {
+        let slot = Arc::clone(&self.slot);
+        attach_watched(&slot, FRAME_GRACE + self.budget, |py| {
             let f = self.function(py, handle)?;
             let views = match self.batch_views.entry(handle.0) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -561,7 +567,7 @@ impl ScriptBackend for PyScript {
         handle: FnHandle,
         payload: &ScriptValue,
     ) -> Result<(), ScriptFailure> {
-        Python::attach(|py| {
+        self.attach(FRAME_GRACE, |py| {
             let f = self.function(py, handle)?;
             let arg = convert::to_py(py, payload).map_err(|e| failure_from(py, e, self.budget))?;
             self.watched(py, FRAME_GRACE, || f.call1((arg,)).map(|_| ()))
@@ -605,7 +611,7 @@ impl ScriptBackend for PyScript {
     }
 
     fn resume(&mut self, handle: FnHandle, input: &ScriptValue) -> Result<Resumed, ScriptFailure> {
-        Python::attach(|py| {
+        self.attach(FRAME_GRACE, |py| {
             let (generator, first) = {
                 let mut coroutines = self.ctx.coroutines.borrow_mut();
                 let Some(co) = coroutines.get_mut(&handle.0) else {
@@ -770,6 +776,21 @@ fn innermost_script_line(py: Python<'_>, thread: c_ulong) -> Option<(String, u32
         frame = frame.getattr("f_back").ok()?;
     }
     None
+}
+
+/// Takes the GIL for a call into a script, the wait counted as part of the
+/// call (`wait` as its grace): a thread the script started may hold the
+/// GIL in a long C call, and the lookout must see the scripts' thread
+/// waiting.
+fn attach_watched<R>(
+    slot: &WatchSlot,
+    wait: Duration,
+    f: impl for<'py> FnOnce(Python<'py>) -> R,
+) -> R {
+    slot.enter(wait);
+    let result = Python::attach(f);
+    slot.end_wait();
+    result
 }
 
 /// The limit's error for Python, which has no instruction counter.
