@@ -116,8 +116,7 @@ struct SlotState {
     armed: Option<Instant>,
     /// The current call was reported stuck.
     reported: bool,
-    /// The alarm fired during the current (or last) call.
-    fired: bool,
+
     /// Set when the script is gone; the watchdog must not touch it again.
     retired: bool,
     /// While stopped at a breakpoint: how long the call had run.
@@ -132,6 +131,8 @@ pub struct WatchSlot {
     name: String,
     /// How long, once armed, the script's budget may take to run out.
     patience: Duration,
+    /// The alarm fired during the current (or last) call.
+    fired: AtomicBool,
 }
 
 impl WatchSlot {
@@ -143,7 +144,7 @@ impl WatchSlot {
             state.since = Some(Instant::now());
             state.grace = grace;
             state.reported = false;
-            state.fired = false;
+            self.fired.store(false, Ordering::Relaxed);
         }
     }
 
@@ -161,7 +162,7 @@ impl WatchSlot {
     /// True when the alarm fired during the last call: its limit was
     /// reached, even if the script caught the error and returned.
     pub fn fired(&self) -> bool {
-        self.state.lock().is_ok_and(|state| state.fired)
+        self.fired.load(Ordering::Relaxed)
     }
 
     /// The call, once it has gone on [`STUCK_AFTER`] past arming (reported
@@ -247,7 +248,7 @@ impl WatchSlot {
             match state.armed {
                 None if now.duration_since(since) >= state.grace => {
                     state.armed = Some(now);
-                    state.fired = true;
+                    self.fired.store(true, Ordering::Relaxed);
                     self.alarm.arm();
                 }
                 Some(armed) => self.alarm.still_running(now.duration_since(armed)),
@@ -409,6 +410,7 @@ impl WatchdogHandle {
             alarm,
             name: name.to_string(),
             patience,
+            fired: AtomicBool::new(false),
         });
         if let Ok(mut list) = self.slots.lock() {
             list.push(Arc::downgrade(&slot));

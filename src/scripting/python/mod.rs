@@ -289,11 +289,11 @@ impl PyScript {
         attach_watched(&self.slot, grace + self.budget, f)
     }
 
-    /// Runs `f` as one watched call (the GIL must be held).
+    /// Runs `f` as one watched call, inside [`PyScript::attach`] (which
+    /// started the call's clock and holds the GIL).
     fn watched<'py, R>(
         &self,
         py: Python<'py>,
-        grace: Duration,
         f: impl FnOnce() -> PyResult<R>,
     ) -> Result<R, ScriptFailure> {
         trace::sync(py, &self.trace);
@@ -304,16 +304,18 @@ impl PyScript {
         // it ends the call as a script error, never the process.
         let call = std::panic::AssertUnwindSafe(|| {
             memory::with_limit(self.heap_limit, || {
-                self.slot.watch(grace + self.budget, || {
-                    f().map_err(|e| {
-                        // Making the exception's value makes a timeout switch
-                        // to its tracer: make it, then switch back, before
-                        // describing it (the traceback is Python code).
-                        let _ = e.value(py);
-                        trace::end_timeout(py, &self.trace);
-                        failure_from(py, e, self.budget)
-                    })
-                })
+                // The call was marked as started when the GIL was asked
+                // for (see `attach_watched`); it ends here, with the GIL.
+                let result = f().map_err(|e| {
+                    // Making the exception's value makes a timeout switch
+                    // to its tracer: make it, then switch back, before
+                    // describing it (the traceback is Python code).
+                    let _ = e.value(py);
+                    trace::end_timeout(py, &self.trace);
+                    failure_from(py, e, self.budget)
+                });
+                self.slot.leave();
+                result
             })
         });
         let result = std::panic::catch_unwind(call).unwrap_or_else(|panic| {
@@ -351,7 +353,7 @@ impl PyScript {
                 Ok(Some(f)) if f.is_callable() => f,
                 _ => return Ok(()),
             };
-            self.watched(py, grace, || match arg {
+            self.watched(py, || match arg {
                 Some(arg) => f.call1((arg,)).map(|_| ()),
                 None => f.call0().map(|_| ()),
             })
@@ -479,7 +481,7 @@ impl ScriptBackend for PyScript {
                 .unwrap_or_else(|| "script".into());
             let builtins = self.builtins.bind(py).clone();
             let path = self.ctx.path.clone();
-            self.watched(py, LOAD_GRACE, || {
+            self.watched(py, || {
                 let module =
                     prelude(py)?.call_method1("load_script", (path, source, name, builtins))?;
                 Ok(module.cast_into::<PyModule>()?.unbind())
@@ -504,7 +506,7 @@ impl ScriptBackend for PyScript {
         self.attach(FRAME_GRACE, |py| {
             let f = self.function(py, handle)?;
             match ids {
-                None => self.watched(py, FRAME_GRACE, || f.call1((dt,)).map(|_| ())),
+                None => self.watched(py, || f.call1((dt,)).map(|_| ())),
                 Some(ids) => {
                     let (ptrs, generation) = {
                         let mut host = self.ctx.host.borrow_mut();
@@ -516,7 +518,7 @@ impl ScriptBackend for PyScript {
                         .map(|&key| self.ctx.live_template(py, &self.api, key))
                         .collect::<PyResult<Vec<_>>>()
                         .map_err(|e| failure_from(py, e, self.budget))?;
-                    self.watched(py, FRAME_GRACE, || {
+                    self.watched(py, || {
                         let mut args: Vec<Bound<'_, PyAny>> = Vec::with_capacity(k + 2);
                         for (i, &id) in ids.iter().enumerate() {
                             args.clear();
@@ -554,7 +556,7 @@ impl ScriptBackend for PyScript {
             let view = views
                 .lend(py, data)
                 .map_err(|e| failure_from(py, e, self.budget))?;
-            let result = self.watched(py, FRAME_GRACE, || f.call1((view, dt)).map(|_| ()));
+            let result = self.watched(py, || f.call1((view, dt)).map(|_| ()));
             if let Some(views) = self.batch_views.get_mut(&handle.0) {
                 views.take_back(py, data);
             }
@@ -570,7 +572,7 @@ impl ScriptBackend for PyScript {
         self.attach(FRAME_GRACE, |py| {
             let f = self.function(py, handle)?;
             let arg = convert::to_py(py, payload).map_err(|e| failure_from(py, e, self.budget))?;
-            self.watched(py, FRAME_GRACE, || f.call1((arg,)).map(|_| ()))
+            self.watched(py, || f.call1((arg,)).map(|_| ()))
         })
     }
 
@@ -628,7 +630,7 @@ impl ScriptBackend for PyScript {
                 convert::to_py(py, input).map_err(|e| failure_from(py, e, self.budget))?
             };
             self.ctx.in_coroutine.set(true);
-            let result = self.watched(py, FRAME_GRACE, || {
+            let result = self.watched(py, || {
                 let iterator = generator.cast::<pyo3::types::PyIterator>()?;
                 iterator.send(&input)
             });
