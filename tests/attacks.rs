@@ -495,6 +495,29 @@ ecs.system("spawn", function() while true do ecs.spawn({ Note = { text = big } }
 }
 
 #[test]
+fn a_world_takes_a_bounded_number_of_component_types() {
+    let dir = lua(
+        "",
+        r##"
+local ok, err = pcall(function() for i = 1, 20000 do ecs.component("T" .. i, { v = 0.5 }) end end)
+print(ok, err)
+print(pcall(ecs.component, "T1", { v = 1.5 }))
+"##,
+    );
+    let events = run(dir.path(), true, 1);
+    let logs = logs(&events);
+    assert!(logs[0].starts_with("false"), "{logs:#?}");
+    assert!(
+        logs[0].contains("already has 10000 component types"),
+        "{logs:#?}"
+    );
+    assert!(
+        logs[1].starts_with("true"),
+        "redeclaring one is fine: {logs:#?}"
+    );
+}
+
+#[test]
 fn an_entity_takes_a_bounded_number_of_components() {
     let dir = lua(
         "",

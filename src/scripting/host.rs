@@ -159,6 +159,11 @@ pub struct HostState {
 /// memory that grows with the square of their number.
 pub const MAX_COMPONENTS_PER_ENTITY: usize = 256;
 
+/// The most component types one world may have: each costs the ECS memory
+/// that is never given back, so a script declaring new ones every frame
+/// would otherwise grow without bound.
+pub const MAX_COMPONENT_TYPES: usize = 10_000;
+
 /// Adds `n` to `script`'s count for `frame` (a count from an earlier frame
 /// starts over) and returns the new count.
 fn add_this_frame(
@@ -300,6 +305,11 @@ impl HostState {
         name: &str,
         defaults: ScriptValue,
     ) -> ApiResult<()> {
+        if self.world.key(name).is_none() && self.world.defs().len() >= MAX_COMPONENT_TYPES {
+            return Err(ApiError(format!(
+                "ecs.component({name:?}): the project already has {MAX_COMPONENT_TYPES} component types, the most one world may have"
+            )));
+        }
         let fields = fields_from_defaults(name, defaults)?;
         let path = self.script_path(script).to_string();
         self.world.declare(name, fields, &path)?;
