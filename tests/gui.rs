@@ -969,3 +969,82 @@ fn f9_toggles_a_breakpoint_on_the_cursor_line() {
         !b.contains(&(last - 2)) && b.contains(&last)
     });
 }
+
+/// Stopped while playing, stepped, then continued: the world plays on (the
+/// step's stop must not make Continue forget that it was playing).
+#[test]
+fn continue_after_step_over_plays_on() {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::runtime::session::SessionCommand;
+    let mut h = open(&sample("ai_coroutines"));
+    let session = |h: &Harness<'_, EcscopeApp>, command| h.state().session().unwrap().send(command);
+    session(
+        &h,
+        SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+            file: "scripts/guards.lua".into(),
+            line: 14,
+            on: true,
+        }),
+    );
+    h.get_by_label("▶ Play").click();
+    wait(&mut h, "the breakpoint", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    h.key_press(egui::Key::F10);
+    wait(&mut h, "the step", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 15)
+    });
+    session(
+        &h,
+        SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints),
+    );
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    wait(&mut h, "the world to play on", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.at_break.is_none() && s.playing && s.view.frame > 3)
+    });
+
+    // A step that runs off the end of its call leaves the frame paused;
+    // Continue then plays on as well.
+    session(
+        &h,
+        SessionCommand::Runtime(RuntimeCommand::SetBreakpoint {
+            file: "scripts/guards.lua".into(),
+            line: 14,
+            on: true,
+        }),
+    );
+    wait(&mut h, "the breakpoint again", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    session(
+        &h,
+        SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints),
+    );
+    h.run_steps(2);
+    for _ in 0..40 {
+        if h.state().snapshot().is_some_and(|s| s.at_break.is_none()) {
+            break;
+        }
+        h.key_press(egui::Key::F10);
+        h.run_steps(3);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait(&mut h, "the step to run off its call", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.at_break.is_none() && !s.playing)
+    });
+    h.state().session().unwrap().send(SessionCommand::Debug(
+        ecscope::scripting::debugger::DebugAction::Continue,
+    ));
+    wait(&mut h, "Continue to play on", |app| {
+        app.snapshot().is_some_and(|s| s.playing)
+    });
+}

@@ -313,6 +313,9 @@ impl Drop for Session {
 #[derive(Default)]
 struct State {
     playing: bool,
+    /// Whether the world was playing when the current run of stops began:
+    /// kept across steps (each stop pauses), given back by Continue.
+    playing_before_stop: Option<bool>,
     speed: f64,
     inspect: Option<u64>,
     inspect_coroutine: Option<u64>,
@@ -410,9 +413,12 @@ impl Link {
         debugger: &crate::scripting::debugger::Debugger,
         info: &BreakInfo,
     ) -> DebugAction {
+        // A step's stop follows another stop: the world was paused by the
+        // first one, and Continue must give back what it was before that.
         let was_playing = {
             let mut state = self.state.borrow_mut();
-            std::mem::replace(&mut state.playing, false)
+            let playing = std::mem::replace(&mut state.playing, false);
+            *state.playing_before_stop.get_or_insert(playing)
         };
         let publish = |link: &Link| {
             link.publish_break(host, info);
@@ -446,12 +452,16 @@ impl Link {
             match command {
                 SessionCommand::Debug(action) => {
                     if action == DebugAction::Continue {
-                        self.state.borrow_mut().playing = was_playing;
+                        let mut state = self.state.borrow_mut();
+                        state.playing = was_playing;
+                        state.playing_before_stop = None;
                     }
                     return action;
                 }
                 SessionCommand::Play => {
-                    self.state.borrow_mut().playing = true;
+                    let mut state = self.state.borrow_mut();
+                    state.playing = true;
+                    state.playing_before_stop = None;
                     return DebugAction::Continue;
                 }
                 SessionCommand::Pause => {}
@@ -580,10 +590,21 @@ impl Worker {
     /// Applies a command; true when the world or the view changed.
     fn handle(&mut self, command: SessionCommand) -> bool {
         match command {
-            SessionCommand::Play => self.link.state.borrow_mut().playing = true,
-            SessionCommand::Pause => self.link.state.borrow_mut().playing = false,
+            SessionCommand::Play => {
+                let mut state = self.link.state.borrow_mut();
+                state.playing = true;
+                state.playing_before_stop = None;
+            }
+            SessionCommand::Pause => {
+                let mut state = self.link.state.borrow_mut();
+                state.playing = false;
+                state.playing_before_stop = None;
+            }
             SessionCommand::Step(frames) => {
-                self.link.state.borrow_mut().playing = false;
+                let mut state = self.link.state.borrow_mut();
+                state.playing = false;
+                state.playing_before_stop = None;
+                drop(state);
                 for _ in 0..frames {
                     self.runtime.step();
                 }
@@ -597,7 +618,15 @@ impl Worker {
             SessionCommand::InspectCoroutine(id) => {
                 self.link.state.borrow_mut().inspect_coroutine = id;
             }
-            // Not stopped at a breakpoint: nothing to continue.
+            // A step ran off the end of its call, and the frame ended
+            // paused: Continue plays on if the world was playing before.
+            SessionCommand::Debug(DebugAction::Continue) => {
+                let mut state = self.link.state.borrow_mut();
+                if let Some(playing) = state.playing_before_stop.take() {
+                    state.playing = playing;
+                }
+            }
+            // Not stopped at a breakpoint: nothing to step.
             SessionCommand::Debug(_) => {}
             SessionCommand::ShowHistory(script) => self.link.state.borrow_mut().history_of = script,
             SessionCommand::LoadVersionText { script, version } => {
