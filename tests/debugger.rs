@@ -257,3 +257,56 @@ fn ten_thousand_coroutines_run() {
     assert_eq!(rt.error_count(), 0);
     assert_eq!(rt.coroutines(false).len(), 10_000);
 }
+
+/// Step out of a function stops in its caller, in both languages.
+#[test]
+fn step_out_stops_in_the_caller() {
+    let lua = "\
+local function inner()
+  local a = 1
+  local b = 2
+  return a + b
+end
+ecs.system('s', function(dt)
+  local x = inner()
+  local y = x + 1
+end)
+";
+    let py = "\
+import ecs
+def inner():
+    a = 1
+    b = 2
+    return a + b
+@ecs.system('s')
+def s(dt):
+    x = inner()
+    y = x + 1
+";
+    let mut cases = vec![("main.lua", lua, 2, [7, 8])];
+    if cfg!(feature = "python") {
+        cases.push(("main.py", py, 3, [8, 9]));
+    }
+    for (file, source, line, caller_lines) in cases {
+        let (_dir, mut rt) = project(file, source);
+        rt.apply(RuntimeCommand::SetBreakpoint {
+            file: format!("scripts/{file}"),
+            line,
+            on: true,
+        })
+        .unwrap();
+        let seen = record(&rt, vec![DebugAction::StepOut]);
+        rt.step();
+        let breaks = seen.borrow().clone();
+        assert_eq!(breaks.len(), 2, "{file}: {breaks:?}");
+        assert_eq!(breaks[0].line, line, "{file}");
+        let out = &breaks[1];
+        assert!(caller_lines.contains(&out.line), "{file}: {out:?}");
+        assert_eq!(out.reason, "step");
+        assert_eq!(
+            out.frames.len() + 1,
+            breaks[0].frames.len(),
+            "{file}: one frame out"
+        );
+    }
+}

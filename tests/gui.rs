@@ -879,6 +879,14 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
             .and_then(|s| s.at_break.as_ref())
             .is_some_and(|b| b.line == 15 && b.reason == "step")
     });
+    let depth = snapshot(&h).at_break.as_ref().unwrap().frames.len();
+    assert!(depth >= 2, "line 15 is inside step_towards");
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F11);
+    wait(&mut h, "Shift+F11 to step out into the caller", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.frames.len() == depth - 1 && b.reason == "step")
+    });
     h.key_press(egui::Key::F11);
     wait(&mut h, "F11 to step into", |app| {
         app.snapshot()
@@ -924,6 +932,7 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
     h.get_by_label("Keyboard shortcuts").click();
     h.run_steps(2);
     for what in [
+        "Step out (at a stop)",
         "Step over (at a stop)",
         "Continue (at a stop) or play",
         "Step one frame",

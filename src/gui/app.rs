@@ -694,6 +694,7 @@ impl EcscopeApp {
             Shortcut::Pause => snapshot.playing.then_some(SessionCommand::Pause),
             Shortcut::StepOver => stopped.then_some(SessionCommand::Debug(DebugAction::StepOver)),
             Shortcut::StepInto => stopped.then_some(SessionCommand::Debug(DebugAction::StepInto)),
+            Shortcut::StepOut => stopped.then_some(SessionCommand::Debug(DebugAction::StepOut)),
             Shortcut::StepFrame => (!stopped).then_some(SessionCommand::Step(1)),
             Shortcut::Open => None,
         };

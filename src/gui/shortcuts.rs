@@ -16,6 +16,8 @@ pub enum Shortcut {
     StepOver,
     /// At a stop: the very next line, entering calls.
     StepInto,
+    /// At a stop: the next line of the calling function.
+    StepOut,
     /// Pause and run exactly one frame.
     StepFrame,
     /// Play or pause (outside text fields).
@@ -25,7 +27,7 @@ pub enum Shortcut {
 }
 
 /// Every shortcut: what it does, its keys, and how the help names it.
-pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 7] = [
+pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 8] = [
     (
         Shortcut::Continue,
         KeyboardShortcut::new(Modifiers::NONE, Key::F5),
@@ -40,6 +42,12 @@ pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 7] = [
         Shortcut::StepOver,
         KeyboardShortcut::new(Modifiers::NONE, Key::F10),
         "Step over (at a stop)",
+    ),
+    // Before F11 alone, so that Shift+F11 is not taken for it.
+    (
+        Shortcut::StepOut,
+        KeyboardShortcut::new(Modifiers::SHIFT, Key::F11),
+        "Step out (at a stop)",
     ),
     (
         Shortcut::StepInto,

@@ -152,6 +152,16 @@ pub fn debug_bar(ui: &mut egui::Ui, snapshot: &Snapshot, commands: &mut Vec<Sess
         {
             commands.push(SessionCommand::Debug(DebugAction::StepInto));
         }
+        if ui
+            .button("⤴ Step out")
+            .on_hover_text(format!(
+                "Run to the next line of the calling function ({})",
+                keys(Shortcut::StepOut)
+            ))
+            .clicked()
+        {
+            commands.push(SessionCommand::Debug(DebugAction::StepOut));
+        }
     });
 }
 

@@ -23,6 +23,9 @@ pub enum DebugAction {
     StepOver,
     /// Stop at the very next line, entering calls.
     StepInto,
+    /// Stop at the next line of the function that called this one; when
+    /// this one is the outermost of the call, run to the end of the call.
+    StepOut,
 }
 
 /// Where the script stopped.
@@ -50,6 +53,7 @@ enum Step {
     None,
     Over { call: u64, depth: u32 },
     Into { call: u64 },
+    Out { call: u64, depth: u32 },
 }
 
 /// Breakpoints, the stepping state and the break handler of one runtime.
@@ -178,6 +182,8 @@ impl Debugger {
         let step_depth = match self.step.get() {
             Step::Into { call: c } if c == call => return Some(("step", depth())),
             Step::Over { call: c, depth: d } if c == call => Some(d),
+            // Out of a function: a line in a frame shallower than it.
+            Step::Out { call: c, depth: d } if c == call && d > 1 => Some(d - 1),
             _ => None,
         };
         let breakpoint = self.has_breakpoint(file, line);
@@ -220,6 +226,7 @@ impl Debugger {
             DebugAction::Continue => Step::None,
             DebugAction::StepOver => Step::Over { call, depth },
             DebugAction::StepInto => Step::Into { call },
+            DebugAction::StepOut => Step::Out { call, depth },
         });
         action
     }
