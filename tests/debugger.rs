@@ -310,3 +310,51 @@ def s(dt):
         );
     }
 }
+
+/// Run to cursor stops once at its line, in both languages; another stop
+/// on the way gives it up.
+#[test]
+fn run_to_line_stops_once_and_gives_way_to_other_stops() {
+    for (file, source, count_line, wait_line) in walkers() {
+        let path = format!("scripts/{file}");
+        let (_dir, mut rt) = project(file, source);
+        let seen = record(&rt, vec![]);
+        rt.apply(RuntimeCommand::RunToLine {
+            file: path.clone(),
+            line: wait_line,
+        })
+        .unwrap();
+        for _ in 0..6 {
+            rt.step();
+        }
+        {
+            let breaks = seen.borrow();
+            assert_eq!(breaks.len(), 1, "{file}: once: {breaks:?}");
+            assert_eq!((breaks[0].line, breaks[0].reason), (wait_line, "cursor"));
+        }
+
+        // A breakpoint reached first (the line before): the run to cursor
+        // is given up.
+        rt.apply(RuntimeCommand::SetBreakpoint {
+            file: path.clone(),
+            line: count_line,
+            on: true,
+        })
+        .unwrap();
+        rt.apply(RuntimeCommand::RunToLine {
+            file: path.clone(),
+            line: count_line + 1,
+        })
+        .unwrap();
+        for _ in 0..6 {
+            rt.step();
+        }
+        let breaks = seen.borrow();
+        let after: Vec<_> = breaks[1..].iter().map(|b| b.reason).collect();
+        assert!(!after.is_empty(), "{file}");
+        assert!(
+            after.iter().all(|r| *r == "breakpoint"),
+            "{file}: {after:?}"
+        );
+    }
+}

@@ -1057,3 +1057,37 @@ fn continue_after_step_over_plays_on() {
         app.snapshot().is_some_and(|s| s.playing)
     });
 }
+
+/// Ctrl+F10 in the editor runs to the cursor's line: the world plays and
+/// stops there once.
+#[test]
+fn ctrl_f10_runs_to_the_cursor_line() {
+    let mut h = open_on(&sample("ai_coroutines"), Some("Scripts"));
+    h.run_steps(3);
+    let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
+    let last = text.matches('\n').count() as u32 + 1;
+    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .next()
+        .expect("the editor")
+        .focus();
+    h.run_steps(2);
+    // From the end of the text up to line 14, the guards' first line of
+    // step_towards.
+    for _ in 14..last {
+        h.key_press(egui::Key::ArrowUp);
+    }
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F10);
+    wait(&mut h, "a stop at the cursor's line", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14 && b.reason == "cursor")
+    });
+    assert!(
+        snapshot(&h)
+            .breakpoints
+            .get("scripts/guards.lua")
+            .is_none_or(|b| b.is_empty()),
+        "no breakpoint was left behind"
+    );
+}

@@ -75,6 +75,9 @@ pub const SHORTCUTS: [(Shortcut, KeyboardShortcut, &str); 8] = [
 /// it, since only it knows the cursor).
 pub const TOGGLE_BREAKPOINT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F9);
 
+/// Runs to the editor cursor's line (handled by the editor, like F9).
+pub const RUN_TO_CURSOR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F10);
+
 /// The keys of `shortcut` as the platform writes them (`F5`, `Ctrl+O`).
 pub fn keys(ctx: &egui::Context, shortcut: Shortcut) -> String {
     SHORTCUTS
@@ -118,6 +121,9 @@ pub fn help_window(ctx: &egui::Context, open: &mut bool) {
                     // Handled by the editor itself, where the cursor is.
                     ui.monospace(ctx.format_shortcut(&TOGGLE_BREAKPOINT));
                     ui.label("Toggle a breakpoint on the cursor's line (in the editor)");
+                    ui.end_row();
+                    ui.monospace(ctx.format_shortcut(&RUN_TO_CURSOR));
+                    ui.label("Run to the cursor's line (in the editor)");
                     ui.end_row();
                 });
         });

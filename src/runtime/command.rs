@@ -91,6 +91,14 @@ pub enum RuntimeCommand {
     },
     /// Remove every breakpoint.
     ClearBreakpoints,
+    /// Run to cursor: stop once when this line is reached; any other stop
+    /// first gives it up.
+    RunToLine {
+        /// Project-relative file.
+        file: String,
+        /// 1-based line.
+        line: u32,
+    },
     /// Reload a script from disk now, even if its text did not change.
     ReloadScript {
         /// Manifest path.

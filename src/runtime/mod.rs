@@ -405,6 +405,10 @@ impl Runtime {
                 self.debugger.clear_breakpoints();
                 Ok(())
             }
+            RuntimeCommand::RunToLine { file, line } => {
+                self.debugger.set_run_to(Some((file, line)));
+                Ok(())
+            }
             RuntimeCommand::ReloadScript { script } => {
                 drop(host);
                 return self.reload_path(&script);

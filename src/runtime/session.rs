@@ -485,6 +485,14 @@ impl Link {
                     debugger.clear_breakpoints();
                     publish(self);
                 }
+                // Run to cursor from a stop: on until that line, playing
+                // (frames must pass to reach it).
+                SessionCommand::Runtime(RuntimeCommand::RunToLine { file, line }) => {
+                    debugger.set_run_to(Some((file, line)));
+                    let mut state = self.state.borrow_mut();
+                    state.playing = true;
+                    return DebugAction::Continue;
+                }
                 other => self.state.borrow_mut().queued.push(other),
             }
         }
@@ -635,6 +643,11 @@ impl Worker {
                     .version_text(&script, version)
                     .unwrap_or_default();
                 self.link.state.borrow_mut().version_text = Some((script, version, Arc::new(text)));
+            }
+            // Run to cursor: frames must pass to reach the line.
+            SessionCommand::Runtime(RuntimeCommand::RunToLine { file, line }) => {
+                self.link.state.borrow_mut().playing = true;
+                let _ = self.runtime.apply(RuntimeCommand::RunToLine { file, line });
             }
             SessionCommand::Runtime(command) => {
                 if let RuntimeCommand::Reset = command {

@@ -67,6 +67,9 @@ pub struct Debugger {
     coroutine: Cell<Option<u64>>,
     context: RefCell<String>,
     breaking: Cell<bool>,
+    /// Run to cursor: a one-time stop at this line (any call), given up at
+    /// any other stop.
+    run_to: RefCell<Option<(String, u32)>>,
     /// The last script line seen (call, file hash, line): a language may
     /// report a line again when a call made from it returns; that is not a
     /// new line.
@@ -83,6 +86,7 @@ impl Default for Debugger {
             coroutine: Cell::new(None),
             context: RefCell::default(),
             breaking: Cell::new(false),
+            run_to: RefCell::default(),
             last_line: RefCell::default(),
         }
     }
@@ -102,7 +106,15 @@ pub type SharedDebugger = Rc<Debugger>;
 impl Debugger {
     /// True while a hook must run: a breakpoint exists or a step is on.
     pub fn is_active(&self) -> bool {
-        self.step.get() != Step::None || !self.breakpoints.borrow().is_empty()
+        self.step.get() != Step::None
+            || !self.breakpoints.borrow().is_empty()
+            || self.run_to.borrow().is_some()
+    }
+
+    /// Run to cursor: stop once when `file:line` is reached (or not, with
+    /// `None`). Any other stop first gives it up.
+    pub fn set_run_to(&self, target: Option<(String, u32)>) {
+        *self.run_to.borrow_mut() = target;
     }
 
     /// Sets or clears a breakpoint. A line without code never stops (the
@@ -186,6 +198,14 @@ impl Debugger {
             Step::Out { call: c, depth: d } if c == call && d > 1 => Some(d - 1),
             _ => None,
         };
+        let cursor = self
+            .run_to
+            .borrow()
+            .as_ref()
+            .is_some_and(|(f, l)| *l == line && f == file);
+        if cursor {
+            return Some(("cursor", depth()));
+        }
         let breakpoint = self.has_breakpoint(file, line);
         if step_depth.is_none() && !breakpoint {
             return None;
@@ -216,6 +236,7 @@ impl Debugger {
             reason,
         };
         self.breaking.set(true);
+        self.run_to.borrow_mut().take();
         let action = match self.handler.borrow_mut().as_mut() {
             Some(handler) => handler(&info),
             None => DebugAction::Continue,

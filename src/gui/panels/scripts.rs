@@ -433,6 +433,13 @@ impl ScriptsPanel {
         if output.changed {
             buffers.edited(file);
         }
+        if let Some(line) = output.run_to {
+            ctx.commands
+                .push(SessionCommand::Runtime(RuntimeCommand::RunToLine {
+                    file: file.to_string(),
+                    line,
+                }));
+        }
         if let Some(line) = output.toggled_breakpoint {
             let on = !breakpoints.is_some_and(|b| b.contains(&line));
             ctx.commands

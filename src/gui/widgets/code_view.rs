@@ -27,6 +27,8 @@ pub struct CodeViewOutput {
     /// The gutter was clicked on this line, or F9 pressed with the cursor
     /// on it.
     pub toggled_breakpoint: Option<u32>,
+    /// Ctrl+F10 with the cursor on this line: run to it.
+    pub run_to: Option<u32>,
     /// The text was edited.
     pub changed: bool,
 }
@@ -73,20 +75,26 @@ pub fn code_view(
                     .layouter(&mut layouter)
                     .show(ui);
                 output.changed = edit.response.changed();
-                // F9 in the editor: a breakpoint on the cursor's line.
+                // F9 and Ctrl+F10 in the editor act on the cursor's line.
                 if edit.response.has_focus()
                     && let Some(range) = edit.cursor_range
-                    && ui.input_mut(|i| {
-                        i.consume_shortcut(&crate::gui::shortcuts::TOGGLE_BREAKPOINT)
-                    })
                 {
-                    let before = text
-                        .as_str()
-                        .chars()
-                        .take(range.primary.index)
-                        .filter(|&c| c == '\n')
-                        .count();
-                    output.toggled_breakpoint = Some(before as u32 + 1);
+                    let line = || {
+                        let before = text
+                            .as_str()
+                            .chars()
+                            .take(range.primary.index)
+                            .filter(|&c| c == '\n')
+                            .count();
+                        before as u32 + 1
+                    };
+                    use crate::gui::shortcuts::{RUN_TO_CURSOR, TOGGLE_BREAKPOINT};
+                    if ui.input_mut(|i| i.consume_shortcut(&RUN_TO_CURSOR)) {
+                        output.run_to = Some(line());
+                    }
+                    if ui.input_mut(|i| i.consume_shortcut(&TOGGLE_BREAKPOINT)) {
+                        output.toggled_breakpoint = Some(line());
+                    }
                 }
 
                 // The top and height of each logical line.
