@@ -358,3 +358,35 @@ fn run_to_line_stops_once_and_gives_way_to_other_stops() {
         );
     }
 }
+
+/// The time the world waits at a stop is not charged to the frame or to
+/// the call that stopped.
+#[test]
+fn time_stopped_is_not_time_spent() {
+    let source = "ecs.system('s', function(dt)\n  local x = 1\nend)\n";
+    let (_dir, mut rt) = project("main.lua", source);
+    rt.apply(RuntimeCommand::SetBreakpoint {
+        file: "scripts/main.lua".into(),
+        line: 2,
+        on: true,
+    })
+    .unwrap();
+    rt.debugger().set_handler(Some(Box::new(|_: &BreakInfo| {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        DebugAction::Continue
+    })));
+    rt.step();
+    assert!(
+        rt.last_frame_time() < std::time::Duration::from_millis(200),
+        "{:?}",
+        rt.last_frame_time()
+    );
+    let table = rt.stats_table();
+    let row = table
+        .rows
+        .iter()
+        .find(|r| r.name == "s")
+        .expect("the system's row");
+    assert!(row.max_ms < 200.0, "{row:?}");
+    assert!(table.frame_max_ms < 200.0, "{}", table.frame_max_ms);
+}

@@ -7,6 +7,7 @@ pub mod memory;
 pub mod profiler;
 pub mod serve;
 pub mod stats;
+pub mod stopped;
 
 pub use profiler::Profiler;
 pub use stats::{CallKind, StatRow, StatsTable};

@@ -17,8 +17,6 @@ use puffin::{
     ThreadProfiler,
 };
 
-use std::time::Instant;
-
 use super::stats::{CallKind, Stats};
 
 /// Scopes recorded per frame at most; past this, a frame's flame graph
@@ -65,7 +63,7 @@ struct Callee {
 pub struct CallToken {
     scope: Option<ProfilerScope>,
     entry: usize,
-    started: Instant,
+    started: super::stopped::Stopwatch,
 }
 
 /// A runtime's profiler.
@@ -227,7 +225,7 @@ impl Profiler {
         Some(CallToken {
             scope,
             entry: callee.entry,
-            started: Instant::now(),
+            started: super::stopped::Stopwatch::start(),
         })
     }
 

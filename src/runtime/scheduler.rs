@@ -2,8 +2,6 @@
 //! since the previous frame are delivered, systems run in registration order
 //! (scripts in manifest order), then due coroutines resume.
 
-use std::time::Instant;
-
 use super::Runtime;
 use super::coroutines::{Ending, Wait};
 use super::instrument::name_key;
@@ -21,7 +19,7 @@ impl Runtime {
 
     /// Runs one fixed-step frame.
     pub fn step(&mut self) {
-        let started = Instant::now();
+        let started = crate::profiling::stopped::Stopwatch::start();
         self.profiler.begin_frame();
         for slot in &mut self.scripts {
             if let Some(backend) = slot.backend.as_mut() {

@@ -237,10 +237,13 @@ impl Debugger {
         };
         self.breaking.set(true);
         self.run_to.borrow_mut().take();
+        let stopped = std::time::Instant::now();
         let action = match self.handler.borrow_mut().as_mut() {
             Some(handler) => handler(&info),
             None => DebugAction::Continue,
         };
+        // Waiting for the user is not time the scripts spent.
+        crate::profiling::stopped::add(stopped.elapsed());
         self.breaking.set(false);
         let call = self.call.get();
         self.step.set(match action {
