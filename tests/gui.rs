@@ -942,20 +942,26 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
     assert!(h.query_by_label("F10").is_some());
 }
 
-/// F9 in the editor sets a breakpoint on the cursor's line, and again
-/// removes it.
-#[test]
-fn f9_toggles_a_breakpoint_on_the_cursor_line() {
+/// ai_coroutines with `scripts/guards.lua` in the focused editor, whose
+/// cursor is then at the end of the text; and the number of that last line.
+fn guards_in_the_editor() -> (Harness<'static, EcscopeApp>, u32) {
     let mut h = open_on(&sample("ai_coroutines"), Some("Scripts"));
     h.run_steps(3);
     let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
     let last = text.matches('\n').count() as u32 + 1;
-    // Focused, the editor's cursor is at the end of the text.
     h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
         .next()
         .expect("the editor")
         .focus();
     h.run_steps(2);
+    (h, last)
+}
+
+/// F9 in the editor sets a breakpoint on the cursor's line, and again
+/// removes it.
+#[test]
+fn f9_toggles_a_breakpoint_on_the_cursor_line() {
+    let (mut h, last) = guards_in_the_editor();
     let breakpoints = |app: &EcscopeApp| {
         app.snapshot()
             .and_then(|s| s.breakpoints.get("scripts/guards.lua").cloned())
@@ -1062,15 +1068,7 @@ fn continue_after_step_over_plays_on() {
 /// stops there once.
 #[test]
 fn ctrl_f10_runs_to_the_cursor_line() {
-    let mut h = open_on(&sample("ai_coroutines"), Some("Scripts"));
-    h.run_steps(3);
-    let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
-    let last = text.matches('\n').count() as u32 + 1;
-    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
-        .next()
-        .expect("the editor")
-        .focus();
-    h.run_steps(2);
+    let (mut h, last) = guards_in_the_editor();
     // From the end of the text up to line 14, the guards' first line of
     // step_towards.
     for _ in 14..last {

@@ -502,6 +502,10 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()
     )?;
     p.set("limit_message", budget.message())?;
     p.set("max_nested_resumes", MAX_NESTED_RESUMES)?;
+    p.set(
+        "nested",
+        LightUserData(budget.nested.as_ptr() as *mut std::ffi::c_void),
+    )?;
     let ffi: Value = lua.globals().get::<Function>("require")?.call("ffi")?;
     p.set("ffi", ffi)?;
     p.set("debug", lua.globals().get::<Value>("debug")?)?;

@@ -34,6 +34,9 @@ pub struct Budget {
     /// `xpcall` and `coroutine.resume` read it (through FFI) to raise the
     /// limit again, so a script cannot catch it and go on.
     pub tripped: AtomicBool,
+    /// Coroutines resumed inside one another right now; the prelude counts
+    /// them through FFI, only on the script's thread.
+    pub nested: std::sync::atomic::AtomicI32,
     /// The limit's error as raised, with the script line it fired at.
     pub tripped_at: std::sync::Mutex<String>,
     armed: AtomicBool,
@@ -47,6 +50,7 @@ impl Budget {
             limit,
             used: AtomicU64::new(0),
             tripped: AtomicBool::new(false),
+            nested: std::sync::atomic::AtomicI32::new(0),
             tripped_at: std::sync::Mutex::new(String::new()),
             armed: AtomicBool::new(false),
             lines: AtomicBool::new(false),
@@ -96,6 +100,7 @@ impl Budget {
     pub fn reset(&self) {
         self.used.store(0, Ordering::Relaxed);
         self.tripped.store(false, Ordering::Relaxed);
+        self.nested.store(0, Ordering::Relaxed);
     }
 }
 

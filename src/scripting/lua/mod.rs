@@ -373,7 +373,6 @@ impl ScriptBackend for LuaScript {
 
     fn begin_frame(&mut self) {
         self.budget.reset();
-        let _ = self.prelude.reset_nesting.call::<()>(());
     }
 
     fn unload(&mut self) -> Result<(), ScriptFailure> {
@@ -487,7 +486,6 @@ struct Prelude {
     inspect: Function,
     locate: Function,
     release: Function,
-    reset_nesting: Function,
 }
 
 impl Prelude {
@@ -497,7 +495,6 @@ impl Prelude {
             inspect: exports.get("inspect")?,
             locate: exports.get("locate")?,
             release: exports.get("release")?,
-            reset_nesting: exports.get("reset_nesting")?,
         })
     }
 }

@@ -503,19 +503,21 @@ end
 function xpcall(f, handler, ...) return after_xpcall(handler, raw_pcall(f, ...)) end
 
 -- Each resume inside another runs on the C stack; past a depth the process
--- itself would overflow, so nested resumes are limited.
-local nested = 0
+-- itself would overflow, so nested resumes are limited. The count lives in
+-- the runtime's memory, which sets it back to 0 each frame (a resume that
+-- ended in a memory error may have left it raised).
+local NESTED = cast("int32_t *", P.nested)
 local function resumed(...)
-  nested = nested - 1
+  NESTED[0] = NESTED[0] - 1
   if TRIPPED[0] ~= 0 then error(LIMIT, 2) end
   return ...
 end
 local function checked_resume(co, ...)
   if type(co) ~= "thread" then return resume_co(co, ...) end
-  if nested >= MAX_NESTED then
+  if NESTED[0] >= MAX_NESTED then
     error(format("coroutine.resume: more than %d coroutines resumed inside one another; resume them one after another instead", MAX_NESTED), 2)
   end
-  nested = nested + 1
+  NESTED[0] = NESTED[0] + 1
   return resumed(resume_co(co, ...))
 end
 coroutine.resume = checked_resume
@@ -528,10 +530,6 @@ function coroutine.wrap(f)
   return function(...) return unwrapped(checked_resume(co, ...)) end
 end
 
--- Called by the runtime before each frame: a resume that ended in a
--- memory error may have left the count raised.
-local function reset_nesting() nested = 0 end
-
 return {
   make_runner = make_runner,
   make_batch_runner = make_batch_runner,
@@ -540,5 +538,4 @@ return {
   locate = locate,
   release = release,
   describe = describe,
-  reset_nesting = reset_nesting,
 }
