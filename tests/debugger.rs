@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use ecscope::project::Project;
 use ecscope::runtime::{CoroutineStatus, Runtime, RuntimeCommand};
-use ecscope::scripting::debugger::{BreakInfo, DebugAction};
+use ecscope::scripting::debugger::{BreakInfo, DebugAction, FrameAccess};
 
 /// A one-script project in a temporary folder.
 fn project(file: &str, source: &str) -> (tempfile::TempDir, Runtime) {
@@ -145,11 +145,12 @@ fn record(rt: &Runtime, plan: Vec<DebugAction>) -> Rc<RefCell<Vec<BreakInfo>>> {
     let seen: Rc<RefCell<Vec<BreakInfo>>> = Rc::default();
     let log = Rc::clone(&seen);
     let mut plan = plan.into_iter();
-    rt.debugger()
-        .set_handler(Some(Box::new(move |info: &BreakInfo| {
+    rt.debugger().set_handler(Some(Box::new(
+        move |info: &BreakInfo, _: &mut dyn FrameAccess| {
             log.borrow_mut().push(info.clone());
             plan.next().unwrap_or(DebugAction::Continue)
-        })));
+        },
+    )));
     seen
 }
 
@@ -371,10 +372,11 @@ fn time_stopped_is_not_time_spent() {
         on: true,
     })
     .unwrap();
-    rt.debugger().set_handler(Some(Box::new(|_: &BreakInfo| {
-        std::thread::sleep(std::time::Duration::from_millis(400));
-        DebugAction::Continue
-    })));
+    rt.debugger()
+        .set_handler(Some(Box::new(|_: &BreakInfo, _: &mut dyn FrameAccess| {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            DebugAction::Continue
+        })));
     rt.step();
     assert!(
         rt.last_frame_time() < std::time::Duration::from_millis(200),

@@ -24,7 +24,8 @@ use super::settings::Settings;
 use super::shortcuts::{self, Shortcut};
 use super::toolbar::{self, ToolbarAction};
 use crate::project::Project;
-use crate::runtime::session::{Session, SessionCommand, Snapshot};
+use crate::runtime::RuntimeCommand;
+use crate::runtime::session::{Session, SessionCommand, SessionEvent, Snapshot};
 use crate::scripting::debugger::DebugAction;
 
 /// How the app was started.
@@ -85,6 +86,7 @@ struct Panels {
     profiler: ProfilerPanel,
     memory: MemoryPanel,
     readme: super::panels::readme::ReadmePanel,
+    debug: super::panels::debug::DebugPanel,
 }
 
 /// The ECScope window.
@@ -101,6 +103,9 @@ pub struct EcscopeApp {
     show_samples: bool,
     /// Help › Keyboard shortcuts.
     show_shortcuts: bool,
+    /// The Debug view replaces the panels: from a stop until Continue, or
+    /// while View › Debug view is on.
+    debug_view: bool,
     /// A project waiting for the user to trust it (or not) before it opens.
     trust_prompt: Option<super::panels::trust::TrustPrompt>,
     /// The bundled samples, read once at start.
@@ -234,6 +239,7 @@ impl EcscopeApp {
             about: false,
             show_samples: false,
             show_shortcuts: false,
+            debug_view: false,
             trust_prompt: None,
             samples: super::samples_dir()
                 .map(|dir| super::panels::start::sample_cards(&dir))
@@ -408,6 +414,7 @@ impl EcscopeApp {
         }
         self.state.seen_break = key;
         if let Some((stop, _)) = current {
+            self.debug_view = true;
             self.state.goto = Some((stop.file.clone(), stop.line));
             if let Some(id) = stop.coroutine {
                 self.panels
@@ -511,6 +518,9 @@ impl EcscopeApp {
                     self.settings.layout = layout::default_tree();
                     ui.close();
                 }
+                ui.separator();
+                ui.checkbox(&mut self.debug_view, "Debug view")
+                    .on_hover_text("Code, call stack, variables, watches, breakpoints and the debug console on one screen; it opens by itself at a stop");
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Samples").clicked() {
@@ -920,7 +930,12 @@ impl eframe::App for EcscopeApp {
         let update_started = std::time::Instant::now();
         if let Some(session) = &self.state.session {
             for event in session.drain_events() {
-                self.state.console.push_event(event);
+                match event {
+                    SessionEvent::Evaluated { id, result, .. } => {
+                        self.panels.debug.evaluated(id, result);
+                    }
+                    event => self.state.console.push_event(event),
+                }
             }
             self.state.snapshot = session.snapshot();
         }
@@ -1032,6 +1047,31 @@ impl eframe::App for EcscopeApp {
                     });
                     return;
                 }
+                if self.debug_view {
+                    let root = self
+                        .state
+                        .session
+                        .as_ref()
+                        .map(|s| s.project().root.clone());
+                    let snapshot = self.state.snapshot.clone();
+                    let goto_before = self.state.goto.clone();
+                    let mut ctx = PanelCtx {
+                        snapshot: snapshot.as_deref(),
+                        project_root: root.as_deref(),
+                        selected: &mut self.state.selected,
+                        commands: &mut self.state.commands,
+                        console: &mut self.state.console,
+                        goto: &mut self.state.goto,
+                        buffers: &mut self.state.buffers,
+                    };
+                    let back = self.panels.debug.ui(ui, &mut ctx);
+                    // Asked for a line elsewhere (a breakpoint's link): the
+                    // panels show it.
+                    if back || self.state.goto != goto_before {
+                        self.debug_view = false;
+                    }
+                    return;
+                }
                 let mut dock = Dock {
                     state: &mut self.state,
                     panels: &mut self.panels,
@@ -1064,6 +1104,26 @@ impl eframe::App for EcscopeApp {
             self.show_pane(Pane::Scripts);
         }
 
+        // Running on: the panels come back (the Debug view returns at the
+        // next stop).
+        let runs_on = self.state.commands.iter().any(|c| {
+            matches!(
+                c,
+                SessionCommand::Debug(DebugAction::Continue)
+                    | SessionCommand::Play
+                    | SessionCommand::Runtime(RuntimeCommand::RunToLine { .. })
+                    | SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { .. })
+            )
+        });
+        if runs_on
+            && self
+                .state
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.at_break.is_some())
+        {
+            self.debug_view = false;
+        }
         if let Some(session) = &self.state.session {
             for command in self.state.commands.drain(..) {
                 session.send(command);

@@ -72,6 +72,8 @@ impl Console {
                 text: format!("the runtime stopped after an internal error: {text}"),
                 detail: None,
             },
+            // Answers belong to whoever asked (the Debug view).
+            SessionEvent::Evaluated { .. } => return,
         };
         self.push(entry);
     }
@@ -153,6 +155,17 @@ fn entry_of(event: RuntimeEvent) -> Entry {
             level: Level::Log,
             location: Some((script, line)),
             text: message,
+            detail: None,
+        },
+        EventKind::Logpoint {
+            file,
+            line,
+            message,
+        } => Entry {
+            frame,
+            level: Level::Log,
+            location: Some((file, line)),
+            text: format!("[logpoint] {message}"),
             detail: None,
         },
         EventKind::ScriptError(info) => {

@@ -89,8 +89,45 @@ pub enum RuntimeCommand {
         /// Set (true) or clear.
         on: bool,
     },
+    /// Set a breakpoint with a condition, a hit count, a log message, or
+    /// off, replacing any at that line.
+    SetBreakpointSpec {
+        /// Project-relative file.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// Its settings.
+        spec: crate::scripting::debugger::BreakpointSpec,
+    },
     /// Remove every breakpoint.
     ClearBreakpoints,
+    /// Step to next line in a suspended coroutine: stop at the first line
+    /// it runs when next resumed.
+    StepCoroutineLine {
+        /// Coroutine id.
+        id: u64,
+    },
+    /// Stop where a system, handler or coroutine raises (where a break
+    /// handler is installed: the GUI, an editor).
+    SetBreakOnError(bool),
+    /// Add a data breakpoint: `Health.hp changes`, `Health.hp < 0`.
+    AddDataBreakpoint {
+        /// One entity, or every entity with the component.
+        entity: Option<u64>,
+        /// `Component.field changes` or `Component.field <op> number`.
+        watch: String,
+    },
+    /// Remove a data breakpoint.
+    RemoveDataBreakpoint {
+        /// Its id.
+        id: u64,
+    },
+    /// Record the script line that last wrote each field of an entity
+    /// (or stop recording).
+    TrackWrites {
+        /// The entity.
+        entity: Option<u64>,
+    },
     /// Run to cursor: stop once when this line is reached; any other stop
     /// first gives it up.
     RunToLine {

@@ -57,6 +57,32 @@ pub enum EventKind {
         /// The printed text.
         message: String,
     },
+    /// A logpoint was reached (SCRIPT_API §6): its message, evaluated.
+    Logpoint {
+        /// Project-relative file.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// The message with its `{expr}` parts evaluated.
+        message: String,
+    },
+    /// A data breakpoint saw a component field change.
+    DataChanged {
+        /// The entity.
+        entity: u64,
+        /// Component name.
+        component: String,
+        /// Field name.
+        field: String,
+        /// The value before.
+        old: String,
+        /// The value after.
+        new: String,
+        /// The script file whose line wrote it.
+        file: String,
+        /// That line.
+        line: u32,
+    },
     /// A script was hot-reloaded.
     Reloaded {
         /// Manifest path.
@@ -152,6 +178,22 @@ impl RuntimeEvent {
                 line,
                 message,
             } => format!("[{script}:{line}] {message}"),
+            EventKind::Logpoint {
+                file,
+                line,
+                message,
+            } => format!("[logpoint {file}:{line}] {message}"),
+            EventKind::DataChanged {
+                entity,
+                component,
+                field,
+                old,
+                new,
+                file,
+                line,
+            } => format!(
+                "data breakpoint: {component}.{field} of entity {entity} changed from {old} to {new} at {file}:{line}"
+            ),
             EventKind::Reloaded {
                 script,
                 version,

@@ -10,12 +10,14 @@
 /// stack. It is reserved, not committed, so only what is used costs memory.
 pub const SCRIPT_STACK: usize = 512 << 20;
 
+pub mod breakpoints;
 pub mod command;
 pub mod components;
 pub mod coroutines;
 pub mod dump;
 pub mod events;
 mod instrument;
+pub mod probe;
 pub mod random;
 mod reload;
 mod scheduler;
@@ -114,6 +116,9 @@ impl Runtime {
             last_errors: Default::default(),
             last_reload: None,
         };
+        runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
+            host: runtime.host.clone(),
+        })));
         let entries = runtime.project.manifest.scripts.clone();
         for entry in entries {
             runtime.load_script(entry);
@@ -397,17 +402,17 @@ impl Runtime {
                     Err(e) => Err(e.0),
                 };
             }
-            RuntimeCommand::SetBreakpoint { file, line, on } => {
-                self.debugger.set_breakpoint(&file, line, on);
-                Ok(())
-            }
-            RuntimeCommand::ClearBreakpoints => {
-                self.debugger.clear_breakpoints();
-                Ok(())
-            }
-            RuntimeCommand::RunToLine { file, line } => {
-                self.debugger.set_run_to(Some((file, line)));
-                Ok(())
+            command @ (RuntimeCommand::SetBreakpoint { .. }
+            | RuntimeCommand::SetBreakpointSpec { .. }
+            | RuntimeCommand::ClearBreakpoints
+            | RuntimeCommand::RunToLine { .. }
+            | RuntimeCommand::StepCoroutineLine { .. }
+            | RuntimeCommand::SetBreakOnError(_)
+            | RuntimeCommand::AddDataBreakpoint { .. }
+            | RuntimeCommand::RemoveDataBreakpoint { .. }
+            | RuntimeCommand::TrackWrites { .. }) => {
+                drop(host);
+                return probe::apply_debugger_command(&self.debugger, &command).unwrap_or(Ok(()));
             }
             RuntimeCommand::ReloadScript { script } => {
                 drop(host);

@@ -275,7 +275,6 @@ impl Runtime {
             Some(backend) => backend.run_batch(system.handle, &mut data, dt),
             None => Ok(()),
         };
-        self.debugger.end_call();
         // In place, the writes are already in the world. Copies go back
         // even when the script failed part-way, so both ways keep the
         // writes made before the error, as a per-entity system does.
@@ -288,6 +287,9 @@ impl Runtime {
                 &data.written,
             );
         }
+        // After the copies went back: a data breakpoint sees their writes
+        // as the call's.
+        self.debugger.end_call();
         self.batches.insert(key, data);
         result
     }

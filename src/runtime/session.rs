@@ -26,7 +26,9 @@ use crate::profiling::memory::MemoryView;
 use crate::profiling::profiler::Frames;
 use crate::project::Project;
 use crate::scripting::StackFrame;
-use crate::scripting::debugger::{BreakInfo, DebugAction};
+use crate::scripting::debugger::{
+    BreakInfo, Breakpoint, DataBreakpoint, DebugAction, Debugger, FrameAccess, Variable, Writer,
+};
 use crate::scripting::host::SharedHost;
 use crate::scripting::watchdog::StuckCall;
 
@@ -56,6 +58,40 @@ pub enum SessionCommand {
         /// The version.
         version: u32,
     },
+    /// The watch list, evaluated in the selected frame at every stop.
+    SetWatches(Vec<String>),
+    /// Which frame of the stopped stack the locals, watches and console
+    /// use (0 = innermost).
+    SelectFrame(usize),
+    /// Show (or hide) the children of a value in the stopped stack.
+    Expand {
+        /// The frame.
+        frame: usize,
+        /// The value's expression.
+        expr: String,
+        /// Show or hide.
+        open: bool,
+    },
+    /// Evaluate an expression, or run a statement, in a frame of the
+    /// stopped stack; answered by [`SessionEvent::Evaluated`].
+    Evaluate {
+        /// Chosen by the front end, returned with the answer.
+        id: u64,
+        /// The frame.
+        frame: usize,
+        /// The code, in the stopped script's language.
+        code: String,
+    },
+    /// Set a local of a frame of the stopped stack to the value of an
+    /// expression (`5`, `"text"`, `true`).
+    SetVariable {
+        /// The frame.
+        frame: usize,
+        /// The local's name.
+        name: String,
+        /// The new value, as an expression.
+        value: String,
+    },
     /// A change to the world or the project, applied between frames.
     Runtime(RuntimeCommand),
 }
@@ -69,6 +105,45 @@ pub enum SessionEvent {
     CommandFailed(String),
     /// The runtime thread stopped after an internal error.
     Crashed(String),
+    /// The answer to [`SessionCommand::Evaluate`].
+    Evaluated {
+        /// The request's id.
+        id: u64,
+        /// The code evaluated.
+        code: String,
+        /// Its value, or why it failed.
+        result: Result<Variable, String>,
+    },
+}
+
+/// The debugger's settings and findings, in every snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct DebugState {
+    /// Every breakpoint with its settings, hits and last error.
+    pub breakpoints: Arc<Vec<Breakpoint>>,
+    /// Every data breakpoint.
+    pub data_breakpoints: Arc<Vec<DataBreakpoint>>,
+    /// Whether an error stops.
+    pub break_on_error: bool,
+    /// The entity whose writes are tracked.
+    pub tracked: Option<u64>,
+    /// The last writer of each field of the inspected entity, by
+    /// (component, field), while its writes are tracked.
+    pub writers: Arc<BTreeMap<(String, String), Writer>>,
+}
+
+/// The stopped stack as the front end shows it: read through the
+/// language while the script waits.
+#[derive(Debug, Clone)]
+pub struct StopView {
+    /// The selected frame.
+    pub frame: usize,
+    /// Its locals, expandable.
+    pub locals: Result<Vec<Variable>, String>,
+    /// The watch list's values in that frame.
+    pub watches: Vec<(String, Result<Variable, String>)>,
+    /// The children of the expanded values, by (frame, expression).
+    pub children: BTreeMap<(usize, String), Result<Vec<Variable>, String>>,
 }
 
 /// The state of the session at one moment.
@@ -93,6 +168,11 @@ pub struct Snapshot {
     pub breakpoints: BTreeMap<String, BTreeSet<u32>>,
     /// Where a script is stopped, while it is.
     pub at_break: Option<BreakInfo>,
+    /// The stopped stack's locals, watches and expanded values, while
+    /// stopped.
+    pub stop: Option<Arc<StopView>>,
+    /// Breakpoints with their settings, data breakpoints, write tracking.
+    pub debug: DebugState,
     /// The debugger's "pause all coroutines".
     pub coroutines_paused: bool,
     /// The version history of the script the Scripts panel shows.
@@ -187,7 +267,14 @@ impl Session {
                     let crash_tx = events_tx.clone();
                     let crash_notify = Arc::clone(&notify);
                     let result = catch_unwind(AssertUnwindSafe(|| {
+                        // The GUI and editors stop on errors unless the
+                        // project's saved settings say otherwise.
+                        let runtime = Runtime::open(project.clone());
+                        runtime.debugger().set_break_on_error(true);
+                        let data_dir = project.data_dir();
+                        let loaded = super::breakpoints::load(&data_dir, runtime.debugger());
                         let link = Rc::new(Link {
+                            data_dir: loaded.is_ok().then_some(data_dir),
                             rx,
                             state: RefCell::new(State {
                                 playing,
@@ -203,10 +290,10 @@ impl Session {
                         let watcher = ProjectWatcher::start(&project.root, move |change| {
                             let _ = watch_tx.send(Message::FileChanged(change));
                         });
-                        let mut worker = Worker {
-                            runtime: Runtime::open(project),
-                            link,
-                        };
+                        if let Err(message) = loaded {
+                            let _ = link.events.send(SessionEvent::CommandFailed(message));
+                        }
+                        let mut worker = Worker { runtime, link };
                         // Reported from the watchdog's own thread: this one
                         // is the one stuck.
                         worker.runtime.on_stuck(move |call| {
@@ -336,9 +423,20 @@ struct State {
     /// The profile part of the last snapshot, and when it was built.
     profile: ProfileData,
     profile_built: Option<Instant>,
+    /// The history of the last normal snapshot (a break cannot read it).
+    history: Option<(String, Vec<Version>)>,
+    /// The watch list.
+    watches: Vec<String>,
+    /// The frame selected at the current stop.
+    frame: usize,
+    /// Values shown expanded, kept across stops.
+    expanded: BTreeSet<(usize, String)>,
 }
 
 struct Link {
+    /// Where the breakpoints are kept (none until they have loaded, so a
+    /// file that failed to load is not overwritten by an empty list).
+    data_dir: Option<std::path::PathBuf>,
     rx: Receiver<Message>,
     state: RefCell<State>,
     shared: Arc<Mutex<Shared>>,
@@ -368,7 +466,14 @@ impl Link {
 
     /// A snapshot while a script is stopped: the world from the host, the
     /// rest from the last normal snapshot.
-    fn publish_break(&self, host: &SharedHost, info: &BreakInfo) {
+    fn publish_break(
+        &self,
+        host: &SharedHost,
+        debugger: &Debugger,
+        info: &BreakInfo,
+        access: &mut dyn FrameAccess,
+    ) {
+        let stop = self.stop_view(info, access);
         let seq = self.next_seq();
         let Ok(mut h) = host.try_borrow_mut() else {
             return;
@@ -391,12 +496,14 @@ impl Link {
                 .and_then(|id| view::entity_detail(&h.world, id)),
             playing: false,
             speed: state.speed,
-            coroutines: Arc::clone(&state.coroutines),
+            coroutines: stopped_coroutine(&state.coroutines, info),
             coroutine_frames: info.coroutine.map(|id| (id, info.frames.clone())),
-            breakpoints: BTreeMap::new(),
+            breakpoints: debugger.breakpoints(),
             at_break: Some(info.clone()),
+            stop: Some(Arc::new(stop)),
+            debug: debug_state(debugger, state.inspect),
             coroutines_paused: h.coroutines.all_paused,
-            history: None,
+            history: state.history.clone(),
             version_text: state.version_text.clone(),
             profile: state.profile.clone(),
         };
@@ -410,8 +517,9 @@ impl Link {
     fn at_break(
         &self,
         host: &SharedHost,
-        debugger: &crate::scripting::debugger::Debugger,
+        debugger: &Debugger,
         info: &BreakInfo,
+        access: &mut dyn FrameAccess,
     ) -> DebugAction {
         // A step's stop follows another stop: the world was paused by the
         // first one, and Continue must give back what it was before that.
@@ -420,15 +528,15 @@ impl Link {
             let playing = std::mem::replace(&mut state.playing, false);
             *state.playing_before_stop.get_or_insert(playing)
         };
-        let publish = |link: &Link| {
-            link.publish_break(host, info);
-            if let Ok(mut shared) = link.shared.lock()
-                && let Some(latest) = shared.latest.as_mut()
-            {
-                Arc::make_mut(latest).breakpoints = debugger.breakpoints();
-            }
+        {
+            // A new stop starts at its innermost frame.
+            let mut state = self.state.borrow_mut();
+            state.frame = 0;
+        }
+        let publish = |link: &Link, access: &mut dyn FrameAccess| {
+            link.publish_break(host, debugger, info, access);
         };
-        publish(self);
+        publish(self, access);
         loop {
             let message = match self.rx.recv_timeout(Duration::from_millis(250)) {
                 Ok(message) => message,
@@ -467,7 +575,41 @@ impl Link {
                 SessionCommand::Pause => {}
                 SessionCommand::Inspect(id) => {
                     self.state.borrow_mut().inspect = id;
-                    publish(self);
+                    publish(self, access);
+                }
+                SessionCommand::SetWatches(watches) => {
+                    self.state.borrow_mut().watches = watches;
+                    publish(self, access);
+                }
+                SessionCommand::SelectFrame(frame) => {
+                    self.state.borrow_mut().frame = frame.min(info.frames.len().saturating_sub(1));
+                    publish(self, access);
+                }
+                SessionCommand::Expand { frame, expr, open } => {
+                    let mut state = self.state.borrow_mut();
+                    if open {
+                        state.expanded.insert((frame, expr));
+                    } else {
+                        state.expanded.remove(&(frame, expr));
+                    }
+                    drop(state);
+                    publish(self, access);
+                }
+                SessionCommand::Evaluate { id, frame, code } => {
+                    let result = access.evaluate(frame, &code);
+                    let _ = self
+                        .events
+                        .send(SessionEvent::Evaluated { id, code, result });
+                    // A statement may have changed locals or the world.
+                    publish(self, access);
+                }
+                SessionCommand::SetVariable { frame, name, value } => {
+                    if let Err(e) = access.set_local(frame, &name, &value) {
+                        let _ = self
+                            .events
+                            .send(SessionEvent::CommandFailed(format!("set {name}: {e}")));
+                    }
+                    publish(self, access);
                 }
                 SessionCommand::InspectCoroutine(id) => {
                     self.state.borrow_mut().inspect_coroutine = id;
@@ -477,13 +619,21 @@ impl Link {
                         self.state.borrow_mut().speed = speed.clamp(0.01, 100.0);
                     }
                 }
-                SessionCommand::Runtime(RuntimeCommand::SetBreakpoint { file, line, on }) => {
-                    debugger.set_breakpoint(&file, line, on);
-                    publish(self);
+                SessionCommand::Runtime(command) if is_debugger_command(&command) => {
+                    if let Some(Err(message)) =
+                        super::probe::apply_debugger_command(debugger, &command)
+                    {
+                        let _ = self.events.send(SessionEvent::CommandFailed(message));
+                    }
+                    self.save_breakpoints(debugger, &command);
+                    publish(self, access);
                 }
-                SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints) => {
-                    debugger.clear_breakpoints();
-                    publish(self);
+                // Step to next line of a coroutine from a stop: on until it
+                // runs again, playing (its wait must pass).
+                SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { id }) => {
+                    debugger.step_coroutine(Some(id));
+                    self.state.borrow_mut().playing = true;
+                    return DebugAction::Continue;
                 }
                 // Run to cursor from a stop: on until that line, playing
                 // (frames must pass to reach it).
@@ -499,6 +649,90 @@ impl Link {
     }
 }
 
+/// Whether a command only changes the debugger (applied at once, also
+/// while stopped). Run to cursor is not: it also plays.
+fn is_debugger_command(command: &RuntimeCommand) -> bool {
+    matches!(
+        command,
+        RuntimeCommand::SetBreakpoint { .. }
+            | RuntimeCommand::SetBreakpointSpec { .. }
+            | RuntimeCommand::ClearBreakpoints
+            | RuntimeCommand::SetBreakOnError(_)
+            | RuntimeCommand::AddDataBreakpoint { .. }
+            | RuntimeCommand::RemoveDataBreakpoint { .. }
+            | RuntimeCommand::TrackWrites { .. }
+    )
+}
+
+/// The coroutine list at a stop: the stopped coroutine shows where it is
+/// stopped, not where it last waited.
+fn stopped_coroutine(
+    coroutines: &Arc<Vec<CoroutineView>>,
+    info: &BreakInfo,
+) -> Arc<Vec<CoroutineView>> {
+    let Some(id) = info.coroutine else {
+        return Arc::clone(coroutines);
+    };
+    let mut list = coroutines.as_ref().clone();
+    if let Some(c) = list.iter_mut().find(|c| c.id == id) {
+        c.state = format!("stopped at line {} ({})", info.line, info.reason);
+        c.location = Some((info.file.clone(), info.line));
+    }
+    Arc::new(list)
+}
+
+/// The debugger's part of a snapshot.
+fn debug_state(debugger: &Debugger, inspect: Option<u64>) -> DebugState {
+    let tracked = debugger.tracked_entity();
+    DebugState {
+        breakpoints: Arc::new(debugger.breakpoint_list()),
+        data_breakpoints: Arc::new(debugger.data_breakpoints()),
+        break_on_error: debugger.break_on_error_setting(),
+        tracked,
+        writers: Arc::new(inspect.map(|id| debugger.writers(id)).unwrap_or_default()),
+    }
+}
+
+impl Link {
+    /// Reads the stopped stack for the front end: the selected frame's
+    /// locals, the watches and the expanded values.
+    fn stop_view(&self, info: &BreakInfo, access: &mut dyn FrameAccess) -> StopView {
+        let state = self.state.borrow();
+        let frame = state.frame.min(info.frames.len().saturating_sub(1));
+        StopView {
+            frame,
+            locals: access.locals(frame),
+            watches: state
+                .watches
+                .iter()
+                .map(|w| (w.clone(), access.evaluate(frame, w)))
+                .collect(),
+            children: state
+                .expanded
+                .iter()
+                .map(|(f, expr)| ((*f, expr.clone()), access.children(*f, expr)))
+                .collect(),
+        }
+    }
+
+    /// Keeps the breakpoints on disk after a change to them.
+    fn save_breakpoints(&self, debugger: &Debugger, command: &RuntimeCommand) {
+        let changes_breakpoints = matches!(
+            command,
+            RuntimeCommand::SetBreakpoint { .. }
+                | RuntimeCommand::SetBreakpointSpec { .. }
+                | RuntimeCommand::ClearBreakpoints
+                | RuntimeCommand::SetBreakOnError(_)
+        );
+        let Some(dir) = &self.data_dir else {
+            return;
+        };
+        if changes_breakpoints && let Err(message) = super::breakpoints::save(dir, debugger) {
+            let _ = self.events.send(SessionEvent::CommandFailed(message));
+        }
+    }
+}
+
 struct Worker {
     runtime: Runtime,
     link: Rc<Link>,
@@ -509,14 +743,12 @@ impl Worker {
         let link = Rc::clone(&self.link);
         let host = self.runtime.host().clone();
         let debugger = Rc::downgrade(self.runtime.debugger());
-        self.runtime
-            .debugger()
-            .set_handler(Some(Box::new(move |info: &BreakInfo| {
-                match debugger.upgrade() {
-                    Some(debugger) => link.at_break(&host, &debugger, info),
-                    None => DebugAction::Continue,
-                }
-            })));
+        self.runtime.debugger().set_handler(Some(Box::new(
+            move |info: &BreakInfo, access: &mut dyn FrameAccess| match debugger.upgrade() {
+                Some(debugger) => link.at_break(&host, &debugger, info, access),
+                None => DebugAction::Continue,
+            },
+        )));
     }
 
     fn run(&mut self) {
@@ -636,6 +868,31 @@ impl Worker {
             }
             // Not stopped at a breakpoint: nothing to step.
             SessionCommand::Debug(_) => {}
+            SessionCommand::SetWatches(watches) => self.link.state.borrow_mut().watches = watches,
+            SessionCommand::Expand { frame, expr, open } => {
+                let mut state = self.link.state.borrow_mut();
+                if open {
+                    state.expanded.insert((frame, expr));
+                } else {
+                    state.expanded.remove(&(frame, expr));
+                }
+            }
+            SessionCommand::SelectFrame(_) | SessionCommand::SetVariable { .. } => {
+                let _ = self.link.events.send(SessionEvent::CommandFailed(
+                    "nothing is stopped: locals can be changed only at a breakpoint or a step"
+                        .into(),
+                ));
+            }
+            SessionCommand::Evaluate { id, code, .. } => {
+                let _ = self.link.events.send(SessionEvent::Evaluated {
+                    id,
+                    code,
+                    result: Err(
+                        "nothing is stopped: the console evaluates in a stopped frame (set a breakpoint, or Step)"
+                            .into(),
+                    ),
+                });
+            }
             SessionCommand::ShowHistory(script) => self.link.state.borrow_mut().history_of = script,
             SessionCommand::LoadVersionText { script, version } => {
                 let text = self
@@ -643,6 +900,16 @@ impl Worker {
                     .version_text(&script, version)
                     .unwrap_or_default();
                 self.link.state.borrow_mut().version_text = Some((script, version, Arc::new(text)));
+            }
+            SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { id }) => {
+                // Frames pass until the coroutine runs; Continue from the
+                // stop gives back what the world was doing before.
+                let mut state = self.link.state.borrow_mut();
+                let playing = state.playing;
+                state.playing_before_stop.get_or_insert(playing);
+                state.playing = true;
+                drop(state);
+                let _ = self.runtime.apply(RuntimeCommand::StepCoroutineLine { id });
             }
             // Run to cursor: frames must pass to reach the line.
             SessionCommand::Runtime(RuntimeCommand::RunToLine { file, line }) => {
@@ -654,8 +921,13 @@ impl Worker {
                     self.runtime_reset();
                     return true;
                 }
+                let debugger_command = is_debugger_command(&command);
+                let saved = command.clone();
                 if let Err(message) = self.runtime.apply(command) {
                     let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+                }
+                if debugger_command {
+                    self.link.save_breakpoints(self.runtime.debugger(), &saved);
                 }
             }
         }
@@ -663,15 +935,17 @@ impl Worker {
     }
 
     fn runtime_reset(&mut self) {
-        let breakpoints = self.runtime.debugger().breakpoints();
+        let old = self.runtime.debugger();
+        let (breakpoints, on_error) = (old.breakpoint_list(), old.break_on_error_setting());
         if let Err(message) = self.runtime.apply(RuntimeCommand::Reset) {
             let _ = self.link.events.send(SessionEvent::CommandFailed(message));
         }
-        // A reset builds a new runtime: keep the breakpoints and the handler.
-        for (file, lines) in breakpoints {
-            for line in lines {
-                self.runtime.debugger().set_breakpoint(&file, line, true);
-            }
+        // A reset builds a new runtime: keep the breakpoints and the
+        // handler (data breakpoints name entities of the old world).
+        let debugger = self.runtime.debugger();
+        debugger.set_break_on_error(on_error);
+        for b in breakpoints {
+            let _ = debugger.set_breakpoint_spec(&b.file, b.line, b.spec);
         }
         self.install_break_handler();
     }
@@ -705,6 +979,7 @@ impl Worker {
             let mut state = self.link.state.borrow_mut();
             state.scripts = view.scripts.clone();
             state.coroutines = Arc::clone(&coroutines);
+            state.history.clone_from(&history);
             state.last_frame_ms = view.last_frame_ms;
             // While playing, rebuilt a few times a second; otherwise at
             // every publish (a step, a command), which is rare.
@@ -736,6 +1011,8 @@ impl Worker {
             coroutine_frames,
             breakpoints: self.runtime.debugger().breakpoints(),
             at_break: None,
+            stop: None,
+            debug: debug_state(self.runtime.debugger(), inspect),
             coroutines_paused: self.runtime.host().borrow().coroutines.all_paused,
             history,
             version_text,

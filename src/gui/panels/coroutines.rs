@@ -178,6 +178,18 @@ impl CoroutinesPanel {
                             id,
                         }));
                 }
+                if ui
+                    .button("⤵ Step to next line")
+                    .on_hover_text(
+                        "Let the world run until this coroutine runs again, and stop at the first line it runs (then step with F10)",
+                    )
+                    .clicked()
+                {
+                    ctx.commands
+                        .push(SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine {
+                            id,
+                        }));
+                }
                 let paused = c.status == CoroutineStatus::Paused && !snapshot.coroutines_paused;
                 if paused {
                     if ui.button("▶ Resume").clicked() {
@@ -214,7 +226,7 @@ impl CoroutinesPanel {
             .unwrap_or(&[]);
         if frames.is_empty() {
             if c.status.is_live() {
-                ui.weak("Loading its stack…");
+                ui.weak("Its stack shows once the world is paused or stopped.");
             }
             return;
         }

@@ -50,6 +50,21 @@ impl InspectorPanel {
         ui.horizontal(|ui| {
             ui.heading(title);
             ui.weak(format!("entity {id}"));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let mut tracking = snapshot.debug.tracked == Some(id);
+                if ui
+                    .checkbox(&mut tracking, "Track writes")
+                    .on_hover_text(
+                        "Record the script line that last wrote each field of this entity (scripts run slower while on: every line is checked)",
+                    )
+                    .changed()
+                {
+                    ctx.commands
+                        .push(SessionCommand::Runtime(RuntimeCommand::TrackWrites {
+                            entity: tracking.then_some(id),
+                        }));
+                }
+            });
         });
         ui.separator();
 
@@ -118,8 +133,10 @@ impl InspectorPanel {
                 });
             })
             .body(|ui| {
+                let snapshot = ctx.snapshot;
+                let tracked = snapshot.is_some_and(|s| s.debug.tracked == Some(id));
                 egui::Grid::new(("fields", &component.name))
-                    .num_columns(2)
+                    .num_columns(if tracked { 4 } else { 3 })
                     .spacing([12.0, 4.0])
                     .show(ui, |ui| {
                         for (field, kind, value) in &component.fields {
@@ -140,6 +157,10 @@ impl InspectorPanel {
                                         value: new,
                                     },
                                 ));
+                            }
+                            watch_button(ui, ctx, id, &component.name, field);
+                            if tracked {
+                                last_writer(ui, ctx, id, &component.name, field);
                             }
                             ui.end_row();
                         }
@@ -239,6 +260,70 @@ impl InspectorPanel {
                 ui.monospace(other.to_string());
                 None
             }
+        }
+    }
+}
+
+/// The data breakpoint on one field of one entity: set or remove it.
+fn watch_button(ui: &mut egui::Ui, ctx: &mut PanelCtx, id: u64, component: &str, field: &str) {
+    let existing = ctx.snapshot.and_then(|s| {
+        s.debug
+            .data_breakpoints
+            .iter()
+            .find(|d| {
+                d.entity == Some(id)
+                    && d.component == component
+                    && d.field == field
+                    && d.condition == crate::scripting::debugger::DataCondition::Changes
+            })
+            .map(|d| d.id)
+    });
+    let (icon, tip) = match existing {
+        Some(_) => ("●", "Breaks when this field changes; click to remove"),
+        None => (
+            "○",
+            "Break when this field changes (at the script line that writes it)",
+        ),
+    };
+    let button = egui::Button::new(egui::RichText::new(icon).color(crate::gui::theme::ERROR))
+        .small()
+        .frame(false);
+    if ui.add(button).on_hover_text(tip).clicked() {
+        ctx.commands.push(SessionCommand::Runtime(match existing {
+            Some(id) => RuntimeCommand::RemoveDataBreakpoint { id },
+            None => RuntimeCommand::AddDataBreakpoint {
+                entity: Some(id),
+                watch: format!("{component}.{field} changes"),
+            },
+        }));
+    }
+}
+
+/// Where a field was last written, while writes are tracked: click to see
+/// the line.
+fn last_writer(ui: &mut egui::Ui, ctx: &mut PanelCtx, id: u64, component: &str, field: &str) {
+    let writer = ctx.snapshot.and_then(|s| {
+        s.debug
+            .writers
+            .get(&(component.to_string(), field.to_string()))
+            .filter(|_| s.debug.tracked == Some(id))
+            .cloned()
+    });
+    match writer {
+        Some(w) => {
+            if ui
+                .link(format!("{}:{} · frame {}", w.file, w.line, w.frame))
+                .on_hover_text(format!(
+                    "Last written by {}; click to see the line",
+                    w.context
+                ))
+                .clicked()
+            {
+                *ctx.goto = Some((w.file.clone(), w.line));
+            }
+        }
+        None => {
+            ui.weak("not written since tracking began");
         }
     }
 }

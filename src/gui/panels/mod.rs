@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod coroutines;
+pub mod debug;
 pub mod entities;
 pub mod history;
 pub mod inspector;

@@ -416,10 +416,13 @@ impl ScriptsPanel {
         };
         let errors = ctx.console.errors_in(file);
         let language = if file.ends_with(".py") { "py" } else { "lua" };
+        let disabled = super::debug::disabled_lines(snapshot, file);
         let markers = Markers {
             breakpoints,
             current,
             errors: &errors,
+            disabled: Some(&disabled),
+            hover_names: false,
         };
         let output = code_view(
             ui,

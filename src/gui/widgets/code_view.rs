@@ -19,6 +19,11 @@ pub struct Markers<'a> {
     pub current: Option<u32>,
     /// Lines with an error, and the message.
     pub errors: &'a [(u32, String)],
+    /// Lines whose breakpoint is off (drawn hollow).
+    pub disabled: Option<&'a BTreeSet<u32>>,
+    /// Report the name under the pointer (to show its value while
+    /// stopped).
+    pub hover_names: bool,
 }
 
 /// What happened in the view this frame.
@@ -31,6 +36,31 @@ pub struct CodeViewOutput {
     pub run_to: Option<u32>,
     /// The text was edited.
     pub changed: bool,
+    /// The name (`a`, `a.b`) under the pointer, when asked for.
+    pub hovered: Option<String>,
+}
+
+/// The name around character `index` of `text`: letters, digits, `_`
+/// and the dots between them (`pos.x`), up to the character under the
+/// pointer.
+pub fn name_at(text: &str, index: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    if index >= chars.len() || !is_name(chars[index]) {
+        return None;
+    }
+    let mut start = index;
+    while start > 0 && (is_name(chars[start - 1]) || chars[start - 1] == '.') {
+        start -= 1;
+    }
+    let mut end = index;
+    while end + 1 < chars.len() && is_name(chars[end + 1]) {
+        end += 1;
+    }
+    let name: String = chars[start..=end].iter().collect();
+    let name = name.trim_start_matches('.').to_string();
+    let first = name.chars().next()?;
+    (first.is_alphabetic() || first == '_').then_some(name)
 }
 
 /// Width of the gutter.
@@ -75,6 +105,12 @@ pub fn code_view(
                     .layouter(&mut layouter)
                     .show(ui);
                 output.changed = edit.response.changed();
+                if markers.hover_names
+                    && let Some(pointer) = edit.response.hover_pos()
+                {
+                    let cursor = edit.galley.cursor_from_pos(pointer - edit.galley_pos);
+                    output.hovered = name_at(text.as_str(), cursor.index);
+                }
                 // F9 and Ctrl+F10 in the editor act on the cursor's line.
                 if edit.response.has_focus()
                     && let Some(range) = edit.cursor_range
@@ -130,7 +166,13 @@ pub fn code_view(
                             theme::SELECTION,
                         );
                     }
-                    if markers.breakpoints.is_some_and(|b| b.contains(&line)) {
+                    if markers.disabled.is_some_and(|b| b.contains(&line)) {
+                        painter.circle_stroke(
+                            pos2(gutter.left() + 8.0, mid),
+                            (height * 0.28).min(5.0),
+                            Stroke::new(1.5, theme::ERROR),
+                        );
+                    } else if markers.breakpoints.is_some_and(|b| b.contains(&line)) {
                         painter.circle_filled(
                             pos2(gutter.left() + 8.0, mid),
                             (height * 0.28).min(5.0),
@@ -200,4 +242,19 @@ pub fn code_view(
             });
         });
     output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_at;
+
+    #[test]
+    fn names_under_the_pointer() {
+        let text = "local d = pos.x + 1";
+        assert_eq!(name_at(text, 6).as_deref(), Some("d"));
+        assert_eq!(name_at(text, 10).as_deref(), Some("pos"));
+        assert_eq!(name_at(text, 14).as_deref(), Some("pos.x"));
+        assert_eq!(name_at(text, 18), None);
+        assert_eq!(name_at(text, 7), None);
+    }
 }

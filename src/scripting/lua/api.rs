@@ -509,6 +509,15 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()
     let ffi: Value = lua.globals().get::<Function>("require")?.call("ffi")?;
     p.set("ffi", ffi)?;
     p.set("debug", lua.globals().get::<Value>("debug")?)?;
+    // SAFETY: both are C functions that follow Lua's calling convention and
+    // read only the registry entries `hook::install` writes.
+    unsafe {
+        p.set("on_error", lua.create_c_function(super::hook::on_error)?)?;
+        p.set(
+            "on_error_co",
+            lua.create_c_function(super::hook::on_error_co)?,
+        )?;
+    }
     let generation = ctx.with_host(|h| h.proxy_generation_ptr())?;
     p.set(
         "generation",

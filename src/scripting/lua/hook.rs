@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use mlua::ffi;
 
+use super::evaluate::LuaAccess;
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{Alarm, WatchSlot};
@@ -304,15 +305,112 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
         let Some((reason, depth)) = debugger.should_break(&file, line, depth) else {
             return;
         };
-        let frames = stack(state);
+        let mut access = LuaAccess {
+            target: state,
+            runner: state,
+            levels: script_levels(state),
+        };
         link.slot.pause_timing();
-        debugger.hit(file.into_owned(), line, depth, frames, reason);
+        debugger.hit(
+            file.into_owned(),
+            line,
+            depth,
+            || stack(state, state),
+            reason,
+            &mut access,
+        );
         link.slot.resume_timing();
     }
 }
 
-/// The script frames of the running stack, innermost first, with locals.
-unsafe fn stack(state: *mut ffi::lua_State) -> Vec<StackFrame> {
+/// Break on error, from the prelude's error handler (a system or handler
+/// raised; the stack is still the raising one). Takes the error value.
+///
+/// # Safety
+/// Called by Lua as a C function on a state set up by [`install`].
+pub unsafe extern "C-unwind" fn on_error(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: per this function's contract.
+    unsafe { stop_on_error(state, state) };
+    0
+}
+
+/// Break on error for a coroutine that died: its thread keeps the stack.
+/// Takes the thread and the error value.
+///
+/// # Safety
+/// Called by Lua as a C function on a state set up by [`install`].
+pub unsafe extern "C-unwind" fn on_error_co(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: per this function's contract; the thread is argument 1.
+    unsafe {
+        let thread = ffi::lua_tothread(state, 1);
+        if !thread.is_null() {
+            ffi::lua_pushvalue(state, 2);
+            ffi::lua_replace(state, 1);
+            stop_on_error(state, thread);
+        }
+    }
+    0
+}
+
+/// Stops at the innermost script frame of `target` with the error value
+/// at index 1 of `state`, if the debugger breaks on errors.
+unsafe fn stop_on_error(state: *mut ffi::lua_State, target: *mut ffi::lua_State) {
+    // SAFETY: registry reads on a live state; the frames are read while
+    // the stack is intact.
+    unsafe {
+        let link = registry_pointer::<DebugLink>(state, DEBUG_KEY);
+        let budget = registry_pointer::<Budget>(state, BUDGET_KEY);
+        if link.is_null() || !(*link).debugger.breaks_on_error() {
+            return;
+        }
+        // The instruction limit's error is about time, not a bug at a
+        // line: it is reported, not stopped at.
+        if !budget.is_null() && (*budget).tripped.load(Ordering::Relaxed) {
+            return;
+        }
+        let link = &*link;
+        let message = {
+            let mut len = 0usize;
+            let s = ffi::lua_tolstring(state, 1, &mut len);
+            let text = if s.is_null() {
+                "an error".to_string()
+            } else {
+                String::from_utf8_lossy(std::slice::from_raw_parts(s as *const u8, len))
+                    .into_owned()
+            };
+            text
+        };
+        let frames = stack(target, state);
+        let mut access = LuaAccess {
+            target,
+            runner: state,
+            levels: script_levels(target),
+        };
+        link.slot.pause_timing();
+        link.debugger.hit_error(frames, message, &mut access);
+        link.slot.resume_timing();
+    }
+}
+
+/// The `lua_getstack` level of each script frame, innermost first.
+unsafe fn script_levels(state: *mut ffi::lua_State) -> Vec<c_int> {
+    let mut levels = Vec::new();
+    // SAFETY: only reads the stack.
+    unsafe {
+        for level in 0..64 {
+            match frame_at(state, level) {
+                None => break,
+                Some((file, _, what)) if is_script_frame(&file, &what) => levels.push(level),
+                Some(_) => {}
+            }
+        }
+    }
+    levels
+}
+
+/// The script frames of `state`'s stack, innermost first, with locals
+/// (rendered on `runner`: a dead coroutine runs no code).
+unsafe fn stack(state: *mut ffi::lua_State, runner: *mut ffi::lua_State) -> Vec<StackFrame> {
     let mut frames = Vec::new();
     // SAFETY: only reads the stack, pushing and popping balanced values.
     unsafe {
@@ -340,7 +438,7 @@ unsafe fn stack(state: *mut ffi::lua_State) -> Vec<StackFrame> {
             } else if what == "main" {
                 "main chunk".into()
             } else {
-                "?".into()
+                String::new()
             };
             let mut locals = Vec::new();
             for n in 1..200 {
@@ -349,10 +447,13 @@ unsafe fn stack(state: *mut ffi::lua_State) -> Vec<StackFrame> {
                     break;
                 }
                 let name = CStr::from_ptr(name).to_string_lossy().into_owned();
-                if !name.starts_with('(') {
-                    locals.push((name, describe_top(state)));
+                if runner != state {
+                    ffi::lua_xmove(state, runner, 1);
                 }
-                ffi::lua_settop(state, -2);
+                if !name.starts_with('(') {
+                    locals.push((name, describe_top(runner)));
+                }
+                ffi::lua_settop(runner, -2);
             }
             frames.push(StackFrame {
                 file,

@@ -5,6 +5,7 @@
 
 mod api;
 pub(crate) mod convert;
+pub mod evaluate;
 mod hook;
 mod patterns;
 mod sandbox;
@@ -92,6 +93,9 @@ impl LuaScript {
         let describe: Function = exports.get("describe").map_err(setup)?;
         lua.set_named_registry_value(hook::DESCRIBE_KEY, describe)
             .map_err(setup)?;
+        let evaluate: Function = exports.get("evaluate").map_err(setup)?;
+        let key = evaluate::EVALUATE_KEY.to_str().unwrap_or_default();
+        lua.set_named_registry_value(key, evaluate).map_err(setup)?;
 
         // Counting slows LuaJIT down: give the budget twice the time it
         // takes on the reference machine before the call counts as stuck.
@@ -128,6 +132,16 @@ impl LuaScript {
             prelude,
             memory_limit,
         })
+    }
+
+    /// Calls `f`, through the prelude's guard when the debugger stops on
+    /// errors (its handler stops while the raising stack is intact).
+    fn call_guarded(&self, f: &Function, args: impl mlua::IntoLuaMulti) -> mlua::Result<()> {
+        if self.debug.debugger.breaks_on_error() {
+            self.prelude.guard.call::<()>((f, args))
+        } else {
+            f.call::<()>(args)
+        }
     }
 
     /// Runs one call into the script: hooks synced, watched by the watchdog,
@@ -289,7 +303,7 @@ impl ScriptBackend for LuaScript {
         let result = match ids {
             None => {
                 let f = self.function(handle)?;
-                self.watched(FRAME_GRACE, || f.call::<()>(dt))
+                self.watched(FRAME_GRACE, || self.call_guarded(&f, dt))
             }
             Some(ids) => {
                 let runner = self.ctx.runners.borrow().get(&handle.0).cloned();
@@ -305,7 +319,7 @@ impl ScriptBackend for LuaScript {
                     dt,
                 );
                 // `id_numbers` and `ptrs` outlive the call that reads them.
-                self.watched(FRAME_GRACE, || runner.call::<()>(args))
+                self.watched(FRAME_GRACE, || self.call_guarded(&runner, args))
             }
         };
         result.map_err(|e| self.failure(e))
@@ -353,7 +367,7 @@ impl ScriptBackend for LuaScript {
         // The arrays, `ptrs`, `strides` and `dirty` outlive the call; the
         // view's structs check the generation, so they are never used after
         // it.
-        let result = self.watched(FRAME_GRACE, || runner.call::<()>(args));
+        let result = self.watched(FRAME_GRACE, || self.call_guarded(&runner, args));
         for (written, flag) in batch.written.iter_mut().zip(&dirty) {
             *written = *flag != 0;
         }
@@ -367,7 +381,7 @@ impl ScriptBackend for LuaScript {
     ) -> Result<(), ScriptFailure> {
         let f = self.function(handle)?;
         let arg = convert::to_lua(&self.lua, payload).map_err(|e| self.failure(e))?;
-        let result = self.watched(FRAME_GRACE, || f.call::<()>(arg));
+        let result = self.watched(FRAME_GRACE, || self.call_guarded(&f, arg));
         result.map_err(|e| self.failure(e))
     }
 
@@ -483,6 +497,8 @@ impl ScriptBackend for LuaScript {
 /// The prelude's functions the host calls, looked up once.
 struct Prelude {
     resume: Function,
+    /// Calls a function with break on error's handler.
+    guard: Function,
     inspect: Function,
     locate: Function,
     release: Function,
@@ -492,6 +508,7 @@ impl Prelude {
     fn from(exports: &Table) -> mlua::Result<Prelude> {
         Ok(Prelude {
             resume: exports.get("resume")?,
+            guard: exports.get("guard")?,
             inspect: exports.get("inspect")?,
             locate: exports.get("locate")?,
             release: exports.get("release")?,
@@ -529,7 +546,16 @@ fn failure_from(err: mlua::Error, memory_limit: usize) -> ScriptFailure {
         other => other.to_string(),
     };
     let (message, tb) = match text.split_once("\nstack traceback:") {
-        Some((m, t)) => (m.to_string(), format!("stack traceback:{t}")),
+        // With break on error, the raising stack's traceback comes first
+        // and the rethrow's after it: only the first is the error's.
+        Some((m, t)) => (
+            m.to_string(),
+            format!(
+                "stack traceback:{}",
+                t.split_once("\nstack traceback:")
+                    .map_or(t, |(first, _)| first)
+            ),
+        ),
         None => (text, String::new()),
     };
     if traceback.is_empty() {

@@ -20,7 +20,10 @@ local ffi = P.ffi
 local ecs = ecs
 local type, error, select, unpack, tostring, pairs = type, error, select, unpack, tostring, pairs
 local ipairs, setmetatable, rawset, tonumber, assert = ipairs, setmetatable, rawset, tonumber, assert
-local raw_pcall, loadstring = pcall, loadstring
+local raw_pcall, raw_xpcall, loadstring = pcall, xpcall, loadstring
+local getfenv, setfenv, next, sort, traceback = getfenv, setfenv, next, table.sort, P.debug.traceback
+local gsub, gmatch = string.gsub, string.gmatch
+local on_error, on_error_co = P.on_error, P.on_error_co
 local format, concat, find, sub = string.format, table.concat, string.find, string.sub
 local floor = math.floor
 
@@ -403,6 +406,8 @@ local function resume(handle, input)
     ok, a, b, c = resume_co(co, input)
   end
   if not ok then
+    -- The dead coroutine keeps its stack: the host may stop on it.
+    on_error_co(co, tostring(a))
     return "error", tostring(a), debug.traceback(co, tostring(a))
   end
   if status(co) == "dead" then return "returned" end
@@ -530,6 +535,141 @@ function coroutine.wrap(f)
   return function(...) return unwrapped(checked_resume(co, ...)) end
 end
 
+-- The debugger ---------------------------------------------------------------
+--
+-- Evaluates typed code in a stopped frame. The host copies the frame's
+-- locals and upvalues into `vals` and `upvals`; the code sees them (and the
+-- script's globals) through an environment, and an assignment lands in the
+-- tables, which the host writes back. `code` is as typed (for the
+-- expressions of children); `run` is the same with a step counter called
+-- in every loop body and function.
+local function record(name, v, expr)
+  local t = type(v)
+  return { name, describe(v), t, expr or "", t == "table", v ~= nil and v ~= false }
+end
+
+local function key_name(k)
+  if type(k) == "string" then return k end
+  return "[" .. tostring(k) .. "]"
+end
+
+local KEYWORDS = {}
+for w in gmatch("and break do else elseif end false for function goto if in local nil not or repeat return then true until while", "%a+") do
+  KEYWORDS[w] = true
+end
+
+local function child_expr(parent, k)
+  if parent == "" then return "" end
+  local t = type(k)
+  if t == "string" then
+    if find(k, "^[%a_][%w_]*$") and not KEYWORDS[k] then return "(" .. parent .. ")." .. k end
+    return format("(%s)[%q]", parent, k)
+  elseif t == "number" or t == "boolean" then
+    return format("(%s)[%s]", parent, tostring(k))
+  end
+  return ""
+end
+
+local function key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then
+    if ta == "number" then return true end
+    if tb == "number" then return false end
+    return ta < tb
+  end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+local function clean(message)
+  message = tostring(message)
+  return (gsub(message, "^debug:%d+: ", ""))
+end
+
+local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps)
+  local index = {}
+  for i = 1, #upnames do index[upnames[i]] = -i end
+  for i = 1, #names do index[names[i]] = i end
+  if mode == "locals" then
+    local out = {}
+    for i = 1, #names do
+      if index[names[i]] == i then out[#out + 1] = record(names[i], vals[i], names[i]) end
+    end
+    return true, out
+  end
+  local base = (type(fn) == "function" and getfenv(fn)) or getfenv(0)
+  local left = steps
+  local function tick()
+    left = left - 1
+    if left < 0 then
+      error(format("stopped: more than %d loop passes and calls (an endless loop?)", steps), 0)
+    end
+  end
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      if k == "__ecscope_tick" then return tick end
+      local i = index[k]
+      if i then
+        if i > 0 then return vals[i] end
+        return upvals[-i]
+      end
+      return base[k]
+    end,
+    __newindex = function(_, k, v)
+      local i = index[k]
+      if i then
+        if i > 0 then vals[i] = v else upvals[-i] = v end
+      else
+        base[k] = v
+      end
+    end,
+  })
+  local chunk = loadstring("return " .. run, "=debug")
+  local is_expression = chunk ~= nil
+  if not chunk then
+    local err
+    chunk, err = loadstring(run, "=debug")
+    if not chunk then return false, clean(err) end
+  end
+  setfenv(chunk, env)
+  local ok, v = raw_pcall(chunk)
+  if not ok then return false, clean(v) end
+  if mode == "children" then
+    if type(v) ~= "table" then return false, code .. " is a " .. type(v) .. ", which has no fields" end
+    local keys = {}
+    for k in next, v do
+      keys[#keys + 1] = k
+      if #keys >= 10000 then break end
+    end
+    sort(keys, key_order)
+    local out = {}
+    for i = 1, #keys do
+      if i > 100 then
+        out[#out + 1] = { "...", format("%d more not shown", #keys - 100), "", "", false, false }
+        break
+      end
+      local k = keys[i]
+      out[#out + 1] = record(key_name(k), v[k], child_expr(code, k))
+    end
+    return true, out
+  end
+  if not is_expression then return true, { "", "ok", "statement", "", false, true } end
+  return true, record("", v, code)
+end
+
+-- Break on error: called where a system or handler raised, before the
+-- stack unwinds (the host stops there when the user asked for it).
+local function raised(message)
+  on_error(tostring(message))
+  if type(message) == "string" then return traceback(message, 2) end
+  return message
+end
+local function rethrow(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+local function guard(f, ...) return rethrow(raw_xpcall(f, raised, ...)) end
+
 return {
   make_runner = make_runner,
   make_batch_runner = make_batch_runner,
@@ -538,4 +678,6 @@ return {
   locate = locate,
   release = release,
   describe = describe,
+  evaluate = evaluate,
+  guard = guard,
 }

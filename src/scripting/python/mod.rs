@@ -70,7 +70,7 @@ const PRELUDE_MODULE: &str = "_ecscope_prelude";
 /// than a `sys.modules` lookup: a module is in `sys.modules` before its
 /// code has finished running, and runtimes on other threads must not see
 /// it half made.
-fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+pub(super) fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     static PRELUDE_CELL: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
     PRELUDE_CELL
         .get_or_try_init(py, || {
@@ -312,7 +312,14 @@ impl PyScript {
                     // describing it (the traceback is Python code).
                     let _ = e.value(py);
                     trace::end_timeout(py, &self.trace);
-                    failure_from(py, e, self.budget)
+                    let failure = failure_from(py, e.clone_ref(py), self.budget);
+                    let limit = e.is_instance_of::<ScriptTimeout>(py)
+                        || e.is_instance_of::<PySystemExit>(py)
+                        || e.is_instance_of::<pyo3::exceptions::PyMemoryError>(py);
+                    if !limit {
+                        trace::post_mortem(py, &self.trace, &e, &failure.message);
+                    }
+                    failure
                 });
                 self.slot.leave();
                 result

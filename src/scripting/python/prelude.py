@@ -122,3 +122,119 @@ def reachable_size(module, persist, limit):
             continue
         stack.extend(gc.get_referents(obj))
     return total
+
+
+# The debugger ---------------------------------------------------------------
+#
+# Evaluates typed code in a stopped frame. The frame's locals are read as a
+# dict, the code runs with them (and `ecs`, even where the script named it
+# otherwise), and the host writes the dict back into the frame. The code
+# runs under a tracer that stops it past `steps` instructions, since the
+# debugger's own trace function runs no tracing inside it.
+import collections as _collections
+import sys as _sys
+
+
+def _render(value):
+    try:
+        text = repr(value)
+    except Exception as e:  # a broken __repr__ must not break the debugger
+        text = "<repr failed: %s>" % type(e).__name__
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text
+
+
+def _expandable(value):
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return len(value) > 0
+    if isinstance(value, (type, _types.ModuleType, _types.FunctionType)):
+        return False
+    return bool(getattr(value, "__dict__", None))
+
+
+def _truthy(value):
+    try:
+        return bool(value)
+    except Exception:
+        return False
+
+
+def _record(name, value, expr):
+    return (name, _render(value), type(value).__name__, expr, _expandable(value), _truthy(value))
+
+
+def _limited(fn, steps):
+    count = [0]
+
+    def tracer(frame, event, arg):
+        # Per instruction: a one-line loop (`while True: pass`) reports
+        # no new lines.
+        frame.f_trace_opcodes = True
+        count[0] += 1
+        if count[0] > steps:
+            raise RuntimeError("stopped: more than %d steps run (an endless loop?)" % steps)
+        return tracer
+
+    def run():
+        _sys.settrace(tracer)
+        try:
+            return fn()
+        finally:
+            _sys.settrace(None)
+
+    return _sys.call_tracing(run, ())
+
+
+def _child_expr(parent, key):
+    if isinstance(key, (str, int, float, bool)) or key is None:
+        return "(%s)[%r]" % (parent, key)
+    return ""
+
+
+def _children(value, code, shown):
+    out = []
+    if isinstance(value, dict):
+        items = [(repr(k), v, _child_expr(code, k)) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [("[%d]" % i, v, "(%s)[%d]" % (code, i)) for i, v in enumerate(value)]
+    elif isinstance(value, (set, frozenset)):
+        items = [("item", v, "") for v in value]
+    else:
+        fields = getattr(value, "__dict__", None) or {}
+        items = [(k, v, "(%s).%s" % (code, k)) for k, v in fields.items()]
+    for name, v, expr in items[:shown]:
+        out.append(_record(name, v, expr))
+    if len(items) > shown:
+        out.append(("...", "%d more not shown" % (len(items) - shown), "", "", False, False))
+    return out
+
+
+def debug_evaluate(frame, mode, code, steps, shown):
+    """Evaluates in `frame`: mode "locals", "eval" or "children". Returns a
+    record (name, value, type, expr, expandable, truthy), or a list of
+    them; raises on failure."""
+    local_vars = frame.f_locals
+    if mode == "locals":
+        return [_record(k, v, k) for k, v in local_vars.items()]
+    g = frame.f_globals
+    scope = local_vars
+    if "ecs" not in local_vars and "ecs" not in g:
+        builtins = g.get("__builtins__")
+        importer = builtins.get("__import__") if isinstance(builtins, dict) else None
+        if importer is not None:
+            scope = _collections.ChainMap(local_vars, {"ecs": importer("ecs")})
+    try:
+        compiled = compile(code, "<debug>", "eval")
+        expression = True
+    except SyntaxError:
+        compiled = compile(code, "<debug>", "exec")
+        expression = False
+    value = _limited(lambda: eval(compiled, g, scope), steps)
+    if mode == "children":
+        if not _expandable(value):
+            raise TypeError("%s is a %s, which has no items or attributes" % (code, type(value).__name__))
+        return _children(value, code, shown)
+    if not expression:
+        return ("", "ok", "statement", "", False, True)
+    return _record("", value, code)

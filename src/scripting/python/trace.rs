@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyFrame, PyFrameMethods};
 
 use super::api::INTERNAL_FILE;
 use crate::scripting::StackFrame;
-use crate::scripting::debugger::SharedDebugger;
+use crate::scripting::debugger::{EVALUATION_STEPS, FrameAccess, SharedDebugger, Variable};
 use crate::scripting::watchdog::WatchSlot;
 
 /// What the trace function needs; passed to it as its object.
@@ -128,6 +128,7 @@ unsafe extern "C" fn trace(
     else {
         return 0;
     };
+    let link_object = link.clone();
     let link = link.borrow();
     if !link.debugger.is_active() {
         return 0;
@@ -149,49 +150,218 @@ unsafe extern "C" fn trace(
     let Some((reason, depth)) = link.debugger.should_break(&file, line, depth) else {
         return 0;
     };
-    let frames = stack(&frame);
-    link.slot.pause_timing();
-    link.debugger.hit(file, line, depth, frames, reason);
-    link.slot.resume_timing();
+    let (debugger, slot) = (link.debugger.clone(), Arc::clone(&link.slot));
+    drop(link);
+    let mut access = PyAccess {
+        py,
+        frames: script_frames(&frame)
+            .into_iter()
+            .map(Bound::into_any)
+            .collect(),
+        link: Some(link_object),
+    };
+    slot.pause_timing();
+    debugger.hit(file, line, depth, || stack(&frame), reason, &mut access);
+    slot.resume_timing();
     0
 }
 
-/// The script frames from `frame` outwards, with locals.
-fn stack(frame: &Bound<'_, PyFrame>) -> Vec<StackFrame> {
+/// The script frames from `frame` outwards.
+fn script_frames<'py>(frame: &Bound<'py, PyFrame>) -> Vec<Bound<'py, PyFrame>> {
     let mut frames = Vec::new();
     let mut current = Some(frame.clone());
     while let Some(f) = current {
-        let file = file_of(&f);
-        if is_script_file(&file) {
-            let function = f
-                .code()
-                .getattr("co_name")
-                .and_then(|n| n.extract::<String>())
-                .unwrap_or_default();
-            let mut locals = Vec::new();
-            if let Ok(dict) = f
-                .getattr("f_locals")
-                .and_then(|l| Ok(l.cast_into::<PyDict>()?))
-            {
-                for (name, value) in dict.iter() {
-                    let mut text = value
-                        .repr()
-                        .map(|r| r.to_string())
-                        .unwrap_or_else(|_| "?".into());
-                    if text.chars().count() > 80 {
-                        text = text.chars().take(77).collect::<String>() + "...";
-                    }
-                    locals.push((name.to_string(), text));
-                }
-            }
-            frames.push(StackFrame {
-                file,
-                line: f.line_number().max(0) as u32,
-                function,
-                locals,
-            });
+        if is_script_file(&file_of(&f)) {
+            frames.push(f.clone());
         }
         current = f.outer();
     }
     frames
+}
+
+/// The script frames from `frame` outwards, with locals.
+fn stack(frame: &Bound<'_, PyFrame>) -> Vec<StackFrame> {
+    script_frames(frame).iter().map(describe_frame).collect()
+}
+
+/// A frame's file, line, function and locals.
+fn describe_frame(f: &Bound<'_, PyFrame>) -> StackFrame {
+    let function = f
+        .code()
+        .getattr("co_name")
+        .and_then(|n| n.extract::<String>())
+        .unwrap_or_default();
+    let mut locals = Vec::new();
+    if let Ok(dict) = f
+        .getattr("f_locals")
+        .and_then(|l| Ok(l.cast_into::<PyDict>()?))
+    {
+        for (name, value) in dict.iter() {
+            let mut text = value
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|_| "?".into());
+            if text.chars().count() > 80 {
+                text = text.chars().take(77).collect::<String>() + "...";
+            }
+            locals.push((name.to_string(), text));
+        }
+    }
+    StackFrame {
+        file: file_of(f),
+        line: f.line_number().max(0) as u32,
+        // `<module>` is Python's name for a file's top level.
+        function: if function == "<module>" {
+            "main chunk".into()
+        } else {
+            function
+        },
+        locals,
+    }
+}
+
+/// A stopped Python stack: the frame objects of [`StackFrame`]s, innermost
+/// first, read and changed through the prelude's evaluator.
+pub struct PyAccess<'py> {
+    py: Python<'py>,
+    frames: Vec<Bound<'py, PyAny>>,
+    /// The trace function to put back after an evaluation (its tracer
+    /// replaces the thread's trace function while it runs).
+    link: Option<Bound<'py, TraceLink>>,
+}
+
+impl<'py> PyAccess<'py> {
+    fn call(&mut self, frame: usize, mode: &str, code: &str) -> Result<Bound<'py, PyAny>, String> {
+        let Some(target) = self.frames.get(frame) else {
+            return Err(format!("there is no frame {frame}"));
+        };
+        let py = self.py;
+        let result = super::prelude(py)
+            .and_then(|m| m.getattr("debug_evaluate"))
+            .and_then(|f| {
+                f.call1((
+                    target,
+                    mode,
+                    code,
+                    EVALUATION_STEPS,
+                    crate::scripting::debugger::CHILDREN_SHOWN,
+                ))
+            });
+        // An assignment landed in the frame's locals dict: into the frame.
+        if let Ok(frame) = target.cast::<PyFrame>() {
+            // SAFETY: GIL held; the frame object is alive (we hold it).
+            unsafe { ffi::PyFrame_LocalsToFast(frame.as_ptr().cast(), 0) };
+        }
+        // The evaluator's tracer replaced this thread's trace function.
+        // SAFETY: GIL held; the link object is kept alive by the script.
+        unsafe {
+            match &self.link {
+                Some(link) => ffi::PyEval_SetTrace(Some(trace), link.as_ptr()),
+                None => ffi::PyEval_SetTrace(None, std::ptr::null_mut()),
+            }
+        }
+        result.map_err(|e| {
+            let value = e.value(py);
+            let kind = e
+                .get_type(py)
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "Exception".into());
+            let text = value.str().map(|s| s.to_string()).unwrap_or_default();
+            if text.is_empty() {
+                kind
+            } else {
+                format!("{kind}: {text}")
+            }
+        })
+    }
+}
+
+fn record(value: &Bound<'_, PyAny>) -> Variable {
+    let item = |i: usize| value.get_item(i).ok();
+    let text = |i: usize| {
+        item(i)
+            .and_then(|v| v.extract::<String>().ok())
+            .unwrap_or_default()
+    };
+    let flag = |i: usize| {
+        item(i)
+            .and_then(|v| v.extract::<bool>().ok())
+            .unwrap_or(false)
+    };
+    Variable {
+        name: text(0),
+        value: text(1),
+        type_name: text(2),
+        expr: text(3),
+        expandable: flag(4),
+        truthy: flag(5),
+    }
+}
+
+fn records(list: &Bound<'_, PyAny>) -> Vec<Variable> {
+    list.try_iter()
+        .map(|items| items.filter_map(Result::ok).map(|r| record(&r)).collect())
+        .unwrap_or_default()
+}
+
+impl FrameAccess for PyAccess<'_> {
+    fn evaluate(&mut self, frame: usize, code: &str) -> Result<Variable, String> {
+        self.call(frame, "eval", code).map(|r| record(&r))
+    }
+
+    fn children(&mut self, frame: usize, expr: &str) -> Result<Vec<Variable>, String> {
+        self.call(frame, "children", expr).map(|r| records(&r))
+    }
+
+    fn locals(&mut self, frame: usize) -> Result<Vec<Variable>, String> {
+        self.call(frame, "locals", "").map(|r| records(&r))
+    }
+}
+
+/// Break on error: where a call raised, the traceback still holds the
+/// raising frames and their locals; stops there if the debugger breaks on
+/// errors.
+pub fn post_mortem(py: Python<'_>, link: &Py<TraceLink>, err: &PyErr, message: &str) {
+    let link = link.bind(py);
+    let (debugger, slot) = {
+        let l = link.borrow();
+        (l.debugger.clone(), Arc::clone(&l.slot))
+    };
+    if !debugger.breaks_on_error() {
+        return;
+    }
+    let mut raw = Vec::new();
+    let mut tb = err.traceback(py).map(|t| t.into_any());
+    while let Some(t) = tb {
+        if let (Ok(frame), Ok(line)) = (
+            t.getattr("tb_frame"),
+            t.getattr("tb_lineno").and_then(|l| l.extract::<u32>()),
+        ) && let Ok(frame) = frame.cast_into::<PyFrame>()
+            && is_script_file(&file_of(&frame))
+        {
+            raw.push((frame, line));
+        }
+        tb = t.getattr("tb_next").ok().filter(|n| !n.is_none());
+    }
+    raw.reverse();
+    if raw.is_empty() {
+        return;
+    }
+    let frames = raw
+        .iter()
+        .map(|(frame, line)| {
+            let mut described = describe_frame(frame);
+            described.line = *line;
+            described
+        })
+        .collect();
+    let mut access = PyAccess {
+        py,
+        frames: raw.into_iter().map(|(f, _)| f.into_any()).collect(),
+        link: Some(link.clone()),
+    };
+    slot.pause_timing();
+    debugger.hit_error(frames, message.to_string(), &mut access);
+    slot.resume_timing();
 }
