@@ -222,6 +222,15 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
     .unwrap();
     let mut h = open(dir.path());
     h.get_by_label("⏭ Step").click();
+    // Break on error (on in the GUI): the world stops at the raising line.
+    wait(&mut h, "the stop at the error", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.reason == "error" && b.line == 3)
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("Stopped on an error: scripts/main.lua:3 in system 'bad'");
+    h.get_by_label("▶ Continue").click();
     wait(&mut h, "the error in the console", |app| {
         app.console().error_count() == 1
     });
@@ -327,7 +336,8 @@ fn coroutine_line(app: &EcscopeApp, id: u64) -> Option<u32> {
 
 #[test]
 fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
-    let mut h = open(&sample("ai_coroutines"));
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
     h.state_mut()
         .show_pane(ecscope::gui::layout::Pane::Coroutines);
     h.run_steps(2);
@@ -360,7 +370,8 @@ fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
 fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let mut h = open(&sample("ai_coroutines"));
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
     let file = "scripts/guards.lua".to_string();
     h.state()
         .session()
@@ -852,7 +863,8 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
 fn keyboard_shortcuts_step_continue_play_and_pause() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let mut h = open(&sample("ai_coroutines"));
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
     h.key_press(egui::Key::F7);
     wait(&mut h, "F7 to step one frame", |app| {
         app.snapshot()
@@ -944,8 +956,9 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
 
 /// ai_coroutines with `scripts/guards.lua` in the focused editor, whose
 /// cursor is then at the end of the text; and the number of that last line.
-fn guards_in_the_editor() -> (Harness<'static, EcscopeApp>, u32) {
-    let mut h = open_on(&sample("ai_coroutines"), Some("Scripts"));
+fn guards_in_the_editor() -> (Harness<'static, EcscopeApp>, u32, tempfile::TempDir) {
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open_on(project.path(), Some("Scripts"));
     h.run_steps(3);
     let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
     let last = text.matches('\n').count() as u32 + 1;
@@ -954,14 +967,14 @@ fn guards_in_the_editor() -> (Harness<'static, EcscopeApp>, u32) {
         .expect("the editor")
         .focus();
     h.run_steps(2);
-    (h, last)
+    (h, last, project)
 }
 
 /// F9 in the editor sets a breakpoint on the cursor's line, and again
 /// removes it.
 #[test]
 fn f9_toggles_a_breakpoint_on_the_cursor_line() {
-    let (mut h, last) = guards_in_the_editor();
+    let (mut h, last, _project) = guards_in_the_editor();
     let breakpoints = |app: &EcscopeApp| {
         app.snapshot()
             .and_then(|s| s.breakpoints.get("scripts/guards.lua").cloned())
@@ -991,7 +1004,8 @@ fn f9_toggles_a_breakpoint_on_the_cursor_line() {
 fn continue_after_step_over_plays_on() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let mut h = open(&sample("ai_coroutines"));
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
     let session = |h: &Harness<'_, EcscopeApp>, command| h.state().session().unwrap().send(command);
     session(
         &h,
@@ -1068,7 +1082,7 @@ fn continue_after_step_over_plays_on() {
 /// stops there once.
 #[test]
 fn ctrl_f10_runs_to_the_cursor_line() {
-    let (mut h, last) = guards_in_the_editor();
+    let (mut h, last, _project) = guards_in_the_editor();
     // From the end of the text up to line 14, the guards' first line of
     // step_towards.
     for _ in 14..last {
@@ -1088,4 +1102,191 @@ fn ctrl_f10_runs_to_the_cursor_line() {
             .is_none_or(|b| b.is_empty()),
         "no breakpoint was left behind"
     );
+}
+
+/// ai_coroutines (a copy) stopped at `scripts/guards.lua:14` in the Debug
+/// view.
+fn stopped_in_guards(
+    spec: Option<ecscope::scripting::debugger::BreakpointSpec>,
+) -> (Harness<'static, EcscopeApp>, tempfile::TempDir) {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::runtime::session::SessionCommand;
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
+    let file = "scripts/guards.lua".to_string();
+    h.state()
+        .session()
+        .unwrap()
+        .send(SessionCommand::Runtime(match spec {
+            Some(spec) => RuntimeCommand::SetBreakpointSpec {
+                file,
+                line: 14,
+                spec,
+            },
+            None => RuntimeCommand::SetBreakpoint {
+                file,
+                line: 14,
+                on: true,
+            },
+        }));
+    h.key_press(egui::Key::F5);
+    wait(&mut h, "the stop at line 14", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    h.run_steps(3);
+    (h, project)
+}
+
+#[test]
+fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
+    let (mut h, _project) = stopped_in_guards(None);
+    // The Debug view is up: the code, the stack, the variables together.
+    h.get_by_label("Stopped at a breakpoint: scripts/guards.lua:14 in coroutine 'guard-1'");
+    h.get_by_label_contains("step_towards   scripts/guards.lua:14");
+    h.get_by_label_contains("patrol   scripts/guards.lua:");
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Condition").click();
+    h.run_steps(1);
+    h.get_by_label("Condition").type_text("id == 3");
+    h.run_steps(1);
+    for n in h.get_all_by_role(egui::accesskit::Role::TextInput) {
+        eprintln!("DEBUG input {:?}", n);
+    }
+    eprintln!("DEBUG save {:?}", h.get_all_by_label("Save").count());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    wait(&mut h, "the condition to be set", |app| {
+        app.snapshot().is_some_and(|s| {
+            s.debug
+                .breakpoints
+                .first()
+                .and_then(|b| b.spec.condition.as_deref())
+                == Some("id == 3")
+        })
+    });
+    h.get_by_label("▶ Continue").click();
+    wait(&mut h, "guard-3 at line 14", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14 && b.context == "coroutine 'guard-3'")
+    });
+    let list = snapshot(&h).debug.breakpoints.clone();
+    assert_eq!(list[0].spec.condition.as_deref(), Some("id == 3"));
+}
+
+#[test]
+fn a_logpoint_writes_to_the_console_and_never_stops() {
+    use ecscope::scripting::debugger::BreakpointSpec;
+    let project = copy_of_sample("ai_coroutines");
+    let mut h = open(project.path());
+    h.state()
+        .session()
+        .unwrap()
+        .send(ecscope::runtime::session::SessionCommand::Runtime(
+            ecscope::runtime::RuntimeCommand::SetBreakpointSpec {
+                file: "scripts/guards.lua".into(),
+                line: 14,
+                spec: BreakpointSpec {
+                    log_message: Some("guard {id} heads for {x}, {y}".into()),
+                    ..BreakpointSpec::plain()
+                },
+            },
+        ));
+    h.run_steps(2);
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "frame 1", |app| {
+        app.snapshot().is_some_and(|s| s.view.frame == 1)
+    });
+    h.run_steps(3);
+    assert!(snapshot(&h).at_break.is_none(), "a logpoint never stops");
+    h.get_by_label_contains("[logpoint] guard 1 heads for 10, 10");
+}
+
+#[test]
+fn the_debug_console_evaluates_and_changes_the_frame() {
+    let (mut h, _project) = stopped_in_guards(None);
+    let console = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console");
+    console.click();
+    h.run_steps(1);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
+        .type_text("ecs.get(id, \"Guard\").speed * 2");
+    h.key_press(egui::Key::Enter);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("24  (number)").is_none() {
+        assert!(Instant::now() < deadline, "no answer in the console");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // A statement changes a local: the Variables list shows it.
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
+        .type_text("x = 99");
+    h.key_press(egui::Key::Enter);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        h.step();
+        let changed = snapshot(&h)
+            .stop
+            .as_ref()
+            .and_then(|s| s.locals.as_ref().ok().cloned())
+            .is_some_and(|l| l.iter().any(|v| v.name == "x" && v.value == "99"));
+        if changed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "x was not changed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
+    let (mut h, _project) = stopped_in_guards(None);
+    h.get_by_label("Back to panels").click();
+    h.run_steps(2);
+    h.get_by_label("guard-1   #1").click();
+    wait(&mut h, "guard-1 in the inspector", |app| {
+        app.selected() == Some(1) && detail_field(app, "Position", "x").is_some()
+    });
+    h.run_steps(2);
+    // The Position row's watch buttons: x is the first.
+    h.get_all_by_label("○")
+        .nth(1)
+        .expect("Position.x's watch button")
+        .click();
+    h.run_steps(2);
+    wait(&mut h, "the data breakpoint", |app| {
+        app.snapshot()
+            .is_some_and(|s| !s.debug.data_breakpoints.is_empty())
+    });
+    h.state()
+        .session()
+        .unwrap()
+        .send(ecscope::runtime::session::SessionCommand::Runtime(
+            ecscope::runtime::RuntimeCommand::ClearBreakpoints,
+        ));
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stop = loop {
+        assert!(Instant::now() < deadline, "no data stop");
+        h.step();
+        if let Some(b) = snapshot(&h)
+            .at_break
+            .as_ref()
+            .filter(|b| b.reason == "data")
+        {
+            break b.clone();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!((stop.file.as_str(), stop.line), ("scripts/guards.lua", 19));
+    let data = stop.data.unwrap();
+    assert_eq!(
+        (data.entity, data.component.as_str(), data.field.as_str()),
+        (1, "Position", "x")
+    );
+    h.run_steps(3);
+    h.get_by_label_contains("Position.x of entity 1 changed from");
 }

@@ -577,6 +577,34 @@ pub fn name_frames(frames: &mut [StackFrame], context: &str) {
     }
 }
 
+/// The name a Lua function is defined under, read from its first line
+/// (`local function patrol(`, `function M.step(`, `step = function(`): a
+/// function called by the runtime or a coroutine has no name of its own.
+pub fn name_from_source(root: &std::path::Path, file: &str, line: u32) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let source = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == ':';
+    if let Some(at) = source.find("function") {
+        let after = source[at + "function".len()..].trim_start();
+        let name: String = after.chars().take_while(|&c| is_name(c)).collect();
+        if !name.is_empty() {
+            return Some(name);
+        }
+        // `name = function(`
+        let before = source[..at].trim_end().strip_suffix('=')?.trim_end();
+        let name: String = before
+            .chars()
+            .rev()
+            .take_while(|&c| is_name(c))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return (!name.is_empty()).then_some(name);
+    }
+    None
+}
+
 /// Splits a log message into text and `{expr}` parts.
 fn log_parts(message: &str) -> Vec<(bool, &str)> {
     let mut parts = Vec::new();
@@ -1391,6 +1419,22 @@ mod tests {
         assert_eq!(d.describe(), "Position.x of entity 3 changes");
         assert!(DataBreakpoint::parse("hp < x", None).is_err());
         assert!(DataBreakpoint::parse("Health < 0", None).is_err());
+    }
+
+    #[test]
+    fn names_from_the_defining_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.lua"),
+            "local function patrol(id)\nfunction M.step(x)\nlocal go = function()\nlocal t = { f = function() end }\n",
+        )
+        .unwrap();
+        let name = |line| name_from_source(dir.path(), "a.lua", line);
+        assert_eq!(name(1).as_deref(), Some("patrol"));
+        assert_eq!(name(2).as_deref(), Some("M.step"));
+        assert_eq!(name(3).as_deref(), Some("go"));
+        assert_eq!(name(4), None);
+        assert_eq!(name(9), None);
     }
 
     #[test]

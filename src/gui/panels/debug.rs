@@ -448,12 +448,15 @@ impl DebugPanel {
             self.watches.remove(i);
         }
         ui.horizontal(|ui| {
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut self.new_watch)
-                    .hint_text("add a watch: an expression")
-                    .desired_width(200.0)
-                    .font(egui::TextStyle::Monospace),
-            );
+            let label = ui.label("+");
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.new_watch)
+                        .hint_text("add a watch: an expression")
+                        .desired_width(200.0)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Add").clicked() || enter) && !self.new_watch.trim().is_empty() {
                 self.watches.push(self.new_watch.trim().to_string());
@@ -545,31 +548,29 @@ impl DebugPanel {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.strong(format!("Breakpoint at {}:{}", edit.file, edit.line));
             ui.checkbox(&mut edit.enabled, "On");
-            egui::Grid::new("breakpoint-edit")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    ui.label("Condition");
+            for (label, text, hint) in [
+                (
+                    "Condition",
+                    &mut edit.condition,
+                    "stop only when true: hp < 0",
+                ),
+                ("Hit count", &mut edit.hit_count, "5, >= 5 or % 5"),
+                (
+                    "Log message",
+                    &mut edit.log_message,
+                    "logpoint: hp is {hp} (never stops)",
+                ),
+            ] {
+                ui.horizontal(|ui| {
+                    let label = ui.add_sized([86.0, 18.0], egui::Label::new(label));
                     ui.add(
-                        egui::TextEdit::singleline(&mut edit.condition)
-                            .hint_text("stop only when true: hp < 0")
+                        egui::TextEdit::singleline(text)
+                            .hint_text(hint)
                             .font(egui::TextStyle::Monospace),
-                    );
-                    ui.end_row();
-                    ui.label("Hit count");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut edit.hit_count)
-                            .hint_text("5, >= 5 or % 5")
-                            .font(egui::TextStyle::Monospace),
-                    );
-                    ui.end_row();
-                    ui.label("Log message");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut edit.log_message)
-                            .hint_text("logpoint: hp is {hp} (never stops)")
-                            .font(egui::TextStyle::Monospace),
-                    );
-                    ui.end_row();
+                    )
+                    .labelled_by(label.id);
                 });
+            }
             if let Some(e) = &edit.error {
                 ui.colored_label(theme::ERROR, e);
             }
@@ -622,12 +623,15 @@ impl DebugPanel {
             }
         }
         ui.horizontal(|ui| {
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut self.data_watch)
-                    .hint_text("Health.hp < 0")
-                    .desired_width(180.0)
-                    .font(egui::TextStyle::Monospace),
-            );
+            let label = ui.label("Watch data");
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.data_watch)
+                        .hint_text("Health.hp < 0")
+                        .desired_width(160.0)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui
                 .button("Break when")
@@ -667,8 +671,9 @@ impl DebugPanel {
                 "Lua"
             }
         });
+        let mut title = None;
         ui.horizontal(|ui| {
-            ui.strong("Debug console");
+            title = Some(ui.strong("Debug console").id);
             match language {
                 Some(l) => ui.weak(format!("{l}, in frame {frame}; ecs is there")),
                 None => ui.weak("evaluates in the stopped frame"),
@@ -701,13 +706,16 @@ impl DebugPanel {
                     }
                 }
             });
-        let edit = ui.add(
+        let mut edit = ui.add(
             egui::TextEdit::singleline(&mut self.input)
                 .id_salt("debug-console-input")
                 .hint_text("an expression or a statement, then Enter")
                 .desired_width(f32::INFINITY)
                 .font(egui::TextStyle::Monospace),
         );
+        if let Some(title) = title {
+            edit = edit.labelled_by(title);
+        }
         if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             let code = self.input.trim().to_string();
             if !code.is_empty() {

@@ -44,6 +44,10 @@ impl HistoryView {
         ui.strong("History");
         let versions = match &snapshot.history {
             Some((script, versions)) if script == file => versions,
+            _ if snapshot.at_break.is_some() => {
+                ui.weak("The history is read between frames: it shows once the world runs on.");
+                return None;
+            }
             _ => {
                 ui.weak("Loading…");
                 return None;

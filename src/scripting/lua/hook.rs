@@ -111,6 +111,8 @@ pub struct DebugLink {
     pub debugger: SharedDebugger,
     /// The script's watchdog slot (paused while stopped at a break).
     pub slot: Arc<WatchSlot>,
+    /// The project's folder (to name functions from their source).
+    pub root: std::path::PathBuf,
 }
 
 /// A Lua state pointer handed to the watchdog thread.
@@ -315,7 +317,7 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
             file.into_owned(),
             line,
             depth,
-            || stack(state, state),
+            || stack(state, state, &link.root),
             reason,
             &mut access,
         );
@@ -380,7 +382,7 @@ unsafe fn stop_on_error(state: *mut ffi::lua_State, target: *mut ffi::lua_State)
             };
             text
         };
-        let frames = stack(target, state);
+        let frames = stack(target, state, &link.root);
         let mut access = LuaAccess {
             target,
             runner: state,
@@ -410,7 +412,11 @@ unsafe fn script_levels(state: *mut ffi::lua_State) -> Vec<c_int> {
 
 /// The script frames of `state`'s stack, innermost first, with locals
 /// (rendered on `runner`: a dead coroutine runs no code).
-unsafe fn stack(state: *mut ffi::lua_State, runner: *mut ffi::lua_State) -> Vec<StackFrame> {
+unsafe fn stack(
+    state: *mut ffi::lua_State,
+    runner: *mut ffi::lua_State,
+    root: &std::path::Path,
+) -> Vec<StackFrame> {
     let mut frames = Vec::new();
     // SAFETY: only reads the stack, pushing and popping balanced values.
     unsafe {
@@ -438,7 +444,9 @@ unsafe fn stack(state: *mut ffi::lua_State, runner: *mut ffi::lua_State) -> Vec<
             } else if what == "main" {
                 "main chunk".into()
             } else {
-                String::new()
+                let defined = ar.linedefined.max(0) as u32;
+                crate::scripting::debugger::name_from_source(root, &file, defined)
+                    .unwrap_or_default()
             };
             let mut locals = Vec::new();
             for n in 1..200 {

@@ -114,6 +114,7 @@ impl LuaScript {
         let debug = Box::new(DebugLink {
             debugger,
             slot: Arc::clone(&slot),
+            root: root.to_path_buf(),
         });
         let (budget_ptr, debug_ptr) = (Arc::as_ptr(&budget), &*debug as *const DebugLink);
         // SAFETY: registry writes on our own state; `budget` and `debug`
@@ -132,6 +133,23 @@ impl LuaScript {
             prelude,
             memory_limit,
         })
+    }
+
+    /// A nameless function's name from its defining line
+    /// (`function <scripts/a.lua:34>` → `patrol`), when the line names it.
+    fn function_name(&self, described: String) -> String {
+        let named = described
+            .strip_prefix("function <")
+            .and_then(|rest| rest.strip_suffix('>'))
+            .and_then(|place| place.rsplit_once(':'))
+            .and_then(|(file, line)| {
+                crate::scripting::debugger::name_from_source(
+                    &self.ctx.root,
+                    file,
+                    line.parse().ok()?,
+                )
+            });
+        named.unwrap_or(described)
     }
 
     /// Calls `f`, through the prelude's guard when the debugger stops on
@@ -465,7 +483,7 @@ impl ScriptBackend for LuaScript {
             .map(|f| StackFrame {
                 file: f.get("file").unwrap_or_default(),
                 line: f.get::<i64>("line").unwrap_or(0).max(0) as u32,
-                function: f.get("function").unwrap_or_default(),
+                function: self.function_name(f.get("function").unwrap_or_default()),
                 locals: f
                     .get::<Table>("locals")
                     .map(|l| {
