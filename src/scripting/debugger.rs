@@ -1426,14 +1426,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("a.lua"),
-            "local function patrol(id)\nfunction M.step(x)\nlocal go = function()\nlocal t = { f = function() end }\n",
+            "local function patrol(id)\nfunction M.step(x)\nlocal go = function()\nlocal t = { f = function() end }\necs.system('s', function(dt)\n",
         )
         .unwrap();
         let name = |line| name_from_source(dir.path(), "a.lua", line);
         assert_eq!(name(1).as_deref(), Some("patrol"));
         assert_eq!(name(2).as_deref(), Some("M.step"));
         assert_eq!(name(3).as_deref(), Some("go"));
-        assert_eq!(name(4), None);
+        assert_eq!(name(4).as_deref(), Some("f"));
+        assert_eq!(name(5), None, "an argument has no name");
         assert_eq!(name(9), None);
     }
 
