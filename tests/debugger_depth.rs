@@ -537,3 +537,31 @@ fn track_writes_names_the_last_writer() {
         assert_eq!(w.context, "system 'hurt'", "{file}");
     }
 }
+
+#[test]
+fn step_to_next_line_stops_where_the_coroutine_runs_next() {
+    let lua = "ecs.start('walker', function()\n  local n = 0\n  while true do\n    n = n + 1\n    ecs.wait_frames(3)\n  end\nend)\n";
+    let py = "import ecs\ndef walker():\n    n = 0\n    while True:\n        n += 1\n        yield ecs.wait_frames(3)\necs.start('walker', walker)\n";
+    let mut cases = vec![("main.lua", lua, 3)];
+    if cfg!(feature = "python") {
+        cases.push(("main.py", py, 4));
+    }
+    for (file, source, line) in cases {
+        let (_dir, mut rt) = project(file, source);
+        rt.step();
+        rt.apply(RuntimeCommand::StepCoroutineLine { id: 1 }).unwrap();
+        let seen = on_stop(&rt, Box::new(|a| vec![a.evaluate(0, "n")]));
+        // The wait lasts three frames: no stop until the coroutine runs; then
+    // the stop is at the loop's head, the line after the wait.
+        rt.step();
+        rt.step();
+        assert!(seen.borrow().is_empty(), "{file}");
+        rt.step();
+        rt.step();
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 1, "{file}: one stop, then it runs on");
+        assert_eq!(seen[0].info.line, line, "{file}");
+        assert_eq!(seen[0].info.coroutine, Some(1));
+        assert_eq!(value(&seen[0].answers[0]), "1", "{file}");
+    }
+}

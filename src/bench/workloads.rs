@@ -46,37 +46,63 @@ fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, String> {
 }
 
 /// Coroutine resume cost with 10,000 live coroutines, each waiting one
-/// frame at a time, with and without a breakpoint set in its script.
+/// frame at a time: with nothing set, and with each debugging feature on,
+/// to show what it costs per resume. A breakpoint the coroutines never
+/// reach costs the line hook it switches on; a never-true condition on
+/// their hot line costs an evaluation per pass; a data breakpoint and write
+/// tracking cost a check of the watched fields at every line; break on
+/// error (on in the GUI) costs naming each call.
 pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
     const COUNT: usize = 10_000;
     let lua = format!(
-        "for i = 1, {COUNT} do\n  ecs.start('c', function()\n    local n = 0\n    while true do\n      n = n + 1\n      coroutine.yield()\n    end\n  end)\nend\n"
+        "ecs.spawn({{ Position = {{}} }})\nfor i = 1, {COUNT} do\n  ecs.start('c', function()\n    local n = 0\n    while true do\n      n = n + 1\n      coroutine.yield()\n    end\n  end)\nend\n"
     );
     let python = format!(
-        "import ecs\n\ndef c():\n    n = 0\n    while True:\n        n += 1\n        yield\n\nfor i in range({COUNT}):\n    ecs.start('c', c)\n"
+        "import ecs\necs.spawn({{'Position': {{}}}})\n\ndef c():\n    n = 0\n    while True:\n        n += 1\n        yield\n\nfor i in range({COUNT}):\n    ecs.start('c', c)\n"
     );
-    let mut languages = vec![("lua", "main.lua", lua)];
+    // (language, file, source, the line of `n = n + 1`)
+    let mut languages = vec![("lua", "main.lua", lua, 6)];
     if cfg!(feature = "python") {
-        languages.push(("python", "main.py", python));
+        languages.push(("python", "main.py", python, 7));
     }
     let frames = if quick { 5 } else { 20 };
-    for (language, file, source) in languages {
-        for breakpoints in [false, true] {
-            let name = format!(
-                "coroutine/{language}{}/10k",
-                if breakpoints { "+breakpoint" } else { "" }
-            );
+    let variants = ["", "+on-error", "+breakpoint", "+condition", "+data", "+track"];
+    for (language, file, source, hot) in languages {
+        for variant in variants {
+            let name = format!("coroutine/{language}{variant}/10k");
             if !recorder.wants(&name) {
                 continue;
             }
             let mut runtime =
-                open_project(dir, &format!("co-{language}-{breakpoints}"), file, &source)?;
-            if breakpoints {
-                // A breakpoint the coroutines never reach: what it costs is
-                // the line hook it switches on.
-                runtime
-                    .debugger()
-                    .set_breakpoint(&format!("scripts/{file}"), 1000, true);
+                open_project(dir, &format!("co-{language}{variant}"), file, &source)?;
+            let debugger = runtime.debugger();
+            let path = format!("scripts/{file}");
+            match variant {
+                "+breakpoint" => debugger.set_breakpoint(&path, 1000, true),
+                "+condition" => debugger.set_breakpoint_spec(
+                    &path,
+                    hot,
+                    crate::scripting::debugger::BreakpointSpec {
+                        condition: Some("n < 0".into()),
+                        ..crate::scripting::debugger::BreakpointSpec::plain()
+                    },
+                )?,
+                "+data" => {
+                    let watch = crate::scripting::debugger::DataBreakpoint::parse(
+                        "Position.x changes",
+                        Some(1),
+                    )?;
+                    debugger.add_data_breakpoint(watch)?;
+                }
+                "+track" => debugger.track_writes(Some(1)),
+                // As in the GUI: break on error with a handler installed.
+                "+on-error" => {
+                    debugger.set_break_on_error(true);
+                    debugger.set_handler(Some(Box::new(|_, _| {
+                        crate::scripting::debugger::DebugAction::Continue
+                    })));
+                }
+                _ => {}
             }
             runtime.step();
             let time = median_time(frames, || runtime.step());
@@ -86,7 +112,7 @@ pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<()
                 &name,
                 per_resume,
                 "ns/resume",
-                breakpoints.then_some(baseline.as_str()),
+                (!variant.is_empty()).then_some(baseline.as_str()),
             );
         }
     }

@@ -406,13 +406,23 @@ impl Runtime {
             | RuntimeCommand::SetBreakpointSpec { .. }
             | RuntimeCommand::ClearBreakpoints
             | RuntimeCommand::RunToLine { .. }
-            | RuntimeCommand::StepCoroutineLine { .. }
             | RuntimeCommand::SetBreakOnError(_)
             | RuntimeCommand::AddDataBreakpoint { .. }
             | RuntimeCommand::RemoveDataBreakpoint { .. }
             | RuntimeCommand::TrackWrites { .. }) => {
                 drop(host);
                 return probe::apply_debugger_command(&self.debugger, &command).unwrap_or(Ok(()));
+            }
+            RuntimeCommand::StepCoroutineLine { id } => {
+                drop(host);
+                let at = self
+                    .coroutines(true)
+                    .into_iter()
+                    .find(|c| c.id == id && c.status.is_live())
+                    .ok_or_else(|| format!("there is no running coroutine {id}"))?
+                    .location;
+                self.debugger.step_coroutine(Some(id), at);
+                return Ok(());
             }
             RuntimeCommand::ReloadScript { script } => {
                 drop(host);

@@ -144,10 +144,6 @@ pub fn apply_debugger_command(
             debugger.set_run_to(Some((file.clone(), *line)));
             Ok(())
         }
-        RuntimeCommand::StepCoroutineLine { id } => {
-            debugger.step_coroutine(Some(*id));
-            Ok(())
-        }
         RuntimeCommand::SetBreakOnError(on) => {
             debugger.set_break_on_error(*on);
             Ok(())

@@ -631,7 +631,14 @@ impl Link {
                 // Step to next line of a coroutine from a stop: on until it
                 // runs again, playing (its wait must pass).
                 SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { id }) => {
-                    debugger.step_coroutine(Some(id));
+                    let at = self
+                        .state
+                        .borrow()
+                        .coroutines
+                        .iter()
+                        .find(|c| c.id == id)
+                        .and_then(|c| c.location.clone());
+                    debugger.step_coroutine(Some(id), at);
                     self.state.borrow_mut().playing = true;
                     return DebugAction::Continue;
                 }

@@ -508,8 +508,8 @@ pub struct Debugger {
     pending_data: RefCell<Option<DataHit>>,
     output: RefCell<Vec<DebugOutput>>,
     /// Step to next line: stop at the first line this coroutine runs when
-    /// it is next resumed.
-    next_line_of: Cell<Option<u64>>,
+    /// it is next resumed, other than the one it is suspended at.
+    next_line_of: RefCell<Option<(u64, Option<(String, u32)>)>>,
 }
 
 impl Default for Debugger {
@@ -535,7 +535,7 @@ impl Default for Debugger {
             previous: RefCell::default(),
             pending_data: RefCell::default(),
             output: RefCell::default(),
-            next_line_of: Cell::new(None),
+            next_line_of: RefCell::new(None),
         }
     }
 }
@@ -633,7 +633,7 @@ impl Debugger {
             self.step.get() != Step::None
                 || !self.breakpoints.borrow().is_empty()
                 || self.run_to.borrow().is_some()
-                || self.next_line_of.get().is_some()
+                || self.next_line_of.borrow().is_some()
                 || self.watching_data(),
         );
     }
@@ -646,14 +646,16 @@ impl Debugger {
 
     /// Step to next line in a suspended coroutine: stop at the first line
     /// it runs when next resumed (or not, with `None`).
-    pub fn step_coroutine(&self, coroutine: Option<u64>) {
-        self.next_line_of.set(coroutine);
+    /// `at` is where it is suspended: resuming finishes that line, which
+    /// is not a new one.
+    pub fn step_coroutine(&self, coroutine: Option<u64>, at: Option<(String, u32)>) {
+        *self.next_line_of.borrow_mut() = coroutine.map(|id| (id, at));
         self.refresh();
     }
 
     /// The coroutine a step to next line waits for.
     pub fn stepping_coroutine(&self) -> Option<u64> {
-        self.next_line_of.get()
+        self.next_line_of.borrow().as_ref().map(|(id, _)| *id)
     }
 
     /// Run to cursor: stop once when `file:line` is reached (or not, with
@@ -889,11 +891,17 @@ impl Debugger {
     pub fn begin_call(&self, coroutine: Option<u64>, context: impl FnOnce() -> String) {
         self.call.set(self.call.get() + 1);
         self.coroutine.set(coroutine);
-        if coroutine.is_some() && coroutine == self.next_line_of.get() {
-            self.next_line_of.set(None);
-            self.step.set(Step::Into {
-                call: self.call.get(),
-            });
+        let stepping = self
+            .next_line_of
+            .borrow()
+            .as_ref()
+            .is_some_and(|(id, _)| Some(*id) == coroutine);
+        if stepping && let Some((_, at)) = self.next_line_of.borrow_mut().take() {
+            let call = self.call.get();
+            self.step.set(Step::Into { call });
+            if let Some((file, line)) = at {
+                self.last_line.set((call, hash(&file), line));
+            }
         }
         if self.is_active() || self.break_on_error.get() {
             *self.context.borrow_mut() = context();

@@ -586,6 +586,8 @@ local function clean(message)
   return (gsub(message, "^debug:%d+: ", ""))
 end
 
+local compiled, compiled_count = {}, 0
+
 local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps)
   local index = {}
   for i = 1, #upnames do index[upnames[i]] = -i end
@@ -624,12 +626,22 @@ local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps
       end
     end,
   })
-  local chunk = loadstring("return " .. run, "=debug")
-  local is_expression = chunk ~= nil
-  if not chunk then
-    local err
-    chunk, err = loadstring(run, "=debug")
-    if not chunk then return false, clean(err) end
+  -- A condition is evaluated at every pass of its line: compiled once.
+  local cached = compiled[run]
+  local chunk, is_expression
+  if cached then
+    chunk, is_expression = cached[1], cached[2]
+  else
+    chunk = loadstring("return " .. run, "=debug")
+    is_expression = chunk ~= nil
+    if not chunk then
+      local err
+      chunk, err = loadstring(run, "=debug")
+      if not chunk then return false, clean(err) end
+    end
+    if compiled_count >= 256 then compiled, compiled_count = {}, 0 end
+    compiled[run] = { chunk, is_expression }
+    compiled_count = compiled_count + 1
   end
   setfenv(chunk, env)
   local ok, v = raw_pcall(chunk)

@@ -210,6 +210,9 @@ def _children(value, code, shown):
     return out
 
 
+_compiled = {}
+
+
 def debug_evaluate(frame, mode, code, steps, shown):
     """Evaluates in `frame`: mode "locals", "eval" or "children". Returns a
     record (name, value, type, expr, expandable, truthy), or a list of
@@ -224,12 +227,17 @@ def debug_evaluate(frame, mode, code, steps, shown):
         importer = builtins.get("__import__") if isinstance(builtins, dict) else None
         if importer is not None:
             scope = _collections.ChainMap(local_vars, {"ecs": importer("ecs")})
-    try:
-        compiled = compile(code, "<debug>", "eval")
-        expression = True
-    except SyntaxError:
-        compiled = compile(code, "<debug>", "exec")
-        expression = False
+    # A condition is evaluated at every pass of its line: compiled once.
+    cached = _compiled.get(code)
+    if cached is None:
+        try:
+            cached = (compile(code, "<debug>", "eval"), True)
+        except SyntaxError:
+            cached = (compile(code, "<debug>", "exec"), False)
+        if len(_compiled) >= 256:
+            _compiled.clear()
+        _compiled[code] = cached
+    compiled, expression = cached
     value = _limited(lambda: eval(compiled, g, scope), steps)
     if mode == "children":
         if not _expandable(value):
