@@ -44,6 +44,19 @@ shot batch_performance batch_performance 300 --panel Profiler
 shot stress stress 120 --select 1
 shot stress_scripts stress_scripts 120 --panel Memory
 
+# debug: the Debug view at a stop, from a breakpoint kept in a scratch
+# copy's .ecscope/breakpoints.json (guard-1 reaches line 14 as it loads).
+work=$(mktemp -d)
+cp -r sample_projects/ai_coroutines/. "$work/"
+rm -rf "$work/.ecscope"
+mkdir -p "$work/.ecscope"
+cat > "$work/.ecscope/breakpoints.json" <<'JSON'
+{ "version": 1, "break_on_error": true,
+  "breakpoints": [ { "file": "scripts/guards.lua", "line": 14, "enabled": true } ] }
+JSON
+./target/release/ecscope "$work" --screenshot screenshots/debug.png --steps 0
+rm -rf "$work"
+
 # hot_reload: a history made the way a user makes one, by saving while the
 # project runs (a good edit, a broken one, the fix), in a scratch copy.
 work=$(mktemp -d)

@@ -66,15 +66,21 @@ pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<()
         languages.push(("python", "main.py", python, 7));
     }
     let frames = if quick { 5 } else { 20 };
-    let variants = ["", "+on-error", "+breakpoint", "+condition", "+data", "+track"];
+    let variants = [
+        "",
+        "+on-error",
+        "+breakpoint",
+        "+condition",
+        "+data",
+        "+track",
+    ];
     for (language, file, source, hot) in languages {
         for variant in variants {
             let name = format!("coroutine/{language}{variant}/10k");
             if !recorder.wants(&name) {
                 continue;
             }
-            let mut runtime =
-                open_project(dir, &format!("co-{language}{variant}"), file, &source)?;
+            let mut runtime = open_project(dir, &format!("co-{language}{variant}"), file, &source)?;
             let debugger = runtime.debugger();
             let path = format!("scripts/{file}");
             match variant {

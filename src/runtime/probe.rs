@@ -73,7 +73,7 @@ impl WorldProbe for HostProbe {
         }
     }
 
-    fn fields(&self, entity: u64) -> Vec<(String, String, String)> {
+    fn fields(&self, entity: u64) -> Vec<crate::scripting::debugger::FieldValue> {
         let Ok(host) = self.host.try_borrow() else {
             return Vec::new();
         };
@@ -94,9 +94,9 @@ impl WorldProbe for HostProbe {
         self.host.try_borrow().map(|h| h.frame()).unwrap_or(0)
     }
 
-    fn emit(&self, output: DebugOutput) -> Result<(), DebugOutput> {
+    fn emit(&self, output: DebugOutput) -> Result<(), Box<DebugOutput>> {
         let Ok(mut host) = self.host.try_borrow_mut() else {
-            return Err(output);
+            return Err(Box::new(output));
         };
         host.push_event(match output {
             DebugOutput::Log {

@@ -70,6 +70,13 @@ pub trait FrameAccess {
     /// assignment changes the frame's locals).
     fn evaluate(&mut self, frame: usize, code: &str) -> Result<Variable, String>;
 
+    /// Whether an expression is true in a frame (a breakpoint's
+    /// condition: evaluated at every pass of its line, so languages may
+    /// skip rendering the value).
+    fn is_true(&mut self, frame: usize, code: &str) -> Result<bool, String> {
+        self.evaluate(frame, code).map(|v| v.truthy)
+    }
+
     /// The children of the value of `expr` (fields, items, attributes), at
     /// most [`CHILDREN_SHOWN`].
     fn children(&mut self, frame: usize, expr: &str) -> Result<Vec<Variable>, String>;
@@ -184,7 +191,8 @@ impl HitCondition {
     /// Parses `5`, `== 5`, `>= 5`, `> 5`, `< 5`, `<= 5` or `% 5`.
     pub fn parse(text: &str) -> Result<HitCondition, String> {
         let text = text.trim();
-        let ops: [(&str, fn(u64) -> HitCondition); 6] = [
+        type Make = fn(u64) -> HitCondition;
+        let ops: [(&str, Make); 6] = [
             (">=", HitCondition::AtLeast),
             ("<=", HitCondition::AtMost),
             ("==", HitCondition::Equal),
@@ -192,7 +200,7 @@ impl HitCondition {
             ("<", HitCondition::Below),
             ("%", HitCondition::Every),
         ];
-        let (make, number): (fn(u64) -> HitCondition, &str) = ops
+        let (make, number): (Make, &str) = ops
             .iter()
             .find_map(|(op, make)| text.strip_prefix(op).map(|rest| (*make, rest)))
             .unwrap_or((HitCondition::Equal, text));
@@ -425,14 +433,14 @@ pub trait WorldProbe {
     ) -> Result<Vec<FieldReading>, String>;
 
     /// Every field of an entity, as (component, field, value).
-    fn fields(&self, entity: u64) -> Vec<(String, String, String)>;
+    fn fields(&self, entity: u64) -> Vec<FieldValue>;
 
     /// The frame being run.
     fn frame(&self) -> u64;
 
     /// Writes a logpoint's line or a data change to the event stream, in
     /// order with the scripts' own output; gives it back when it cannot.
-    fn emit(&self, output: DebugOutput) -> Result<(), DebugOutput>;
+    fn emit(&self, output: DebugOutput) -> Result<(), Box<DebugOutput>>;
 }
 
 /// The last write to a field, as write tracking saw it.
@@ -472,6 +480,12 @@ enum Step {
     Out { call: u64, depth: u32 },
 }
 
+/// One field of an entity: (component, field, rendered value).
+pub type FieldValue = (String, String, String);
+
+/// A file and a 1-based line.
+pub type Place = (String, u32);
+
 /// Breakpoints, the stepping state, data breakpoints and the break handler
 /// of one runtime.
 pub struct Debugger {
@@ -500,7 +514,7 @@ pub struct Debugger {
     data_seen: RefCell<Vec<Vec<FieldReading>>>,
     next_data_id: Cell<u64>,
     /// Write tracking: the entity and its fields' last values.
-    tracked: RefCell<Option<(u64, Vec<(String, String, String)>)>>,
+    tracked: RefCell<Option<(u64, Vec<FieldValue>)>>,
     writers: RefCell<BTreeMap<(u64, String, String), Writer>>,
     probe: RefCell<Option<Box<dyn WorldProbe>>>,
     /// While data is watched: the line that ran last, to name a write.
@@ -509,7 +523,7 @@ pub struct Debugger {
     output: RefCell<Vec<DebugOutput>>,
     /// Step to next line: stop at the first line this coroutine runs when
     /// it is next resumed, other than the one it is suspended at.
-    next_line_of: RefCell<Option<(u64, Option<(String, u32)>)>>,
+    next_line_of: RefCell<Option<(u64, Option<Place>)>>,
 }
 
 impl Default for Debugger {
@@ -872,7 +886,7 @@ impl Debugger {
 
     fn emit_with(&self, probe: Option<&dyn WorldProbe>, output: DebugOutput) {
         let kept = match probe {
-            Some(probe) => probe.emit(output).err(),
+            Some(probe) => probe.emit(output).err().map(|kept| *kept),
             None => Some(output),
         };
         if let Some(output) = kept {
@@ -1083,8 +1097,8 @@ impl Debugger {
         self.breaking.set(true);
         let mut error = None;
         if let Some(condition) = &spec.condition {
-            match access.evaluate(0, condition) {
-                Ok(value) if !value.truthy => {
+            match access.is_true(0, condition) {
+                Ok(false) => {
                     self.breaking.set(false);
                     return None;
                 }

@@ -43,6 +43,9 @@ struct BreakpointEdit {
     error: Option<String>,
 }
 
+/// A name asked about on hover: the name, the request's id, the answer.
+type Hover = (String, u64, Option<Result<Variable, String>>);
+
 /// A console line: what was typed and what came back.
 #[derive(Debug, Clone)]
 struct ConsoleLine {
@@ -61,7 +64,7 @@ pub struct DebugPanel {
     lines: Vec<ConsoleLine>,
     next_id: u64,
     /// The name last asked about on hover, its request, and the answer.
-    hover: Option<(String, u64, Option<Result<Variable, String>>)>,
+    hover: Option<Hover>,
     expanded: BTreeSet<(usize, String)>,
     /// A value being edited: (frame, expression, is a local's name, text).
     editing: Option<(usize, String, bool, String)>,

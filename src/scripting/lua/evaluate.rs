@@ -33,8 +33,8 @@ pub fn instrument(code: &str) -> String {
         let c = bytes[i];
         let rest = &code[i..];
         // Comments.
-        if rest.starts_with("--") {
-            let end = match long_bracket(&rest[2..]) {
+        if let Some(comment) = rest.strip_prefix("--") {
+            let end = match long_bracket(comment) {
                 Some(level) => close_long(rest, 2, level),
                 None => rest.find('\n').unwrap_or(rest.len()),
             };
@@ -87,9 +87,9 @@ pub fn instrument(code: &str) -> String {
             }
             continue;
         }
-        if rest.starts_with("::") {
+        if let Some(label) = rest.strip_prefix("::") {
             // A label `::name::` (the goto loop).
-            if let Some(end) = rest[2..].find("::") {
+            if let Some(end) = label.find("::") {
                 let end = end + 4;
                 out.push_str(&rest[..end]);
                 out.push(' ');
@@ -149,7 +149,16 @@ pub struct LuaAccess {
     /// The thread code runs on (the same, unless `target` is dead).
     pub runner: *mut ffi::lua_State,
     /// The `lua_getstack` level of each script frame, innermost first.
-    pub levels: Vec<c_int>,
+    pub levels: LazyLevels,
+}
+
+/// The levels of the script frames: the innermost alone is known at a
+/// line (a condition needs no more); the rest are found when asked for.
+pub enum LazyLevels {
+    /// Only the innermost frame's level is known so far.
+    Known(Vec<c_int>),
+    /// Every script frame's level.
+    All(Vec<c_int>),
 }
 
 impl LuaAccess {
@@ -166,7 +175,16 @@ impl LuaAccess {
     /// frame's locals back afterwards; returns its result on the runner's
     /// stack top (caller pops) or the error.
     unsafe fn run(&mut self, frame: usize, mode: &str, code: &str) -> Result<(), String> {
-        let Some(&level) = self.levels.get(frame) else {
+        if frame > 0
+            && let LazyLevels::Known(_) = self.levels
+        {
+            // SAFETY: the target thread is live while this access is.
+            self.levels = LazyLevels::All(unsafe { super::hook::script_levels(self.target) });
+        }
+        let levels = match &self.levels {
+            LazyLevels::Known(l) | LazyLevels::All(l) => l,
+        };
+        let Some(&level) = levels.get(frame) else {
             return Err(format!("there is no frame {frame}"));
         };
         let (t, r) = (self.target, self.runner);
@@ -326,6 +344,16 @@ unsafe fn records_on_top(state: *mut ffi::lua_State) -> Vec<Variable> {
 }
 
 impl FrameAccess for LuaAccess {
+    fn is_true(&mut self, frame: usize, code: &str) -> Result<bool, String> {
+        // SAFETY: see `run`; the result is popped.
+        unsafe {
+            self.run(frame, "test", code)?;
+            let truthy = ffi::lua_toboolean(self.runner, -1) != 0;
+            ffi::lua_settop(self.runner, -2);
+            Ok(truthy)
+        }
+    }
+
     fn evaluate(&mut self, frame: usize, code: &str) -> Result<Variable, String> {
         // SAFETY: see `run`; the result is popped.
         unsafe {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use mlua::ffi;
 
-use super::evaluate::LuaAccess;
+use super::evaluate::{LazyLevels, LuaAccess};
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{Alarm, WatchSlot};
@@ -298,8 +298,9 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
         }
         let line = (*ar).currentline.max(0) as u32;
         let depth = || {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
             let mut depth = 0;
-            while frame_at(state, depth).is_some() {
+            while ffi::lua_getstack(state, depth, &mut ar) != 0 {
                 depth += 1;
             }
             depth as u32
@@ -307,10 +308,12 @@ unsafe fn on_line(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug, link: &De
         let Some((reason, depth)) = debugger.should_break(&file, line, depth) else {
             return;
         };
+        // The line hook runs in the function at level 0: the other frames
+        // are found only if asked for.
         let mut access = LuaAccess {
             target: state,
             runner: state,
-            levels: script_levels(state),
+            levels: LazyLevels::Known(vec![0]),
         };
         link.slot.pause_timing();
         debugger.hit(
@@ -374,19 +377,18 @@ unsafe fn stop_on_error(state: *mut ffi::lua_State, target: *mut ffi::lua_State)
         let message = {
             let mut len = 0usize;
             let s = ffi::lua_tolstring(state, 1, &mut len);
-            let text = if s.is_null() {
+            if s.is_null() {
                 "an error".to_string()
             } else {
                 String::from_utf8_lossy(std::slice::from_raw_parts(s as *const u8, len))
                     .into_owned()
-            };
-            text
+            }
         };
         let frames = stack(target, state, &link.root);
         let mut access = LuaAccess {
             target,
             runner: state,
-            levels: script_levels(target),
+            levels: LazyLevels::Known(script_levels(target)),
         };
         link.slot.pause_timing();
         link.debugger.hit_error(frames, message, &mut access);
@@ -395,7 +397,7 @@ unsafe fn stop_on_error(state: *mut ffi::lua_State, target: *mut ffi::lua_State)
 }
 
 /// The `lua_getstack` level of each script frame, innermost first.
-unsafe fn script_levels(state: *mut ffi::lua_State) -> Vec<c_int> {
+pub(super) unsafe fn script_levels(state: *mut ffi::lua_State) -> Vec<c_int> {
     let mut levels = Vec::new();
     // SAFETY: only reads the stack.
     unsafe {

@@ -646,6 +646,7 @@ local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps
   setfenv(chunk, env)
   local ok, v = raw_pcall(chunk)
   if not ok then return false, clean(v) end
+  if mode == "test" then return true, v ~= nil and v ~= false end
   if mode == "children" then
     if type(v) ~= "table" then return false, code .. " is a " .. type(v) .. ", which has no fields" end
     local keys = {}

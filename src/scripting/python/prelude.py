@@ -239,6 +239,8 @@ def debug_evaluate(frame, mode, code, steps, shown):
         _compiled[code] = cached
     compiled, expression = cached
     value = _limited(lambda: eval(compiled, g, scope), steps)
+    if mode == "test":
+        return _truthy(value)
     if mode == "children":
         if not _expandable(value):
             raise TypeError("%s is a %s, which has no items or attributes" % (code, type(value).__name__))

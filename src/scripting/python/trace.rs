@@ -306,6 +306,11 @@ fn records(list: &Bound<'_, PyAny>) -> Vec<Variable> {
 }
 
 impl FrameAccess for PyAccess<'_> {
+    fn is_true(&mut self, frame: usize, code: &str) -> Result<bool, String> {
+        self.call(frame, "test", code)
+            .map(|r| r.extract::<bool>().unwrap_or(false))
+    }
+
     fn evaluate(&mut self, frame: usize, code: &str) -> Result<Variable, String> {
         self.call(frame, "eval", code).map(|r| record(&r))
     }
