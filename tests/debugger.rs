@@ -391,4 +391,24 @@ fn time_stopped_is_not_time_spent() {
         .expect("the system's row");
     assert!(row.max_ms < 200.0, "{row:?}");
     assert!(table.frame_max_ms < 200.0, "{}", table.frame_max_ms);
+    // The flame graph: the frame that stopped is left out; the next one,
+    // which did not stop, is there.
+    let recorded = |rt: &Runtime| rt.profile_frames().lock().unwrap().recent_frames().count();
+    assert_eq!(
+        recorded(&rt),
+        0,
+        "the stopped frame is not in the flame graph"
+    );
+    rt.apply(RuntimeCommand::ClearBreakpoints).unwrap();
+    rt.step();
+    assert_eq!(recorded(&rt), 1);
+    let longest = rt
+        .profile_frames()
+        .lock()
+        .unwrap()
+        .recent_frames()
+        .map(|f| f.range_ns().1 - f.range_ns().0)
+        .max()
+        .unwrap();
+    assert!(longest < 200_000_000, "{longest} ns");
 }

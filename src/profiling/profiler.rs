@@ -80,6 +80,11 @@ pub struct Profiler {
     crowding_reported: bool,
     /// Per-script and per-system time.
     pub stats: Stats,
+    /// The stop clock when the frame began: a frame during which the world
+    /// stopped at a breakpoint is left out of the flame graph, since its
+    /// scopes hold the time the user spent looking.
+    stopped_at_begin: u64,
+    drop_frame: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for Profiler {
@@ -97,9 +102,14 @@ impl Profiler {
             view.set_max_slow(64);
         }
         let collector: Collector = Arc::new(Mutex::new(GlobalProfiler::default()));
+        let drop_frame = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if let Ok(mut c) = collector.lock() {
             let sink_frames = Arc::clone(&frames);
+            let dropped = Arc::clone(&drop_frame);
             c.add_sink(Box::new(move |frame| {
+                if dropped.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
                 if let Ok(mut view) = sink_frames.lock() {
                     view.add_frame(frame);
                 }
@@ -116,6 +126,8 @@ impl Profiler {
             crowded_frames: 0,
             crowding_reported: false,
             stats: Stats::default(),
+            stopped_at_begin: 0,
+            drop_frame,
         }
     }
 
@@ -239,6 +251,7 @@ impl Profiler {
     /// Opens the frame's root scope.
     pub fn begin_frame(&mut self) {
         self.scopes_in_frame = 0;
+        self.stopped_at_begin = super::stopped::total_ns();
         self.frame_scope = self.scope(|| "frame".to_string());
     }
 
@@ -249,6 +262,10 @@ impl Profiler {
         self.frame_scope = None;
         if self.on {
             self.stats.end_frame(frame_ns);
+            if super::stopped::total_ns() != self.stopped_at_begin {
+                self.drop_frame
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Ok(mut collector) = self.collector.lock() {
                 collector.new_frame();
             }
