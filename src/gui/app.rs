@@ -59,8 +59,9 @@ struct AppState {
     commands: Vec<SessionCommand>,
     /// A file and line the Scripts panel should show.
     goto: Option<(String, u32)>,
-    /// The break last brought to the user's attention.
-    seen_break: Option<(String, u32, u64)>,
+    /// The break last brought to the user's attention (file, line, frame,
+    /// stop number).
+    seen_break: Option<(String, u32, u64, u64)>,
     /// The script editor's buffers of the open project.
     buffers: Option<Buffers>,
 }
@@ -408,7 +409,7 @@ impl EcscopeApp {
             .and_then(|s| s.at_break.as_ref().map(|b| (b.clone(), s.view.frame)));
         let key = current
             .as_ref()
-            .map(|(b, frame)| (b.file.clone(), b.line, *frame));
+            .map(|(b, frame)| (b.file.clone(), b.line, *frame, b.stop));
         if key == self.state.seen_break {
             return;
         }

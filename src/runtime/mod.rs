@@ -422,7 +422,9 @@ impl Runtime {
                     .ok_or_else(|| format!("there is no running coroutine {id}"))?
                     .location;
                 self.debugger.step_coroutine(Some(id), at);
-                return Ok(());
+                // One resume now, whatever it waits for (as Step resume),
+                // stopping at its first line.
+                return self.apply(RuntimeCommand::StepCoroutine { id });
             }
             RuntimeCommand::ReloadScript { script } => {
                 drop(host);

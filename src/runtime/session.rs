@@ -628,8 +628,9 @@ impl Link {
                     self.save_breakpoints(debugger, &command);
                     publish(self, access);
                 }
-                // Step to next line of a coroutine from a stop: on until it
-                // runs again, playing (its wait must pass).
+                // Step to next line of a coroutine from a stop: this frame
+                // finishes, then the coroutine is resumed once and stops at
+                // its first line.
                 SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { id }) => {
                     let at = self
                         .state
@@ -639,7 +640,9 @@ impl Link {
                         .find(|c| c.id == id)
                         .and_then(|c| c.location.clone());
                     debugger.step_coroutine(Some(id), at);
-                    self.state.borrow_mut().playing = true;
+                    self.state.borrow_mut().queued.push(SessionCommand::Runtime(
+                        RuntimeCommand::StepCoroutine { id },
+                    ));
                     return DebugAction::Continue;
                 }
                 // Run to cursor from a stop: on until that line, playing
@@ -909,14 +912,13 @@ impl Worker {
                 self.link.state.borrow_mut().version_text = Some((script, version, Arc::new(text)));
             }
             SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { id }) => {
-                // Frames pass until the coroutine runs; Continue from the
-                // stop gives back what the world was doing before.
                 let mut state = self.link.state.borrow_mut();
-                let playing = state.playing;
-                state.playing_before_stop.get_or_insert(playing);
-                state.playing = true;
+                state.playing = false;
+                state.playing_before_stop = None;
                 drop(state);
-                let _ = self.runtime.apply(RuntimeCommand::StepCoroutineLine { id });
+                if let Err(message) = self.runtime.apply(RuntimeCommand::StepCoroutineLine { id }) {
+                    let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+                }
             }
             // Run to cursor: frames must pass to reach the line.
             SessionCommand::Runtime(RuntimeCommand::RunToLine { file, line }) => {

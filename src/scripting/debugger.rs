@@ -159,6 +159,9 @@ pub struct BreakInfo {
     pub context: String,
     /// Why it stopped: `breakpoint`, `step`, `cursor`, `error` or `data`.
     pub reason: &'static str,
+    /// Counts the stops of this debugger: tells two stops at the same line
+    /// apart.
+    pub stop: u64,
     /// The error (for `error`), the change (for `data`), or why a
     /// breakpoint's condition could not be evaluated.
     pub message: Option<String>,
@@ -521,6 +524,8 @@ pub struct Debugger {
     previous: RefCell<(String, u32)>,
     pending_data: RefCell<Option<DataHit>>,
     output: RefCell<Vec<DebugOutput>>,
+    /// Stops so far.
+    stops: Cell<u64>,
     /// Step to next line: stop at the first line this coroutine runs when
     /// it is next resumed, other than the one it is suspended at.
     next_line_of: RefCell<Option<(u64, Option<Place>)>>,
@@ -550,6 +555,7 @@ impl Default for Debugger {
             pending_data: RefCell::default(),
             output: RefCell::default(),
             next_line_of: RefCell::new(None),
+            stops: Cell::new(0),
         }
     }
 }
@@ -1201,6 +1207,14 @@ impl Debugger {
         let context = self.context.borrow().clone();
         let mut frames = frames();
         name_frames(&mut frames, &context);
+        // A data stop shows the writing line in the frame that made it.
+        if reason == "data"
+            && let Some(first) = frames.first_mut()
+            && first.file == file
+        {
+            first.line = line;
+        }
+        self.stops.set(self.stops.get() + 1);
         let info = BreakInfo {
             file,
             line,
@@ -1210,6 +1224,7 @@ impl Debugger {
             reason,
             message,
             data,
+            stop: self.stops.get(),
         };
         self.stop(&info, depth, access)
     }
@@ -1232,6 +1247,7 @@ impl Debugger {
             .first()
             .map(|f| (f.file.clone(), f.line))
             .unwrap_or_default();
+        self.stops.set(self.stops.get() + 1);
         let info = BreakInfo {
             file,
             line,
@@ -1241,6 +1257,7 @@ impl Debugger {
             reason: "error",
             message: Some(message),
             data: None,
+            stop: self.stops.get(),
         };
         self.stop(&info, 0, access);
         self.step.set(Step::None);

@@ -181,7 +181,7 @@ impl CoroutinesPanel {
                 if ui
                     .button("⤵ Step to next line")
                     .on_hover_text(
-                        "Let the world run until this coroutine runs again, and stop at the first line it runs (then step with F10)",
+                        "Run one resume of this coroutine now, whatever it waits for, and stop at the first line it runs (then step with F10)",
                     )
                     .clicked()
                 {

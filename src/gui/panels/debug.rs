@@ -68,6 +68,11 @@ pub struct DebugPanel {
     expanded: BTreeSet<(usize, String)>,
     /// A value being edited: (frame, expression, is a local's name, text).
     editing: Option<(usize, String, bool, String)>,
+    /// The value editor takes the keyboard once, when it opens.
+    focus_edit: bool,
+    /// The stop the view last showed: what was asked of an older stop
+    /// (a hover, an edit) is dropped at a new one.
+    stop_seen: Option<u64>,
     breakpoint: Option<BreakpointEdit>,
     data_watch: String,
     data_error: Option<String>,
@@ -124,6 +129,12 @@ impl DebugPanel {
             super::no_project(ui);
             return false;
         };
+        let stop = snapshot.at_break.as_ref().map(|b| b.stop);
+        if stop != self.stop_seen {
+            self.stop_seen = stop;
+            self.hover = None;
+            self.editing = None;
+        }
         if self.watches_sent.as_ref() != Some(&self.watches) {
             ctx.commands
                 .push(SessionCommand::SetWatches(self.watches.clone()));
@@ -137,6 +148,7 @@ impl DebugPanel {
         egui::SidePanel::right("debug-side")
             .resizable(true)
             .default_width((width * 0.4).clamp(300.0, 560.0))
+            .max_width(width * 0.55)
             .show_inside(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("debug-side-scroll")
@@ -365,8 +377,15 @@ impl DebugPanel {
                         .desired_width(140.0)
                         .font(egui::TextStyle::Monospace),
                 );
-                edit.request_focus();
-                if edit.lost_focus() {
+                // Focused once, when the editing starts: Enter keeps the
+                // value, Escape or a click elsewhere drops it.
+                if std::mem::take(&mut self.focus_edit) {
+                    edit.request_focus();
+                }
+                let cancel = ui.input(|i| i.key_pressed(egui::Key::Escape));
+                if cancel {
+                    self.editing = None;
+                } else if edit.lost_focus() {
                     if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                         let value = text.trim().to_string();
                         ctx.commands.push(if *is_local {
@@ -398,6 +417,7 @@ impl DebugPanel {
                     ));
                 if value.double_clicked() && !v.expr.is_empty() {
                     self.editing = Some((view.frame, v.expr.clone(), local, v.value.clone()));
+                    self.focus_edit = true;
                 }
             }
         });
@@ -523,7 +543,10 @@ impl DebugPanel {
                 if !parts.is_empty() {
                     ui.monospace(parts.join(" · "));
                 }
-                ui.weak(format!("{} hits", b.hits));
+                ui.weak(match b.hits {
+                    1 => "1 hit".to_string(),
+                    n => format!("{n} hits"),
+                });
                 if ui.small_button("Edit").clicked() {
                     self.edit_breakpoint(snapshot, &b.file, b.line);
                 }
@@ -677,8 +700,16 @@ impl DebugPanel {
         let mut title = None;
         ui.horizontal(|ui| {
             title = Some(ui.strong("Debug console").id);
+            let function = snapshot
+                .at_break
+                .as_ref()
+                .and_then(|b| b.frames.get(frame))
+                .map(|f| f.function.clone())
+                .unwrap_or_default();
             match language {
-                Some(l) => ui.weak(format!("{l}, in frame {frame}; ecs is there")),
+                Some(l) => ui.weak(format!(
+                    "{l}, in {function} (the selected call); ecs is there"
+                )),
                 None => ui.weak("evaluates in the stopped frame"),
             };
             if ui.small_button("Clear").clicked() {

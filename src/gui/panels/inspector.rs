@@ -278,14 +278,19 @@ fn watch_button(ui: &mut egui::Ui, ctx: &mut PanelCtx, id: u64, component: &str,
             })
             .map(|d| d.id)
     });
-    let (icon, tip) = match existing {
-        Some(_) => ("●", "Breaks when this field changes; click to remove"),
+    let (icon, tip, color) = match existing {
+        Some(_) => (
+            "●",
+            "Breaks when this field changes; click to remove",
+            crate::gui::theme::ERROR,
+        ),
         None => (
             "○",
             "Break when this field changes (at the script line that writes it)",
+            crate::gui::theme::INFO,
         ),
     };
-    let button = egui::Button::new(egui::RichText::new(icon).color(crate::gui::theme::ERROR))
+    let button = egui::Button::new(egui::RichText::new(icon).color(color))
         .small()
         .frame(false);
     if ui.add(button).on_hover_text(tip).clicked() {

@@ -49,6 +49,16 @@ pub fn name_at(text: &str, index: usize) -> Option<String> {
     if index >= chars.len() || !is_name(chars[index]) {
         return None;
     }
+    // Inside a string on this line (an odd number of quotes before it) is
+    // text, not a name.
+    let line_start = chars[..index]
+        .iter()
+        .rposition(|&c| c == '\n')
+        .map_or(0, |at| at + 1);
+    let quotes = |q: char| chars[line_start..index].iter().filter(|&&c| c == q).count();
+    if quotes('"') % 2 == 1 || quotes('\'') % 2 == 1 {
+        return None;
+    }
     let mut start = index;
     while start > 0 && (is_name(chars[start - 1]) || chars[start - 1] == '.') {
         start -= 1;
@@ -256,5 +266,10 @@ mod tests {
         assert_eq!(name_at(text, 14).as_deref(), Some("pos.x"));
         assert_eq!(name_at(text, 18), None);
         assert_eq!(name_at(text, 7), None);
+        assert_eq!(
+            name_at("ecs.get(id, \"Position\")", 14),
+            None,
+            "in a string"
+        );
     }
 }

@@ -441,7 +441,11 @@ unsafe fn stack(
             if !is_script_frame(&file, what) {
                 continue;
             }
-            let function = if !ar.name.is_null() {
+            // A name given by the runtime's own caller (the prelude's loop
+            // calls a system `fn`) is not the script's name for it.
+            let called_by_script = frame_at(state, level + 1)
+                .is_some_and(|(caller, _, caller_what)| is_script_frame(&caller, &caller_what));
+            let function = if !ar.name.is_null() && called_by_script {
                 CStr::from_ptr(ar.name).to_string_lossy().into_owned()
             } else if what == "main" {
                 "main chunk".into()
