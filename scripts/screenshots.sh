@@ -45,7 +45,8 @@ shot stress stress 120 --select 1
 shot stress_scripts stress_scripts 120 --panel Memory
 
 # debug: the Debug view at a stop, from a breakpoint kept in a scratch
-# copy's .ecscope/breakpoints.json (guard-1 reaches line 14 as it loads).
+# copy's .ecscope/breakpoints.json (guard-1 reaches line 14 in the first
+# frame).
 work=$(mktemp -d)
 cp -r sample_projects/ai_coroutines/. "$work/"
 rm -rf "$work/.ecscope"
@@ -54,7 +55,7 @@ cat > "$work/.ecscope/breakpoints.json" <<'JSON'
 { "version": 1, "break_on_error": true,
   "breakpoints": [ { "file": "scripts/guards.lua", "line": 14, "enabled": true } ] }
 JSON
-./target/release/ecscope "$work" --screenshot screenshots/debug.png --steps 0
+./target/release/ecscope "$work" --screenshot screenshots/debug.png --steps 1
 rm -rf "$work"
 
 # hot_reload: a history made the way a user makes one, by saving while the

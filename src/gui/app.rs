@@ -787,7 +787,10 @@ impl EcscopeApp {
                             .state
                             .selected
                             .is_none_or(|id| s.detail.as_ref().is_some_and(|d| d.id == id));
-                        s.view.frame >= frame && detail_ready && !s.playing
+                        // A stop at a breakpoint is as far as the steps get.
+                        (s.view.frame >= frame || s.at_break.is_some())
+                            && detail_ready
+                            && !s.playing
                     }
                     None => self.state.session.is_none(),
                 };
