@@ -563,3 +563,88 @@ fn step_to_next_line_stops_where_the_coroutine_runs_next() {
         assert_eq!(value(&seen[0].answers[0]), "1", "{file}");
     }
 }
+
+/// Each control from each place a script can stop: a system, a handler, a
+/// coroutine and a script's load, in both languages. `body` sits in the
+/// same lines in every project; each context calls it.
+#[test]
+fn every_control_from_every_stop() {
+    let lua_body = "local function helper(v)\n  local w = v + 1\n  return w\nend\nlocal function body()\n  local a = 1\n  local b = helper(a)\n  local c = b + 1\nend\n";
+    let py_body = "import ecs\ndef helper(v):\n    w = v + 1\n    return w\ndef body():\n    a = 1\n    b = helper(a)\n    c = b + 1\n";
+    let lua = [
+        ("system", "ecs.system('s', function(dt) body() end)\n"),
+        (
+            "handler",
+            "ecs.on('ping', function(p) body() end)\necs.system('s', function(dt) ecs.emit('ping', {}) end)\n",
+        ),
+        ("coroutine", "ecs.start('co', function() body() end)\n"),
+        ("load", "body()\n"),
+    ];
+    let py = [
+        ("system", "ecs.system('s')(lambda dt: body())\n"),
+        (
+            "handler",
+            "ecs.on('ping')(lambda p: body())\necs.system('s')(lambda dt: ecs.emit('ping', {}))\n",
+        ),
+        ("coroutine", "def co():\n    body()\n    yield\necs.start('co', co)\n"),
+        ("load", "body()\n"),
+    ];
+    // (file, body, contexts, [breakpoint, after Step over, after Step
+    // into, after Step out])
+    let mut languages = vec![("main.lua", lua_body, lua, [6, 7, 2, 8])];
+    if cfg!(feature = "python") {
+        languages.push(("main.py", py_body, py, [6, 7, 3, 8]));
+    }
+    for (file, body, contexts, lines) in languages {
+        for (context, registration) in contexts {
+            let source = format!("{body}{registration}");
+            let (_dir, mut rt) = project(file, &source);
+            let path = format!("scripts/{file}");
+            rt.apply(RuntimeCommand::SetBreakpoint {
+                file: path.clone(),
+                line: lines[0],
+                on: true,
+            })
+            .unwrap();
+            let seen: Rc<RefCell<Vec<(u32, &'static str, String)>>> = Rc::default();
+            let log = Rc::clone(&seen);
+            let mut plan = vec![
+                DebugAction::StepOver,
+                DebugAction::StepInto,
+                DebugAction::StepOut,
+                DebugAction::Continue,
+            ]
+            .into_iter();
+            rt.debugger().set_handler(Some(Box::new(
+                move |info: &BreakInfo, _: &mut dyn FrameAccess| {
+                    log.borrow_mut()
+                        .push((info.line, info.reason, info.context.clone()));
+                    plan.next().unwrap_or(DebugAction::Continue)
+                },
+            )));
+            if context == "load" {
+                rt.apply(RuntimeCommand::ReloadScript { script: path.clone() })
+                    .unwrap();
+            } else {
+                rt.step();
+                rt.step();
+            }
+            let stops = seen.borrow().clone();
+            let got: Vec<(u32, &str)> = stops.iter().map(|(l, r, _)| (*l, *r)).take(4).collect();
+            assert_eq!(
+                got,
+                [
+                    (lines[0], "breakpoint"),
+                    (lines[1], "step"),
+                    (lines[2], "step"),
+                    (lines[3], "step"),
+                ],
+                "{file} {context}: {stops:?}"
+            );
+            // Continue ran the call to its end: no more stops in it, and the
+            // world goes on without errors.
+            rt.step();
+            assert_eq!(rt.error_count(), 0, "{file} {context}: {:?}", rt.drain_events());
+        }
+    }
+}
