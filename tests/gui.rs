@@ -1290,3 +1290,110 @@ fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
     h.run_steps(3);
     h.get_by_label_contains("Position.x of entity 1 changed from");
 }
+
+#[test]
+fn the_flame_graph_fits_again_after_a_slow_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"slow\"\n[limits]\ninstructions_per_frame = 2000000000\n[[script]]\npath = \"scripts/main.lua\"\n",
+    )
+    .unwrap();
+    // Frame 1 takes 300 ms; the others take next to nothing.
+    std::fs::write(
+        dir.path().join("scripts/main.lua"),
+        "ecs.system('once', function(dt)\n  if ecs.frame() == 1 then\n    local t0 = os.clock()\n    while os.clock() - t0 < 0.3 do end\n  end\nend)\n",
+    )
+    .unwrap();
+    let mut h = open_on(dir.path(), Some("Profiler"));
+    for frames in [2u64, 6] {
+        h.get_by_label("⏭ Step").click();
+        h.run_steps(1);
+        while h.state().snapshot().is_some_and(|s| s.view.frame < frames) {
+            h.get_by_label("⏭ Step").click();
+            wait(&mut h, "a frame", |_| true);
+        }
+    }
+    wait(&mut h, "the later frames", |app| {
+        app.snapshot().is_some_and(|s| s.view.frame >= 6)
+    });
+    h.run_steps(5);
+    let span = h.state().profiler_span_ns();
+    assert!(span > 0.0, "the flame graph was drawn");
+    assert!(
+        span < 100_000_000.0,
+        "the flame graph still spans the slow frame: {span} ns"
+    );
+}
+
+#[test]
+fn every_statistics_column_can_be_chosen_at_1280x720() {
+    let options = GuiOptions {
+        project: Some(sample("profiling_hotspots")),
+        steps: Some(30),
+        panel: Some("Profiler".into()),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .build_eframe(move |cc| EcscopeApp::new(cc, options));
+    wait(&mut h, "30 frames", |app| {
+        app.snapshot().is_some_and(|s| s.view.frame >= 30)
+    });
+    h.run_steps(3);
+    h.get_by_label("Columns ⏷").click();
+    h.run_steps(2);
+    for column in ["Calls", "Mean ms", "p95 ms", "Max ms", "µs/call", "%"] {
+        h.get_by_role_and_label(egui::accesskit::Role::CheckBox, column)
+            .click();
+        h.run_steps(1);
+    }
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // Only the name and the sort column are left: both fit.
+    assert!(h.query_by_label("Total ms ⏷").is_some());
+    assert!(h.query_by_label("Max ms").is_none());
+}
+
+#[test]
+fn a_profile_is_saved_and_opened_through_the_path_field() {
+    let mut h = open_on(&sample("hello_lua"), Some("Profiler"));
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "a frame", |app| {
+        app.snapshot().is_some_and(|s| s.view.frame >= 1)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.puffin");
+    h.get_by_label("File").click();
+    h.run_steps(1);
+    h.get_by_label("Save profile…").click();
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path");
+    field.click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&file.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    assert!(file.exists(), "the profile was written");
+    h.get_by_label_contains("saved ");
+    // A path that is not a profile: a message, and nothing else happens.
+    let bad = dir.path().join("bad.puffin");
+    std::fs::write(&bad, b"not a profile").unwrap();
+    h.get_by_label("File").click();
+    h.run_steps(1);
+    h.get_by_label("Open profile…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&bad.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(3);
+    h.get_by_label_contains("bad.puffin");
+}

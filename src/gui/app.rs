@@ -107,6 +107,10 @@ pub struct EcscopeApp {
     /// The Debug view replaces the panels: from a stop until Continue, or
     /// while View › Debug view is on.
     debug_view: bool,
+    /// View › Profile view: the Profiler alone in the window.
+    profile_view: bool,
+    /// File › Open or Save profile: a path to type (or browse for).
+    profile_prompt: Option<ProfilePrompt>,
     /// A project waiting for the user to trust it (or not) before it opens.
     trust_prompt: Option<super::panels::trust::TrustPrompt>,
     /// The bundled samples, read once at start.
@@ -241,6 +245,8 @@ impl EcscopeApp {
             show_samples: false,
             show_shortcuts: false,
             debug_view: false,
+            profile_view: false,
+            profile_prompt: None,
             trust_prompt: None,
             samples: super::samples_dir()
                 .map(|dir| super::panels::start::sample_cards(&dir))
@@ -399,6 +405,11 @@ impl EcscopeApp {
         &self.state.console
     }
 
+    /// The time span the Profiler's flame graph shows, in ns.
+    pub fn profiler_span_ns(&self) -> f32 {
+        self.panels.profiler.shown_span_ns()
+    }
+
     /// When a script newly stops at a breakpoint: show its line and, for a
     /// coroutine, select it.
     fn notice_break(&mut self) {
@@ -476,28 +487,11 @@ impl EcscopeApp {
                 ui.separator();
                 if ui.button("Open profile…").clicked() {
                     ui.close();
-                    if let Some(path) = rfd::FileDialog::new()
-                        .add_filter("puffin profile", &["puffin"])
-                        .pick_file()
-                    {
-                        self.open_profile(&path);
-                    }
+                    self.profile_prompt = Some(ProfilePrompt::new(false, self.state.session.as_ref()));
                 }
                 if ui.button("Save profile…").clicked() {
                     ui.close();
-                    if let Some(path) = rfd::FileDialog::new()
-                        .add_filter("puffin profile", &["puffin"])
-                        .set_file_name("profile.puffin")
-                        .save_file()
-                    {
-                        let frames = self
-                            .state
-                            .snapshot
-                            .as_ref()
-                            .map(|s| s.profile.frames.clone());
-                        self.panels.profiler.save_file(&path, frames.as_ref());
-                        self.show_pane(Pane::Profiler);
-                    }
+                    self.profile_prompt = Some(ProfilePrompt::new(true, self.state.session.as_ref()));
                 }
                 if ui.button("Connect to a profile stream…").clicked() {
                     ui.close();
@@ -520,6 +514,8 @@ impl EcscopeApp {
                     ui.close();
                 }
                 ui.separator();
+                ui.checkbox(&mut self.profile_view, "Profile view")
+                    .on_hover_text("The flame graph and the statistics across the whole window");
                 ui.checkbox(&mut self.debug_view, "Debug view")
                     .on_hover_text("Code, call stack, variables, watches, breakpoints and the debug console on one screen; it opens by itself at a stop");
             });
@@ -556,7 +552,71 @@ impl EcscopeApp {
         }
     }
 
+    /// File › Open or Save profile: a path field, with Browse… for the
+    /// system's file dialog where there is one.
+    fn profile_prompt(&mut self, ctx: &egui::Context) {
+        let Some(prompt) = self.profile_prompt.as_mut() else {
+            return;
+        };
+        let mut open = true;
+        let mut act = false;
+        egui::Window::new(if prompt.save { "Save profile" } else { "Open profile" })
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label("A .puffin file: type its path, or browse.");
+                ui.horizontal(|ui| {
+                    let label = ui.label("Path");
+                    let edit = ui
+                        .add(egui::TextEdit::singleline(&mut prompt.path).desired_width(420.0))
+                        .labelled_by(label.id);
+                    act |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.button("Browse…").clicked() {
+                        let dialog = rfd::FileDialog::new().add_filter("puffin profile", &["puffin"]);
+                        let picked = if prompt.save {
+                            dialog.set_file_name("profile.puffin").save_file()
+                        } else {
+                            dialog.pick_file()
+                        };
+                        match picked {
+                            Some(path) => prompt.path = path.display().to_string(),
+                            None => {
+                                prompt.error = Some(
+                                    "No file was chosen (or this machine has no file dialog): type the path above."
+                                        .into(),
+                                )
+                            }
+                        }
+                    }
+                });
+                if let Some(error) = &prompt.error {
+                    ui.colored_label(super::theme::ERROR, error);
+                }
+                act |= ui
+                    .button(if prompt.save { "Save" } else { "Open" })
+                    .clicked();
+            });
+        if act {
+            let path = PathBuf::from(prompt.path.trim());
+            if prompt.path.trim().is_empty() {
+                prompt.error = Some("Type a path first.".into());
+            } else if prompt.save {
+                let frames = self.state.snapshot.as_ref().map(|s| s.profile.frames.clone());
+                self.panels.profiler.save_file(&path, frames.as_ref());
+                self.profile_prompt = None;
+                self.show_pane(Pane::Profiler);
+            } else {
+                self.open_profile(&path);
+                self.profile_prompt = None;
+            }
+        } else if !open {
+            self.profile_prompt = None;
+        }
+    }
+
     fn windows(&mut self, ctx: &egui::Context) {
+        self.profile_prompt(ctx);
         if let Some(prompt) = &self.trust_prompt {
             match prompt.ui(ctx) {
                 Some(super::panels::trust::TrustChoice::Trust) => self.decide_trust(ctx, true),
@@ -1076,6 +1136,38 @@ impl eframe::App for EcscopeApp {
                     }
                     return;
                 }
+                if self.profile_view {
+                    let root = self
+                        .state
+                        .session
+                        .as_ref()
+                        .map(|s| s.project().root.clone());
+                    let snapshot = self.state.snapshot.clone();
+                    let goto_before = self.state.goto.clone();
+                    let mut ctx = PanelCtx {
+                        snapshot: snapshot.as_deref(),
+                        project_root: root.as_deref(),
+                        selected: &mut self.state.selected,
+                        commands: &mut self.state.commands,
+                        console: &mut self.state.console,
+                        goto: &mut self.state.goto,
+                        buffers: &mut self.state.buffers,
+                    };
+                    ui.horizontal(|ui| {
+                        ui.strong("Profile view");
+                        ui.weak("the flame graph and the statistics; View › Profile view to leave");
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui.button("Back to panels").clicked() {
+                                self.profile_view = false;
+                            }
+                        });
+                    });
+                    self.panels.profiler.ui(ui, &mut ctx);
+                    if self.state.goto != goto_before {
+                        self.profile_view = false;
+                    }
+                    return;
+                }
                 let mut dock = Dock {
                     state: &mut self.state,
                     panels: &mut self.panels,
@@ -1155,6 +1247,33 @@ impl eframe::App for EcscopeApp {
         }
         if let Some(buffers) = &mut self.state.buffers {
             buffers.autosave_now();
+        }
+    }
+}
+
+/// The path field of File › Open or Save profile.
+struct ProfilePrompt {
+    save: bool,
+    path: String,
+    error: Option<String>,
+}
+
+impl ProfilePrompt {
+    /// Starts in the open project's folder (`profile.puffin` when saving).
+    fn new(save: bool, session: Option<&Session>) -> ProfilePrompt {
+        let dir = session
+            .map(|s| s.project().root.clone())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let path = if save {
+            dir.join("profile.puffin")
+        } else {
+            dir
+        };
+        ProfilePrompt {
+            save,
+            path: path.display().to_string(),
+            error: None,
         }
     }
 }

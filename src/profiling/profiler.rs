@@ -186,7 +186,17 @@ impl Profiler {
         if let Some(id) = self.ids.get(&name) {
             return *id;
         }
-        let id = ThreadProfiler::call(|tp| tp.register_named_scope(name.clone(), "ecscope", "", 0));
+        // The hover tip shows the function and file: the callee's own name
+        // and script (`scripts/flock.lua:steer`), or the phase's.
+        let (file, function) = match name.rsplit_once(':') {
+            Some((file, function)) if file.ends_with(".lua") || file.ends_with(".py") => {
+                (file.to_string(), function.to_string())
+            }
+            _ => (String::new(), name.clone()),
+        };
+        let id = ThreadProfiler::call(|tp| {
+            tp.register_named_scope(name.clone(), function.clone(), file.clone(), 0)
+        });
         self.ids.insert(name, id);
         id
     }

@@ -34,6 +34,9 @@ pub struct ProfilerPanel {
     /// The address typed in the Connect box.
     pub connect_addr: String,
     connecting: bool,
+    /// Keep the whole frame in view as frames arrive; off once the user
+    /// zooms or pans, back on with Fit (or F over the flame graph).
+    pub fit: bool,
 }
 
 impl Default for ProfilerPanel {
@@ -45,6 +48,7 @@ impl Default for ProfilerPanel {
             message: None,
             connect_addr: "127.0.0.1:8585".to_string(),
             connecting: false,
+            fit: true,
         }
     }
 }
@@ -144,6 +148,8 @@ impl ProfilerPanel {
                         .push(SessionCommand::Runtime(RuntimeCommand::ClearProfile));
                 }
             }
+            ui.toggle_value(&mut self.fit, "Fit")
+                .on_hover_text("Keep the whole frame in view as frames arrive (F with the pointer over the flame graph). Zooming or panning turns it off.");
             ui.weak(format!("Showing {}", self.source_label()));
             if !matches!(self.source, Source::Live) && ui.button("Back to the project").clicked() {
                 self.show_live();
@@ -190,7 +196,12 @@ impl ProfilerPanel {
                         .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
                 });
         }
-        egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
+        if self.fit {
+            // puffin fits the frame's range when the width is unset.
+            self.ui.flamegraph_options.canvas_width_ns = 0.0;
+            self.ui.flamegraph_options.sideways_pan_in_points = 0.0;
+        }
+        let graph = egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
             Source::Live => match live {
                 Some(profile) => {
                     if let Ok(mut frames) = profile.frames.lock() {
@@ -205,5 +216,27 @@ impl ProfilerPanel {
                 self.ui.ui(ui, &mut MaybeMutRef::MutRef(&mut frames));
             }
         });
+        // Zooming or panning the flame graph: the user's view stays.
+        if ui.rect_contains_pointer(graph.response.rect) {
+            let (navigated, fit_key) = ui.input(|i| {
+                (
+                    i.raw_scroll_delta != egui::Vec2::ZERO
+                        || i.zoom_delta() != 1.0
+                        || (i.pointer.primary_down() && i.pointer.delta() != egui::Vec2::ZERO),
+                    i.key_pressed(egui::Key::F) && i.modifiers.is_none(),
+                )
+            });
+            let fit_key = fit_key && !ui.ctx().wants_keyboard_input();
+            if fit_key {
+                self.fit = true;
+            } else if navigated {
+                self.fit = false;
+            }
+        }
+    }
+
+    /// The time span the flame graph shows, in ns (0 until drawn).
+    pub fn shown_span_ns(&self) -> f32 {
+        self.ui.flamegraph_options.canvas_width_ns
     }
 }

@@ -33,7 +33,12 @@ pub struct TableState {
     pub descending: bool,
     /// One row per script instead of per call.
     pub by_script: bool,
+    /// Columns the user hid (by title); the sort column is always shown.
+    pub hidden: [bool; COLUMNS],
 }
+
+/// The number columns, after the name.
+const COLUMNS: usize = 7;
 
 impl Default for TableState {
     fn default() -> Self {
@@ -41,6 +46,7 @@ impl Default for TableState {
             sort: SortBy::Total,
             descending: true,
             by_script: false,
+            hidden: [false; COLUMNS],
         }
     }
 }
@@ -89,60 +95,106 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
         ui.weak("No script calls measured yet: press Play or Step.");
         return;
     }
-    let headers = [
+    // (sorts by, title, tooltip, value)
+    type Cell = fn(&StatRow) -> String;
+    let columns: [(Option<SortBy>, &str, &str, Cell); COLUMNS] = [
+        (Some(SortBy::Calls), "Calls", "Calls in the window", |r| {
+            r.calls.to_string()
+        }),
+        (Some(SortBy::Total), "Total ms", "Time in the window", |r| {
+            format_number(r.total_ms)
+        }),
+        (Some(SortBy::Mean), "Mean ms", "Mean time per frame", |r| {
+            format_number(r.mean_ms)
+        }),
         (
-            SortBy::Name,
-            "Script / call",
-            "The script, and the system, handler (on event), coroutine or load",
-        ),
-        (SortBy::Calls, "Calls", "Calls in the window"),
-        (SortBy::Total, "Total ms", "Time in the window"),
-        (SortBy::Mean, "Mean ms", "Mean time per frame"),
-        (
-            SortBy::P95,
+            Some(SortBy::P95),
             "p95 ms",
             "95th percentile of the time per frame",
+            |r| format_number(r.p95_ms),
         ),
-        (SortBy::Max, "Max ms", "The worst frame"),
-        (SortBy::PerCall, "µs/call", "Mean time per call"),
+        (Some(SortBy::Max), "Max ms", "The worst frame", |r| {
+            format_number(r.max_ms)
+        }),
+        (Some(SortBy::PerCall), "µs/call", "Mean time per call", |r| {
+            format_number(r.per_call_us)
+        }),
+        (None, "%", "Share of the frame time", |r| {
+            format!("{:.1}", r.share * 100.0)
+        }),
     ];
-    TableBuilder::new(ui)
+    ui.horizontal(|ui| {
+        // The menu stays open while columns are ticked.
+        let config = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        let (button, _) = egui::containers::menu::MenuButton::new("Columns ⏷")
+            .config(config)
+            .ui(ui, |ui| {
+                for (i, (sort, title, tip, _)) in columns.iter().enumerate() {
+                    let mut shown = !state.hidden[i];
+                    let sorting = *sort == Some(state.sort);
+                    let toggle = ui.add_enabled(!sorting, egui::Checkbox::new(&mut shown, *title));
+                    if toggle
+                        .on_hover_text(if sorting {
+                            "The table is sorted by this column: it stays"
+                        } else {
+                            tip
+                        })
+                        .changed()
+                    {
+                        state.hidden[i] = !shown;
+                    }
+                }
+            });
+        button.on_hover_text("Choose the columns shown");
+        ui.weak("Click a header to sort by it.");
+    });
+    let visible: Vec<usize> = (0..COLUMNS)
+        .filter(|&i| !state.hidden[i] || columns[i].0 == Some(state.sort))
+        .collect();
+    let mut table = TableBuilder::new(ui)
         .id_salt("stats-table")
         .striped(true)
         .resizable(true)
-        .column(Column::initial(220.0).at_least(120.0).clip(true))
-        .columns(Column::auto().at_least(52.0), 6)
-        .column(Column::remainder().at_least(40.0))
+        .column(Column::initial(170.0).at_least(110.0).clip(true));
+    for _ in &visible {
+        table = table.column(Column::auto().at_least(44.0));
+    }
+    table
         .header(20.0, |mut header| {
-            for (column, title, tip) in headers {
-                header.col(|ui| {
-                    let arrow = match (state.sort == column, state.descending) {
-                        (true, true) => " ⏷",
-                        (true, false) => " ⏶",
-                        _ => "",
-                    };
-                    let clicked = ui
-                        .add(
-                            egui::Button::new(
-                                egui::RichText::new(format!("{title}{arrow}")).strong(),
-                            )
+            let name = (SortBy::Name, "Script / call", "The script, and the system, handler (on event), coroutine or load");
+            let mut sort_header = |ui: &mut egui::Ui, column: SortBy, title: &str, tip: &str| {
+                let arrow = match (state.sort == column, state.descending) {
+                    (true, true) => " ⏷",
+                    (true, false) => " ⏶",
+                    _ => "",
+                };
+                let clicked = ui
+                    .add(
+                        egui::Button::new(egui::RichText::new(format!("{title}{arrow}")).strong())
                             .frame(false),
-                        )
-                        .on_hover_text(tip)
-                        .clicked();
-                    if clicked {
-                        if state.sort == column {
-                            state.descending = !state.descending;
-                        } else {
-                            state.sort = column;
-                            state.descending = column != SortBy::Name;
-                        }
+                    )
+                    .on_hover_text(tip)
+                    .clicked();
+                if clicked {
+                    if state.sort == column {
+                        state.descending = !state.descending;
+                    } else {
+                        state.sort = column;
+                        state.descending = column != SortBy::Name;
+                    }
+                }
+            };
+            header.col(|ui| sort_header(ui, name.0, name.1, name.2));
+            for &i in &visible {
+                let (sort, title, tip, _) = columns[i];
+                header.col(|ui| match sort {
+                    Some(column) => sort_header(ui, column, title, tip),
+                    None => {
+                        ui.strong(title).on_hover_text(tip);
                     }
                 });
             }
-            header.col(|ui| {
-                ui.strong("%").on_hover_text("Share of the frame time");
-            });
         })
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
@@ -161,17 +213,12 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
                     };
                     ui.label(text).on_hover_text(&r.script);
                 });
-                row.col(|ui| {
-                    ui.monospace(r.calls.to_string());
-                });
-                for value in [r.total_ms, r.mean_ms, r.p95_ms, r.max_ms, r.per_call_us] {
+                for &i in &visible {
+                    let cell = columns[i].3;
                     row.col(|ui| {
-                        ui.monospace(format_number(value));
+                        ui.monospace(cell(r));
                     });
                 }
-                row.col(|ui| {
-                    ui.monospace(format!("{:.1}", r.share * 100.0));
-                });
             });
         });
 }
