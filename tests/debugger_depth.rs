@@ -586,7 +586,10 @@ fn every_control_from_every_stop() {
             "handler",
             "ecs.on('ping')(lambda p: body())\necs.system('s')(lambda dt: ecs.emit('ping', {}))\n",
         ),
-        ("coroutine", "def co():\n    body()\n    yield\necs.start('co', co)\n"),
+        (
+            "coroutine",
+            "def co():\n    body()\n    yield\necs.start('co', co)\n",
+        ),
         ("load", "body()\n"),
     ];
     // (file, body, contexts, [breakpoint, after Step over, after Step
@@ -606,7 +609,9 @@ fn every_control_from_every_stop() {
                 on: true,
             })
             .unwrap();
-            let seen: Rc<RefCell<Vec<(u32, &'static str, String)>>> = Rc::default();
+            // (line, reason, context) of each stop.
+            type Stops = Rc<RefCell<Vec<(u32, &'static str, String)>>>;
+            let seen: Stops = Rc::default();
             let log = Rc::clone(&seen);
             let mut plan = vec![
                 DebugAction::StepOver,
@@ -623,8 +628,10 @@ fn every_control_from_every_stop() {
                 },
             )));
             if context == "load" {
-                rt.apply(RuntimeCommand::ReloadScript { script: path.clone() })
-                    .unwrap();
+                rt.apply(RuntimeCommand::ReloadScript {
+                    script: path.clone(),
+                })
+                .unwrap();
             } else {
                 rt.step();
                 rt.step();
@@ -644,7 +651,12 @@ fn every_control_from_every_stop() {
             // Continue ran the call to its end: no more stops in it, and the
             // world goes on without errors.
             rt.step();
-            assert_eq!(rt.error_count(), 0, "{file} {context}: {:?}", rt.drain_events());
+            assert_eq!(
+                rt.error_count(),
+                0,
+                "{file} {context}: {:?}",
+                rt.drain_events()
+            );
         }
     }
 }

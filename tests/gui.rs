@@ -1387,7 +1387,8 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
     h.run_steps(1);
     h.get_by_label("Open profile…").click();
     h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path").click();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .click();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")

@@ -49,6 +49,9 @@ pub struct GuiOptions {
     pub after_crash: Option<String>,
 }
 
+/// How often the window shows the running world's new frames at most.
+const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_millis(33);
+
 /// Live state the panels work on.
 #[derive(Default)]
 struct AppState {
@@ -366,7 +369,10 @@ impl EcscopeApp {
         self.state.session = None;
         self.state.snapshot = None;
         let notify_ctx = ctx.clone();
-        let notify = Arc::new(move || notify_ctx.request_repaint());
+        // New frames are shown at most LIVE_REFRESH apart: a repaint costs
+        // CPU (all of it, where rendering is in software) that the
+        // simulation needs more. Input still repaints at once.
+        let notify = Arc::new(move || notify_ctx.request_repaint_after(LIVE_REFRESH));
         let start_playing = self.options.steps.is_none() && self.options.screenshot.is_none();
         self.settings.remember(&project.root);
         self.state
@@ -602,7 +608,11 @@ impl EcscopeApp {
             if prompt.path.trim().is_empty() {
                 prompt.error = Some("Type a path first.".into());
             } else if prompt.save {
-                let frames = self.state.snapshot.as_ref().map(|s| s.profile.frames.clone());
+                let frames = self
+                    .state
+                    .snapshot
+                    .as_ref()
+                    .map(|s| s.profile.frames.clone());
                 self.panels.profiler.save_file(&path, frames.as_ref());
                 self.profile_prompt = None;
                 self.show_pane(Pane::Profiler);

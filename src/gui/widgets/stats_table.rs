@@ -116,9 +116,12 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
         (Some(SortBy::Max), "Max ms", "The worst frame", |r| {
             format_number(r.max_ms)
         }),
-        (Some(SortBy::PerCall), "µs/call", "Mean time per call", |r| {
-            format_number(r.per_call_us)
-        }),
+        (
+            Some(SortBy::PerCall),
+            "µs/call",
+            "Mean time per call",
+            |r| format_number(r.per_call_us),
+        ),
         (None, "%", "Share of the frame time", |r| {
             format!("{:.1}", r.share * 100.0)
         }),
@@ -162,7 +165,11 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
     }
     table
         .header(20.0, |mut header| {
-            let name = (SortBy::Name, "Script / call", "The script, and the system, handler (on event), coroutine or load");
+            let name = (
+                SortBy::Name,
+                "Script / call",
+                "The script, and the system, handler (on event), coroutine or load",
+            );
             let mut sort_header = |ui: &mut egui::Ui, column: SortBy, title: &str, tip: &str| {
                 let arrow = match (state.sort == column, state.descending) {
                     (true, true) => " ⏷",
