@@ -1172,7 +1172,9 @@ impl eframe::App for EcscopeApp {
                             }
                         });
                     });
+                    self.panels.profiler.wide = true;
                     self.panels.profiler.ui(ui, &mut ctx);
+                    self.panels.profiler.wide = false;
                     if self.state.goto != goto_before {
                         self.profile_view = false;
                     }

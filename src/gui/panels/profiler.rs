@@ -37,6 +37,8 @@ pub struct ProfilerPanel {
     /// Keep the whole frame in view as frames arrive; off once the user
     /// zooms or pans, back on with Fit (or F over the flame graph).
     pub fit: bool,
+    /// Shown alone in the window (the Profile view).
+    pub wide: bool,
 }
 
 impl Default for ProfilerPanel {
@@ -49,6 +51,7 @@ impl Default for ProfilerPanel {
             connect_addr: "127.0.0.1:8585".to_string(),
             connecting: false,
             fit: true,
+            wide: false,
         }
     }
 }
@@ -185,7 +188,13 @@ impl ProfilerPanel {
         };
         if let Some(stats) = stats {
             let width = ui.available_width();
-            egui::SidePanel::right("profiler-stats")
+            // The Profile view has its own width for the table, wider than
+            // the docked panel's.
+            egui::SidePanel::right(if self.wide {
+                "profiler-stats-wide"
+            } else {
+                "profiler-stats"
+            })
                 .resizable(true)
                 .default_width(width * 0.5)
                 .max_width(width * 0.75)
