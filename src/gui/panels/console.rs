@@ -32,9 +32,10 @@ impl Default for ConsolePanel {
 impl ConsolePanel {
     /// Renders the panel.
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelCtx) {
-        ui.horizontal(|ui| {
+        // Wraps in a narrow pane, so that Clear stays reachable.
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Filter");
-            ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(120.0))
+            ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(100.0))
                 .labelled_by(label.id);
             ui.checkbox(&mut self.logs, "Logs");
             ui.checkbox(

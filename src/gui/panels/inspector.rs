@@ -316,11 +316,14 @@ fn last_writer(ui: &mut egui::Ui, ctx: &mut PanelCtx, id: u64, component: &str, 
     });
     match writer {
         Some(w) => {
+            // Short enough for a narrow Inspector: the file's name, the
+            // line and the frame; the whole path in the tip.
+            let file = w.file.rsplit('/').next().unwrap_or(&w.file);
             if ui
-                .link(format!("{}:{} · frame {}", w.file, w.line, w.frame))
+                .link(format!("{file}:{} · f{}", w.line, w.frame))
                 .on_hover_text(format!(
-                    "Last written by {}; click to see the line",
-                    w.context
+                    "{}:{} in frame {}, by {}; click to see the line",
+                    w.file, w.line, w.frame, w.context
                 ))
                 .clicked()
             {
@@ -328,7 +331,8 @@ fn last_writer(ui: &mut egui::Ui, ctx: &mut PanelCtx, id: u64, component: &str, 
             }
         }
         None => {
-            ui.weak("not written since tracking began");
+            ui.weak("—")
+                .on_hover_text("Not written since tracking began");
         }
     }
 }

@@ -195,15 +195,15 @@ impl ProfilerPanel {
             } else {
                 "profiler-stats"
             })
-                .resizable(true)
-                .default_width(width * 0.5)
-                .max_width(width * 0.75)
-                .show_inside(ui, |ui| {
-                    ui.strong("Statistics");
-                    egui::ScrollArea::horizontal()
-                        .id_salt("stats-scroll")
-                        .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
-                });
+            .resizable(true)
+            .default_width(width * 0.5)
+            .max_width(width * 0.75)
+            .show_inside(ui, |ui| {
+                ui.strong("Statistics");
+                egui::ScrollArea::horizontal()
+                    .id_salt("stats-scroll")
+                    .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
+            });
         }
         if self.fit {
             // puffin fits the frame's range when the width is unset.
