@@ -49,9 +49,6 @@ pub struct GuiOptions {
     pub after_crash: Option<String>,
 }
 
-/// How often the window shows the running world's new frames at most.
-const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_millis(33);
-
 /// Live state the panels work on.
 #[derive(Default)]
 struct AppState {
@@ -369,10 +366,7 @@ impl EcscopeApp {
         self.state.session = None;
         self.state.snapshot = None;
         let notify_ctx = ctx.clone();
-        // New frames are shown at most LIVE_REFRESH apart: a repaint costs
-        // CPU (all of it, where rendering is in software) that the
-        // simulation needs more. Input still repaints at once.
-        let notify = Arc::new(move || notify_ctx.request_repaint_after(LIVE_REFRESH));
+        let notify = Arc::new(move || notify_ctx.request_repaint());
         let start_playing = self.options.steps.is_none() && self.options.screenshot.is_none();
         self.settings.remember(&project.root);
         self.state
@@ -418,7 +412,7 @@ impl EcscopeApp {
 
     /// When a script newly stops at a breakpoint: show its line and, for a
     /// coroutine, select it.
-    fn notice_break(&mut self) {
+    fn notice_break(&mut self) -> bool {
         let current = self
             .state
             .snapshot
@@ -428,7 +422,7 @@ impl EcscopeApp {
             .as_ref()
             .map(|(b, frame)| (b.file.clone(), b.line, *frame, b.stop));
         if key == self.state.seen_break {
-            return;
+            return false;
         }
         self.state.seen_break = key;
         if let Some((stop, _)) = current {
@@ -440,6 +434,7 @@ impl EcscopeApp {
                     .select(Some(id), &mut self.state.commands);
             }
         }
+        true
     }
 
     /// Shows a `.puffin` file in the Profiler panel (a bad file is reported
@@ -1018,7 +1013,11 @@ impl eframe::App for EcscopeApp {
         for shortcut in shortcuts::pressed(ctx) {
             self.apply_shortcut(ctx, shortcut);
         }
-        self.notice_break();
+        // A new stop changes the layout (the debug bar, the Debug view):
+        // one more frame settles it, with no input to ask for it.
+        if self.notice_break() {
+            ctx.request_repaint();
+        }
         self.stuck_modal(ctx, frame);
         let action = egui::TopBottomPanel::top("toolbar")
             .show(ctx, |ui| {
