@@ -232,7 +232,11 @@ impl InspectorPanel {
                     .cloned()
                     .unwrap_or_else(|| shown.clone());
                 let response = ui
-                    .add(egui::TextEdit::singleline(&mut text).desired_width(160.0))
+                    .add(
+                        egui::TextEdit::singleline(&mut text)
+                            .desired_width(160.0)
+                            .min_size(egui::vec2(120.0, 0.0)),
+                    )
                     .labelled_by(label);
                 if response.has_focus() {
                     self.editing.insert(key.clone(), text.clone());
