@@ -245,6 +245,9 @@ fn bench(args: BenchArgs) -> ExitCode {
 #[cfg(feature = "gui")]
 const SUPERVISED: &str = "ECSCOPE_SUPERVISED_BY";
 
+/// Mesa's software rasterizer's thread count.
+const SOFTWARE_RASTER_THREADS: &str = "LP_NUM_THREADS";
+
 #[cfg(feature = "gui")]
 fn open_gui(cli: Cli) -> ExitCode {
     // The window runs in a child process watched by this one: a crash in
@@ -298,10 +301,16 @@ fn supervise() -> ExitCode {
     loop {
         let _ = std::fs::remove_file(&notes);
         let started = Instant::now();
-        let status = std::process::Command::new(&exe)
-            .args(&args)
-            .env(SUPERVISED, &notes)
-            .status();
+        let mut window = std::process::Command::new(&exe);
+        window.args(&args).env(SUPERVISED, &notes);
+        // Where the window is drawn in software (Mesa's llvmpipe: no GPU,
+        // or a virtual display), its rasterizer starts a thread per core,
+        // and they take CPU from the simulation's thread. One is enough for
+        // the window; a GPU driver ignores the variable.
+        if std::env::var_os(SOFTWARE_RASTER_THREADS).is_none() {
+            window.env(SOFTWARE_RASTER_THREADS, "1");
+        }
+        let status = window.status();
         let status = match status {
             Ok(status) => status,
             Err(e) => {
