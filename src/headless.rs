@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub serve_profile: Option<String>,
     /// Run the project in restricted mode (see [`Project::restricted`]).
     pub restricted: bool,
+    /// Run the suggestion rules at the end (and write them as events).
+    pub suggest: bool,
 }
 
 /// Frames `--profile` keeps at most (the latest, plus the slowest).
@@ -139,6 +141,8 @@ pub struct RunSummary {
     pub errors: usize,
     /// Wall time of the frames (not of loading).
     pub elapsed: Duration,
+    /// What the suggestion rules found, with `suggest`.
+    pub suggestions: Vec<crate::runtime::suggest::Suggestion>,
 }
 
 /// Writes one line to standard error; a standard error that cannot be
@@ -455,6 +459,20 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         }
     }
     let elapsed = started.elapsed();
+    let suggestions = if options.suggest {
+        runtime.suggestions()
+    } else {
+        Vec::new()
+    };
+    if !matches!(sink.out, EventOut::None) && !suggestions.is_empty() {
+        for suggestion in &suggestions {
+            sink.push(&RuntimeEvent {
+                frame: runtime.frame(),
+                kind: EventKind::Suggestion(suggestion.clone()),
+            });
+        }
+        sink.commit(frame)?;
+    }
     // The statistics close the event stream.
     if !matches!(sink.out, EventOut::None)
         && let serde_json::Value::Object(summary) = runtime.stats_summary()
@@ -501,6 +519,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         frames: frame,
         errors: runtime.error_count(),
         elapsed,
+        suggestions,
     })
 }
 

@@ -112,6 +112,11 @@ struct RunArgs {
     /// manifest says, Python scripts not run (each one skipped is reported).
     #[arg(long)]
     restricted: bool,
+    /// After the run, print suggestions that name the fix (a query inside
+    /// a loop, a per-entity Python system over many entities, a leak); with
+    /// --events, also as `suggestion` events.
+    #[arg(long)]
+    suggest: bool,
 }
 
 fn main() -> ExitCode {
@@ -149,7 +154,9 @@ fn run(args: RunArgs) -> ExitCode {
         profile: args.profile,
         serve_profile: args.serve_profile,
         restricted: args.restricted,
+        suggest: args.suggest,
     };
+    let suggest = args.suggest;
     // Scripts run on a thread with the stack they may need (see
     // SCRIPT_STACK); the main thread's is smaller.
     let run = std::thread::Builder::new()
@@ -178,6 +185,22 @@ fn run(args: RunArgs) -> ExitCode {
                 summary.elapsed.as_secs_f64(),
                 summary.errors
             ));
+            if suggest {
+                let mut lines: Vec<String> = summary
+                    .suggestions
+                    .iter()
+                    .map(|s| format!("suggestion: {}", s.describe()))
+                    .collect();
+                if lines.is_empty() {
+                    lines.push("no suggestions".to_string());
+                }
+                for line in lines {
+                    if let Err(e) = print_line(format_args!("{line}")) {
+                        eprint_line(format_args!("error: cannot write the suggestions: {e}"));
+                        return ExitCode::from(exit::OUTPUT_FAILED);
+                    }
+                }
+            }
             if summary.errors > 0 {
                 ExitCode::from(exit::SCRIPT_ERROR)
             } else {

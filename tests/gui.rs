@@ -1398,3 +1398,28 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
     h.run_steps(3);
     h.get_by_label_contains("bad.puffin");
 }
+
+#[test]
+fn a_suggestion_names_the_slow_system_and_opens_its_line() {
+    let project = copy_of_sample("profiling_hotspots");
+    let mut h = open_on(project.path(), Some("Profiler"));
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "the suggestion", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.view.frame >= 1 && !s.profile.suggestions.is_empty())
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("Suggestions: 1");
+    h.get_by_label("scripts/avoidance.lua:67 · separate")
+        .click();
+    h.run_steps(3);
+    // The Scripts tab shows the file in the editor.
+    h.get_by_label("scripts/avoidance.lua");
+    let editor = h
+        .get_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| {
+            n.value()
+                .is_some_and(|v| v.contains("ecs.system(\"separate\""))
+        });
+    assert!(editor.is_some(), "the editor shows avoidance.lua");
+}

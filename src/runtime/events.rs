@@ -83,6 +83,8 @@ pub enum EventKind {
         /// That line.
         line: u32,
     },
+    /// What the suggestion rules found (`ecscope run --suggest`).
+    Suggestion(super::suggest::Suggestion),
     /// A script was hot-reloaded.
     Reloaded {
         /// Manifest path.
@@ -194,6 +196,7 @@ impl RuntimeEvent {
             } => format!(
                 "data breakpoint: {component}.{field} of entity {entity} changed from {old} to {new} at {file}:{line}"
             ),
+            EventKind::Suggestion(s) => format!("suggestion: {}", s.describe()),
             EventKind::Reloaded {
                 script,
                 version,

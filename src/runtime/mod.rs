@@ -22,6 +22,7 @@ pub mod random;
 mod reload;
 mod scheduler;
 pub mod session;
+pub mod suggest;
 pub mod view;
 pub mod world;
 
@@ -82,6 +83,8 @@ pub struct Runtime {
     memory_on: bool,
     /// Each batch system's arrays, reused from run to run.
     batches: std::collections::HashMap<(u32, u32), crate::scripting::batch::BatchData>,
+    /// What each system did, for the suggestions.
+    uses: suggest::Uses,
     debugger: SharedDebugger,
     history: History,
     /// The last error reported per script, for history entries.
@@ -111,6 +114,7 @@ impl Runtime {
             memory: Default::default(),
             memory_on: true,
             batches: Default::default(),
+            uses: Default::default(),
             debugger: SharedDebugger::default(),
             history: History::open(&project.data_dir(), project.manifest.history.keep),
             last_errors: Default::default(),
@@ -445,6 +449,7 @@ impl Runtime {
             }
             RuntimeCommand::ClearProfile => {
                 self.profiler.clear();
+                self.uses.clear();
                 Ok(())
             }
             RuntimeCommand::ClearMemory => {

@@ -215,9 +215,11 @@ impl Runtime {
                 slot.backend = Some(new);
                 slot.version = version;
                 slot.status = ScriptStatus::Running;
-                // The new version's heap starts over.
+                // The new version's heap starts over, and so does what its
+                // systems did (the suggestions are about the code running).
                 let series = self.heap_series(index);
                 self.memory.restart(&series);
+                self.uses.retain(|(script, _), _| *script != index);
                 timing.swap += phase.elapsed();
                 self.last_reload = Some(timing);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -196,6 +196,8 @@ pub struct ProfileData {
     pub profiling: bool,
     /// Whether memory is sampled.
     pub memory_tracking: bool,
+    /// What the suggestion rules find in the run so far.
+    pub suggestions: Arc<Vec<super::suggest::Suggestion>>,
 }
 
 impl std::fmt::Debug for ProfileData {
@@ -1005,6 +1007,7 @@ impl Worker {
                     memory: self.runtime.memory_view(),
                     profiling: self.runtime.profiling(),
                     memory_tracking: self.runtime.memory_tracking(),
+                    suggestions: Arc::new(self.runtime.suggestions()),
                 };
                 state.profile_built = Some(Instant::now());
             }

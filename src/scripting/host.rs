@@ -117,6 +117,8 @@ enum DeferredOp {
 pub struct HostState {
     /// The ECS world.
     pub world: EcsWorld,
+    /// What scripts' `ecs.query` loops visited since last taken.
+    query_use: QueryUse,
     frame: u64,
     fixed_dt: f64,
     rng: DeterministicRng,
@@ -184,11 +186,22 @@ fn add_this_frame(
 /// project. Not `Send`: a runtime and its scripts live on one thread.
 pub type SharedHost = Rc<RefCell<HostState>>;
 
+/// What scripts' `ecs.query` loops visited: entities handed out in all,
+/// and the most by one query.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueryUse {
+    /// Entities handed out by every query.
+    pub rows: u64,
+    /// The most entities one query handed out.
+    pub largest: u64,
+}
+
 impl HostState {
     /// A host with an empty world.
     pub fn new(fixed_dt: f64, seed: u64) -> HostState {
         HostState {
             world: EcsWorld::new(),
+            query_use: QueryUse::default(),
             frame: 0,
             fixed_dt,
             rng: DeterministicRng::new(seed),
@@ -535,6 +548,20 @@ impl HostState {
     /// The ids `ecs.query`/`ecs.count`/a system visit, in id order.
     pub fn query_ids(&mut self, spec: &QuerySpec) -> Vec<u64> {
         self.world.query(&spec.with, &spec.without)
+    }
+
+    /// The ids a script's `ecs.query` loop visits, counted for the
+    /// suggestions (a query inside a loop over the same entities).
+    pub fn script_query(&mut self, spec: &QuerySpec) -> Vec<u64> {
+        let ids = self.query_ids(spec);
+        self.query_use.rows += ids.len() as u64;
+        self.query_use.largest = self.query_use.largest.max(ids.len() as u64);
+        ids
+    }
+
+    /// What scripts' queries visited since the last call, then zero.
+    pub fn take_query_use(&mut self) -> QueryUse {
+        std::mem::take(&mut self.query_use)
     }
 
     /// Builds a query spec from names.

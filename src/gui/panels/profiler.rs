@@ -199,6 +199,9 @@ impl ProfilerPanel {
             .default_width(width * 0.5)
             .max_width(width * 0.75)
             .show_inside(ui, |ui| {
+                if let Some(profile) = live {
+                    suggestions(ui, &profile.suggestions, ctx);
+                }
                 ui.strong("Statistics");
                 egui::ScrollArea::horizontal()
                     .id_salt("stats-scroll")
@@ -248,4 +251,52 @@ impl ProfilerPanel {
     pub fn shown_span_ns(&self) -> f32 {
         self.ui.flamegraph_options.canvas_width_ns
     }
+}
+
+/// What the suggestion rules found: each names the system and its line
+/// (click to open it), the evidence, the fix and the lesson.
+fn suggestions(
+    ui: &mut egui::Ui,
+    list: &[crate::runtime::suggest::Suggestion],
+    ctx: &mut PanelCtx,
+) {
+    let title = match list.len() {
+        0 => "Suggestions: none".to_string(),
+        1 => "Suggestions: 1".to_string(),
+        n => format!("Suggestions: {n}"),
+    };
+    egui::CollapsingHeader::new(egui::RichText::new(title).strong())
+        .id_salt("suggestions")
+        .default_open(true)
+        .show(ui, |ui| {
+            if list.is_empty() {
+                ui.weak("Nothing to suggest: no query inside a loop over the same entities, no per-entity Python system over many entities, no leak.");
+            }
+            for s in list {
+                ui.horizontal_wrapped(|ui| {
+                    let place = match s.line {
+                        Some(line) => format!("{}:{line}", s.script),
+                        None => s.script.clone(),
+                    };
+                    let place = match &s.system {
+                        Some(system) => format!("{place} · {system}"),
+                        None => place,
+                    };
+                    if ui
+                        .link(egui::RichText::new(place).color(theme::WARNING))
+                        .on_hover_text("Open the script at this line")
+                        .clicked()
+                    {
+                        *ctx.goto = Some((s.script.clone(), s.line.unwrap_or(1)));
+                    }
+                    ui.label(&s.evidence);
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong("Fix:");
+                    ui.label(&s.fix);
+                    ui.weak(format!("(the {} sample's lesson)", s.lesson));
+                });
+                ui.separator();
+            }
+        });
 }

@@ -610,7 +610,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()
         let spec = query_spec(lua, ctx, "ecs.query", &args.0, args.1.as_ref())?;
         let (ids, ptrs) = ctx.with_host(|h| {
             h.begin_defer();
-            let ids = h.query_ids(&spec);
+            let ids = h.script_query(&spec);
             let ptrs = h.numeric_ptrs(&ids, &spec.with);
             (ids, ptrs)
         })?;

@@ -426,7 +426,7 @@ impl EcsApi {
         let ctx = this.ctx()?;
         let (ids, ptrs, generation) = ctx.with_host(|h| {
             h.begin_defer();
-            let ids = h.query_ids(&spec);
+            let ids = h.script_query(&spec);
             let ptrs = h.numeric_ptrs(&ids, &spec.with);
             (ids, ptrs, h.proxy_generation())
         })?;
