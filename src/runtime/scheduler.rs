@@ -210,14 +210,12 @@ impl Runtime {
                     self.debugger
                         .begin_call(None, || format!("system '{}'", system.name));
                     self.host.borrow_mut().take_query_use();
-                    let started = crate::profiling::stopped::Stopwatch::start();
                     let result = match self.scripts[index].backend.as_mut() {
                         Some(backend) => {
                             backend.run_system(system.handle, ids.as_deref(), comps, dt)
                         }
                         None => Ok(()),
                     };
-                    let ns = started.elapsed().as_nanos() as u64;
                     self.debugger.end_call();
                     let query = self.host.borrow_mut().take_query_use();
                     self.record_use(super::suggest::SystemRun {
@@ -227,7 +225,6 @@ impl Runtime {
                         per_entity: ids.is_some(),
                         entities: ids.as_ref().map_or(0, Vec::len),
                         query,
-                        ns,
                     });
                     result
                 }
