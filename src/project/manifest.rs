@@ -4,6 +4,7 @@
 //! invalid TOML is a [`ManifestError`] that names the manifest file, the line
 //! and the key path (`world.seed`, `script[2].path`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,37 @@ pub struct Manifest {
     pub history: HistorySection,
     /// `[sandbox]`.
     pub sandbox: SandboxSection,
+    /// `[profiling]` (SCRIPT_API §7).
+    pub profiling: ProfilingSection,
+    /// `[budgets]` (SCRIPT_API §7): `frame_ms`, and p95 ms per frame of
+    /// systems named `script:system`. Read and checked here; what they
+    /// limit is measured by the budget check.
+    pub budgets: BTreeMap<String, f64>,
 }
+
+/// `[profiling]`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilingSection {
+    /// Script stack samples per second while recording; 0 is off.
+    #[serde(default = "default_sample_hz")]
+    pub sample_hz: u32,
+}
+
+impl Default for ProfilingSection {
+    fn default() -> Self {
+        ProfilingSection {
+            sample_hz: default_sample_hz(),
+        }
+    }
+}
+
+fn default_sample_hz() -> u32 {
+    1000
+}
+
+/// The most samples per second `sample_hz` may ask for.
+pub const MAX_SAMPLE_HZ: u32 = 10_000;
 
 /// `[project]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -227,6 +258,10 @@ struct RawManifest {
     history: HistorySection,
     #[serde(default)]
     sandbox: SandboxSection,
+    #[serde(default)]
+    profiling: ProfilingSection,
+    #[serde(default)]
+    budgets: BTreeMap<String, f64>,
 }
 
 #[derive(Deserialize)]
@@ -372,6 +407,32 @@ impl Manifest {
                 "must be at least 1".into(),
             ));
         }
+        if raw.profiling.sample_hz > MAX_SAMPLE_HZ {
+            return Err(error(
+                find_key_line(text, "profiling", "sample_hz"),
+                "profiling.sample_hz",
+                format!(
+                    "must be from 0 (off) to {MAX_SAMPLE_HZ} samples per second, got {}",
+                    raw.profiling.sample_hz
+                ),
+            ));
+        }
+        for (key, value) in &raw.budgets {
+            if !(value.is_finite() && *value > 0.0) {
+                return Err(error(
+                    find_key_line(text, "budgets", key),
+                    &format!("budgets.{key}"),
+                    format!("must be a number of milliseconds above 0, got {value}"),
+                ));
+            }
+            if key != "frame_ms" && !key.contains(':') {
+                return Err(error(
+                    find_key_line(text, "budgets", key),
+                    &format!("budgets.{key}"),
+                    "must be `frame_ms` or a system as \"script:system\" (\"scripts/flock.lua:steer\")".into(),
+                ));
+            }
+        }
         if raw.script.is_empty() {
             return Err(error(
                 None,
@@ -475,6 +536,8 @@ impl Manifest {
             scripts,
             limits: raw.limits,
             history: raw.history,
+            profiling: raw.profiling,
+            budgets: raw.budgets,
             sandbox: raw.sandbox,
         })
     }
@@ -580,6 +643,39 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
         std::fs::write(dir.path().join("scripts/a.lua"), "").unwrap();
         dir
+    }
+
+    #[test]
+    fn profiling_and_budgets_are_read_and_checked() {
+        let dir = project_with_script();
+        let head = "[project]\nname = \"t\"\n[[script]]\npath = \"scripts/a.lua\"\n";
+        let ok = parse_in(
+            dir.path(),
+            &format!("{head}[profiling]\nsample_hz = 0\n[budgets]\nframe_ms = 16.7\n\"scripts/a.lua:move\" = 2.0\n"),
+        )
+        .unwrap();
+        assert_eq!(ok.profiling.sample_hz, 0);
+        assert_eq!(ok.budgets.get("scripts/a.lua:move"), Some(&2.0));
+        assert_eq!(
+            parse_in(dir.path(), head).unwrap().profiling.sample_hz,
+            1000,
+            "the default"
+        );
+        for (bad, line, words) in [
+            ("[profiling]\nsample_hz = -5\n", 6, "sample_hz"),
+            ("[profiling]\nsample_hz = \"fast\"\n", 6, "sample_hz"),
+            (
+                "[profiling]\nsample_hz = 99999999\n",
+                6,
+                "from 0 (off) to 10000",
+            ),
+            ("[budgets]\nframe_ms = -1\n", 6, "above 0"),
+            ("[budgets]\nsteer = 2.0\n", 6, "script:system"),
+        ] {
+            let err = parse_in(dir.path(), &format!("{head}{bad}")).unwrap_err();
+            assert_eq!(err.line, Some(line), "{bad}: {err}");
+            assert!(err.to_string().contains(words), "{bad}: {err}");
+        }
     }
 
     #[test]
