@@ -369,6 +369,13 @@ impl EcscopeApp {
         let notify = Arc::new(move || notify_ctx.request_repaint());
         let start_playing = self.options.steps.is_none() && self.options.screenshot.is_none();
         self.settings.remember(&project.root);
+        let watches = self
+            .settings
+            .watches
+            .get(&project.root)
+            .cloned()
+            .unwrap_or_default();
+        self.panels.debug.set_watches(watches);
         self.state
             .console
             .info(format!("opened project {}", project.name()));
@@ -1138,6 +1145,17 @@ impl eframe::App for EcscopeApp {
                         buffers: &mut self.state.buffers,
                     };
                     let back = self.panels.debug.ui(ui, &mut ctx);
+                    // The watch list is kept per project, across restarts.
+                    if let Some(root) = &root {
+                        let watches = self.panels.debug.watches();
+                        if self.settings.watches.get(root).map(Vec::as_slice) != Some(watches) {
+                            if watches.is_empty() {
+                                self.settings.watches.remove(root);
+                            } else {
+                                self.settings.watches.insert(root.clone(), watches.to_vec());
+                            }
+                        }
+                    }
                     // Asked for a line elsewhere (a breakpoint's link): the
                     // panels show it.
                     if back || self.state.goto != goto_before {

@@ -26,6 +26,8 @@ pub struct Settings {
     /// The user's answer to "trust this project?" per project folder: true
     /// runs it fully, false opens it restricted.
     pub trust: std::collections::BTreeMap<PathBuf, bool>,
+    /// The Debug view's watch list, per project folder.
+    pub watches: std::collections::BTreeMap<PathBuf, Vec<String>>,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             layout: layout::default_tree(),
             show_names: false,
             trust: Default::default(),
+            watches: Default::default(),
         }
     }
 }

@@ -81,6 +81,17 @@ pub struct DebugPanel {
 }
 
 impl DebugPanel {
+    /// The watch list.
+    pub fn watches(&self) -> &[String] {
+        &self.watches
+    }
+
+    /// Replaces the watch list (a project's saved one).
+    pub fn set_watches(&mut self, watches: Vec<String>) {
+        self.watches = watches;
+        self.watches_sent = None;
+    }
+
     /// An answer to an evaluation this view asked for.
     pub fn evaluated(&mut self, id: u64, result: Result<Variable, String>) {
         if id >= HOVER_IDS {
@@ -205,6 +216,7 @@ impl DebugPanel {
             errors: &errors,
             disabled: Some(&disabled),
             hover_names: true,
+            flash: None,
         };
         let output = code_view(
             ui,

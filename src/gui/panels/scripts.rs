@@ -17,6 +17,9 @@ use crate::gui::widgets::code_view::{Markers, code_view};
 use crate::runtime::session::{SessionCommand, Snapshot};
 use crate::runtime::{RuntimeCommand, ScriptStatus};
 
+/// How long a line shown from elsewhere stays marked.
+const FLASH: Duration = Duration::from_millis(1500);
+
 /// A choice that would throw away unsaved edits, waiting for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Confirm {
@@ -39,6 +42,8 @@ pub struct ScriptsPanel {
     history_asked: Option<String>,
     history: HistoryView,
     confirm: Option<Confirm>,
+    /// A line shown from elsewhere, marked for a moment: file, line, since.
+    flash: Option<(String, u32, Instant)>,
 }
 
 impl Default for ScriptsPanel {
@@ -52,6 +57,7 @@ impl Default for ScriptsPanel {
             history_asked: None,
             history: HistoryView::default(),
             confirm: None,
+            flash: None,
         }
     }
 }
@@ -138,6 +144,7 @@ impl ScriptsPanel {
         buffers: &mut Buffers,
     ) {
         if let Some((file, line)) = ctx.goto.take() {
+            self.flash = Some((file.clone(), line, Instant::now()));
             self.selected = Some(file);
             self.scroll_to = Some(line);
         }
@@ -423,6 +430,13 @@ impl ScriptsPanel {
             errors: &errors,
             disabled: Some(&disabled),
             hover_names: false,
+            flash: self.flash.as_ref().and_then(|(f, line, since)| {
+                let fresh = since.elapsed() < FLASH;
+                if fresh {
+                    ui.ctx().request_repaint_after(FLASH - since.elapsed());
+                }
+                (f == file && fresh).then_some(*line)
+            }),
         };
         let output = code_view(
             ui,

@@ -24,6 +24,9 @@ pub struct Markers<'a> {
     /// Report the name under the pointer (to show its value while
     /// stopped).
     pub hover_names: bool,
+    /// A line just shown from elsewhere (a suggestion, a last writer),
+    /// marked for a moment.
+    pub flash: Option<u32>,
 }
 
 /// What happened in the view this frame.
@@ -158,6 +161,17 @@ pub fn code_view(
                 for (index, &(top, height)) in line_rows.iter().enumerate() {
                     let line = index as u32 + 1;
                     let mid = top + height / 2.0;
+                    if markers.flash == Some(line) {
+                        let band = Rect::from_min_max(
+                            pos2(gutter.left(), top),
+                            pos2(code_rect.right(), top + height),
+                        );
+                        painter.rect_filled(
+                            band,
+                            0.0,
+                            Color32::from_rgba_unmultiplied(120, 170, 255, 46),
+                        );
+                    }
                     if markers.current == Some(line) {
                         let band = Rect::from_min_max(
                             pos2(gutter.left(), top),
