@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub restricted: bool,
     /// Run the suggestion rules at the end (and write them as events).
     pub suggest: bool,
+    /// Where to write the sampled script stacks, folded.
+    pub samples: Option<PathBuf>,
 }
 
 /// Frames `--profile` keeps at most (the latest, plus the slowest).
@@ -371,6 +373,18 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
         None => None,
     };
+    let samples_file = match &options.samples {
+        Some(path) => {
+            if project.manifest.profiling.sample_hz == 0 {
+                return Err(RunError::Arguments(format!(
+                    "--samples needs sampling on, and {} sets [profiling] sample_hz = 0",
+                    project.root.join(crate::project::MANIFEST_FILE).display()
+                )));
+            }
+            Some(OutputFile::create(path).map_err(output_error(path))?)
+        }
+        None => None,
+    };
     let dump_file = match &options.dump_world {
         Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
         None => None,
@@ -403,6 +417,26 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     } else {
         None
     };
+    if samples_file.is_some() {
+        #[cfg(feature = "python")]
+        let probe: crate::profiling::samples::StackProbe = {
+            crate::scripting::python::prepare_sampling(project.manifest.profiling.sample_hz);
+            Box::new(crate::scripting::python::stack_of)
+        };
+        #[cfg(not(feature = "python"))]
+        let probe: crate::profiling::samples::StackProbe = Box::new(|_| None);
+        crate::profiling::samples::start(project.manifest.profiling.sample_hz, probe);
+        if project
+            .manifest
+            .scripts
+            .iter()
+            .any(|s| s.language.name() == "lua")
+        {
+            eprint_line(format_args!(
+                "note: --samples samples Python scripts only for now; Lua scripts' time shows as their system, handler or coroutine in --profile"
+            ));
+        }
+    }
     let mut runtime = Runtime::open(project);
     let emit = |runtime: &mut Runtime, sink: &mut EventSink, frames: u64| -> Result<(), RunError> {
         for event in runtime.drain_events() {
@@ -505,6 +539,15 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
             .and_then(|()| file.write(&bytes))
             .map_err(write_failed(&file, "the profile"))?;
         written.push((file, "the profile"));
+    }
+    if let Some(mut file) = samples_file {
+        let mut text = String::new();
+        for (stack, count) in crate::profiling::samples::finish() {
+            text.push_str(&format!("{stack} {count}\n"));
+        }
+        file.write(text.as_bytes())
+            .map_err(write_failed(&file, "the samples"))?;
+        written.push((file, "the samples"));
     }
     if let Some(mut file) = dump_file {
         file.write(runtime.dump_world().as_bytes())

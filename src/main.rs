@@ -117,6 +117,11 @@ struct RunArgs {
     /// --events, also as `suggestion` events.
     #[arg(long)]
     suggest: bool,
+    /// Write sampled script stacks as folded lines ("root;frame;frame
+    /// COUNT"), for inferno, flamegraph.pl or speedscope; sampled at
+    /// [profiling] sample_hz (Python scripts for now).
+    #[arg(long, value_name = "FILE")]
+    samples: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -155,6 +160,7 @@ fn run(args: RunArgs) -> ExitCode {
         serve_profile: args.serve_profile,
         restricted: args.restricted,
         suggest: args.suggest,
+        samples: args.samples,
     };
     let suggest = args.suggest;
     // Scripts run on a thread with the stack they may need (see
@@ -269,6 +275,7 @@ fn bench(args: BenchArgs) -> ExitCode {
 const SUPERVISED: &str = "ECSCOPE_SUPERVISED_BY";
 
 /// Mesa's software rasterizer's thread count.
+#[cfg(feature = "gui")]
 const SOFTWARE_RASTER_THREADS: &str = "LP_NUM_THREADS";
 
 #[cfg(feature = "gui")]

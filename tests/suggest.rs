@@ -188,3 +188,46 @@ fn a_reload_with_the_fix_clears_the_suggestion_at_once() {
     rt.step();
     assert!(rt.suggestions().is_empty(), "{:?}", rt.suggestions());
 }
+
+#[test]
+fn samples_put_a_python_systems_time_in_its_hot_function_and_loop_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"s\"\n[[script]]\npath = \"scripts/main.py\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/main.py"),
+        "import ecs\n\ndef slow(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n    return total\n\ndef quick():\n    return 1\n\n@ecs.system('work')\ndef work(dt):\n    slow(60000)\n    quick()\n",
+    )
+    .unwrap();
+    let folded = dir.path().join("out.folded");
+    let output = Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args([
+            "run",
+            dir.path().to_str().unwrap(),
+            "--frames",
+            "120",
+            "--samples",
+            folded.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = std::fs::read_to_string(&folded).unwrap();
+    let mut total = 0u64;
+    let mut hot = 0u64;
+    for line in text.lines() {
+        let (stack, count) = line.rsplit_once(' ').expect("stack COUNT");
+        let count: u64 = count.parse().unwrap();
+        assert!(stack.starts_with("scripts/main.py:work;"), "{line}");
+        total += count;
+        if stack.ends_with(";scripts/main.py:slow:6") {
+            hot += count;
+        }
+    }
+    assert!(total >= 10, "too few samples: {text}");
+    assert!(hot * 10 >= total * 7, "{hot} of {total} in slow:6\n{text}");
+}

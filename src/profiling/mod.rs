@@ -5,6 +5,7 @@
 pub mod alloc;
 pub mod memory;
 pub mod profiler;
+pub mod samples;
 pub mod serve;
 pub mod stats;
 pub mod stopped;

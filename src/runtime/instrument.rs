@@ -28,6 +28,14 @@ impl Runtime {
     ) -> Option<CallToken> {
         let slot = &self.scripts[index];
         let path = &slot.entry.path;
+        if crate::profiling::samples::active() {
+            // The sampled stacks' root: what runs now.
+            let name = name();
+            crate::profiling::samples::set_root(format!("{path}:{name}"));
+            return self
+                .profiler
+                .begin_call((slot.id.0, kind, key), || (path.clone(), name));
+        }
         self.profiler
             .begin_call((slot.id.0, kind, key), || (path.clone(), name()))
     }

@@ -370,3 +370,52 @@ pub fn post_mortem(py: Python<'_>, link: &Py<TraceLink>, err: &PyErr, message: &
     debugger.hit_error(frames, message.to_string(), &mut access);
     slot.resume_timing();
 }
+
+/// Lets a sampler take the GIL `hz` times a second: the scripts' thread
+/// gives it up when asked after at most half a period (Python's switch
+/// interval, 5 ms by default, would cap sampling at about 200 Hz).
+pub fn prepare_sampling(hz: u32) {
+    let half_period = 0.5 / f64::from(hz.max(1));
+    Python::attach(|py| {
+        if let Ok(sys) = py.import("sys") {
+            let current = sys
+                .call_method0("getswitchinterval")
+                .and_then(|v| v.extract::<f64>())
+                .unwrap_or(0.005);
+            if half_period < current {
+                let _ = sys.call_method1("setswitchinterval", (half_period,));
+            }
+        }
+    });
+}
+
+/// The script stack `thread` runs now, root first, as
+/// `path:function:line` (a [`crate::profiling::samples::StackProbe`]);
+/// takes the GIL, which the scripts' thread gives up at its next bytecode
+/// boundary.
+pub fn stack_of(thread: u64) -> Option<Vec<String>> {
+    Python::attach(|py| {
+        let frames = py
+            .import("sys")
+            .and_then(|sys| sys.call_method0("_current_frames"))
+            .ok()?;
+        let frame = frames.get_item(thread).ok()?;
+        let frame = frame.cast_into::<PyFrame>().ok()?;
+        let mut stack: Vec<String> = script_frames(&frame)
+            .iter()
+            .map(|f| {
+                let function = f
+                    .code()
+                    .getattr("co_name")
+                    .and_then(|n| n.extract::<String>())
+                    .unwrap_or_default();
+                format!("{}:{function}:{}", file_of(f), f.line_number().max(0))
+            })
+            .collect();
+        if stack.is_empty() {
+            return None;
+        }
+        stack.reverse();
+        Some(stack)
+    })
+}
