@@ -433,7 +433,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
             .any(|s| s.language.name() == "lua")
         {
             eprint_line(format_args!(
-                "note: --samples samples Python scripts only for now; Lua scripts' time shows as their system, handler or coroutine in --profile"
+                "note: --samples reads Python stacks only for now; a sample in a Lua script is its system, handler or coroutine alone"
             ));
         }
     }

@@ -231,3 +231,41 @@ fn samples_put_a_python_systems_time_in_its_hot_function_and_loop_line() {
     assert!(total >= 10, "too few samples: {text}");
     assert!(hot * 10 >= total * 7, "{hot} of {total} in slow:6\n{text}");
 }
+
+#[test]
+fn samples_give_each_lua_system_its_share() {
+    let dir = copy_of_sample("profiling_hotspots");
+    let folded = dir.path().join("out.folded");
+    let output = Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args([
+            "run",
+            dir.path().to_str().unwrap(),
+            "--frames",
+            "60",
+            "--samples",
+            folded.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("reads Python stacks only"),
+        "the run says what is not read"
+    );
+    let text = std::fs::read_to_string(&folded).unwrap();
+    let count = |root: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with(root))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum()
+    };
+    let total: u64 = text
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    // separate takes nearly all of each frame.
+    assert!(
+        count("scripts/avoidance.lua:separate") * 10 >= total * 8,
+        "{text}"
+    );
+}

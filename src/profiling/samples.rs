@@ -8,8 +8,8 @@
 //! Python stacks are read by the sampler thread itself, holding the GIL:
 //! the scripts' thread gives it up at its next bytecode boundary, so the
 //! line is the one running, and the scripts run untraced. Lua stacks are
-//! not sampled yet: LuaJIT's sampler serves one Lua state per process, and
-//! every script has its own.
+//! not read yet (LuaJIT's sampler serves one Lua state per process, and
+//! every script has its own): a sample in a Lua call is its root alone.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +23,10 @@ pub type StackProbe = Box<dyn Fn(u64) -> Option<Vec<String>> + Send>;
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
-    /// What the sampled thread runs now: the samples' root.
-    root: Mutex<String>,
+    /// What the sampled thread runs now: the samples' root, and whether
+    /// its language's stack can be read (otherwise a sample is the root
+    /// alone). Empty between calls.
+    root: Mutex<(String, bool)>,
     counts: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -55,12 +57,20 @@ pub fn start(hz: u32, probe: StackProbe) {
                 let mut wait = period;
                 while !shared.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(wait);
-                    let Some(frames) = probe(target) else {
+                    let (mut key, readable) =
+                        shared.root.lock().map(|r| r.clone()).unwrap_or_default();
+                    let frames = if readable {
+                        probe(target)
+                    } else {
+                        // A call whose stack cannot be read: its share
+                        // still counts, under its own name.
+                        (!key.is_empty()).then(Vec::new)
+                    };
+                    let Some(frames) = frames else {
                         wait = (period / 8).max(Duration::from_micros(50));
                         continue;
                     };
                     wait = period;
-                    let mut key = shared.root.lock().map(|r| r.clone()).unwrap_or_default();
                     if key.is_empty() {
                         key.push_str("(no call)");
                     }
@@ -98,14 +108,16 @@ pub fn active() -> bool {
     SAMPLER.with(|s| s.borrow().is_some())
 }
 
-/// Names what runs now (`scripts/flock.lua:steer`): the root of the
-/// samples taken until the next call.
-pub fn set_root(root: String) {
+/// Names what runs now (`scripts/flock.lua:steer`), or nothing (empty):
+/// the root of the samples taken until the next change. `readable` says
+/// whether the probe can read its stack; if not, a sample is the root
+/// alone.
+pub fn set_root(root: String, readable: bool) {
     SAMPLER.with(|s| {
         if let Some(shared) = s.borrow().as_ref()
             && let Ok(mut current) = shared.root.lock()
         {
-            *current = root;
+            *current = (root, readable);
         }
     });
 }
@@ -121,7 +133,7 @@ mod tests {
             Box::new(|_| Some(vec!["a.py:work:9".into(), "a.py:slow:5".into()])),
         );
         assert!(active());
-        set_root("scripts/a.py:work".into());
+        set_root("scripts/a.py:work".into(), true);
         std::thread::sleep(Duration::from_millis(30));
         let folded = finish();
         assert!(!active());

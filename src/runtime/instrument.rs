@@ -29,9 +29,11 @@ impl Runtime {
         let slot = &self.scripts[index];
         let path = &slot.entry.path;
         if crate::profiling::samples::active() {
-            // The sampled stacks' root: what runs now.
+            // The sampled stacks' root: what runs now. A language whose
+            // stacks are not read yet (Lua) is sampled at this level.
             let name = name();
-            crate::profiling::samples::set_root(format!("{path}:{name}"));
+            let readable = slot.entry.language.name() == "python";
+            crate::profiling::samples::set_root(format!("{path}:{name}"), readable);
             return self
                 .profiler
                 .begin_call((slot.id.0, kind, key), || (path.clone(), name));
@@ -44,6 +46,9 @@ impl Runtime {
     pub(crate) fn measure_end(&mut self, token: Option<CallToken>) {
         if let Some(token) = token {
             self.profiler.end_call(token);
+        }
+        if crate::profiling::samples::active() {
+            crate::profiling::samples::set_root(String::new(), true);
         }
     }
 
