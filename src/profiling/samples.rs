@@ -57,10 +57,16 @@ pub fn start(hz: u32, probe: StackProbe) {
                 let mut wait = period;
                 while !shared.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(wait);
-                    let (mut key, readable) =
-                        shared.root.lock().map(|r| r.clone()).unwrap_or_default();
+                    let root = || shared.root.lock().map(|r| r.clone()).unwrap_or_default();
+                    let (mut key, readable) = root();
                     let frames = if readable {
-                        probe(target)
+                        // The root is read again once the stack is: the
+                        // thread may have moved on to another call while
+                        // the probe waited for its turn.
+                        probe(target).and_then(|frames| {
+                            key = root().0;
+                            (!key.is_empty()).then_some(frames)
+                        })
                     } else {
                         // A call whose stack cannot be read: its share
                         // still counts, under its own name.
