@@ -1088,3 +1088,68 @@ ecs.system("report", function(dt) if frame() == 2 then log("calls " .. calls.n) 
         }
     }
 }
+
+// ----- the debugger ------------------------------------------------------------
+
+/// A Lua project stopped at its line 2 with `probe` asking the debugger's
+/// frame access; the answers come back.
+fn debugger_answers(source: &str, probe: &'static str) -> Result<String, String> {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::scripting::debugger::{BreakInfo, DebugAction, FrameAccess};
+    let dir = lua("", source);
+    let mut rt = Runtime::open(Project::open(dir.path()).unwrap());
+    rt.apply(RuntimeCommand::SetBreakpoint {
+        file: "scripts/main.lua".into(),
+        line: 2,
+        on: true,
+    })
+    .unwrap();
+    let answer = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let out = std::rc::Rc::clone(&answer);
+    rt.debugger().set_handler(Some(Box::new(
+        move |_: &BreakInfo, access: &mut dyn FrameAccess| {
+            *out.borrow_mut() = Some(access.evaluate(0, probe).map(|v| v.value));
+            DebugAction::Continue
+        },
+    )));
+    rt.step();
+    let answer = answer.borrow_mut().take().expect("the line was reached");
+    answer
+}
+
+#[test]
+fn the_debugger_evaluates_text_never_bytecode() {
+    // A condition saved in a project's breakpoints file, or typed, that is
+    // a precompiled chunk is refused like any other load.
+    let answer = debugger_answers(
+        "ecs.system('s', function(dt)\n  local x = 1\nend)\n",
+        "\u{1b}LJ\u{2}\u{0}\u{0}junk",
+    );
+    let err = answer.unwrap_err();
+    assert!(err.contains("wrong mode"), "{err}");
+}
+
+#[test]
+fn break_on_error_survives_an_error_value_that_never_prints() {
+    use ecscope::runtime::RuntimeCommand;
+    use ecscope::scripting::debugger::{BreakInfo, DebugAction, FrameAccess};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let dir = lua(
+            "",
+            "ecs.system('s', function(dt)\n  error(setmetatable({}, { __tostring = function() while true do end end }))\nend)\n",
+        );
+        let mut rt = Runtime::open(Project::open(dir.path()).unwrap());
+        rt.apply(RuntimeCommand::SetBreakOnError(true)).unwrap();
+        rt.debugger()
+            .set_handler(Some(Box::new(|_: &BreakInfo, _: &mut dyn FrameAccess| {
+                DebugAction::Continue
+            })));
+        rt.step();
+        let _ = tx.send(rt.error_count());
+    });
+    let errors = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the frame ended: the endless __tostring was stopped");
+    assert_eq!(errors, 1);
+}

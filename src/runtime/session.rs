@@ -274,7 +274,20 @@ impl Session {
                         let runtime = Runtime::open(project.clone());
                         runtime.debugger().set_break_on_error(true);
                         let data_dir = project.data_dir();
-                        let loaded = super::breakpoints::load(&data_dir, runtime.debugger());
+                        // An untrusted project's saved conditions and log
+                        // messages would be code run as soon as a line is
+                        // reached: they are neither loaded nor overwritten.
+                        let loaded = if project.restricted {
+                            match super::breakpoints::path(&data_dir).exists() {
+                                true => Err(format!(
+                                    "{}: the project's saved breakpoints are not loaded while it is opened restricted",
+                                    super::breakpoints::path(&data_dir).display()
+                                )),
+                                false => Err(String::new()),
+                            }
+                        } else {
+                            super::breakpoints::load(&data_dir, runtime.debugger())
+                        };
                         let link = Rc::new(Link {
                             data_dir: loaded.is_ok().then_some(data_dir),
                             rx,
@@ -292,7 +305,9 @@ impl Session {
                         let watcher = ProjectWatcher::start(&project.root, move |change| {
                             let _ = watch_tx.send(Message::FileChanged(change));
                         });
-                        if let Err(message) = loaded {
+                        if let Err(message) = loaded
+                            && !message.is_empty()
+                        {
                             let _ = link.events.send(SessionEvent::CommandFailed(message));
                         }
                         let mut worker = Worker { runtime, link };

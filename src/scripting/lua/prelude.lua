@@ -20,7 +20,7 @@ local ffi = P.ffi
 local ecs = ecs
 local type, error, select, unpack, tostring, pairs = type, error, select, unpack, tostring, pairs
 local ipairs, setmetatable, rawset, tonumber, assert = ipairs, setmetatable, rawset, tonumber, assert
-local raw_pcall, raw_xpcall, loadstring = pcall, xpcall, loadstring
+local raw_pcall, raw_xpcall, loadstring, raw_load = pcall, xpcall, loadstring, load
 local getfenv, setfenv, next, sort, traceback = getfenv, setfenv, next, table.sort, P.debug.traceback
 local gsub, gmatch = string.gsub, string.gmatch
 local on_error, on_error_co = P.on_error, P.on_error_co
@@ -632,11 +632,13 @@ local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps
   if cached then
     chunk, is_expression = cached[1], cached[2]
   else
-    chunk = loadstring("return " .. run, "=debug")
+    -- Text only: typed code (or a condition read from a project's saved
+    -- breakpoints) must never be bytecode.
+    chunk = raw_load("return " .. run, "=debug", "t")
     is_expression = chunk ~= nil
     if not chunk then
       local err
-      chunk, err = loadstring(run, "=debug")
+      chunk, err = raw_load(run, "=debug", "t")
       if not chunk then return false, clean(err) end
     end
     if compiled_count >= 256 then compiled, compiled_count = {}, 0 end
