@@ -1113,8 +1113,8 @@ fn debugger_answers(source: &str, probe: &'static str) -> Result<String, String>
         },
     )));
     rt.step();
-    let answer = answer.borrow_mut().take().expect("the line was reached");
-    answer
+    let taken = answer.borrow_mut().take();
+    taken.expect("the line was reached")
 }
 
 #[test]

@@ -2,26 +2,13 @@
 //! suspended and its locals, stepping one resume, pausing, and breakpoints
 //! with stepping, in Lua and Python.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ecscope::project::Project;
 use ecscope::runtime::{CoroutineStatus, Runtime, RuntimeCommand};
 use ecscope::scripting::debugger::{BreakInfo, DebugAction, FrameAccess};
-
-/// A one-script project in a temporary folder.
-fn project(file: &str, source: &str) -> (tempfile::TempDir, Runtime) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        format!("[project]\nname = \"t\"\n[[script]]\npath = \"scripts/{file}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
-    let runtime = Runtime::open(Project::open(dir.path()).unwrap());
-    (dir, runtime)
-}
 
 const LUA_WALKER: &str = "\
 ecs.start(\"walker\", function(steps)
@@ -65,7 +52,7 @@ fn local<'a>(frame: &'a ecscope::scripting::StackFrame, name: &str) -> Option<&'
 #[test]
 fn a_suspended_coroutine_shows_its_line_and_locals() {
     for (file, source, _, wait_line) in walkers() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.step();
         let views = rt.coroutines(true);
         assert_eq!(views.len(), 1, "{file}: {:?}", rt.drain_events());
@@ -102,7 +89,7 @@ fn a_suspended_coroutine_shows_its_line_and_locals() {
 #[test]
 fn stepping_runs_exactly_one_resume_while_paused() {
     for (file, source, _, _) in walkers() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.step();
         rt.apply(RuntimeCommand::PauseAllCoroutines { paused: true })
             .unwrap();
@@ -157,7 +144,7 @@ fn record(rt: &Runtime, plan: Vec<DebugAction>) -> Rc<RefCell<Vec<BreakInfo>>> {
 #[test]
 fn a_breakpoint_stops_the_coroutine_at_its_line_and_step_over_goes_on() {
     for (file, source, count_line, _) in walkers() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         let path = format!("scripts/{file}");
         rt.apply(RuntimeCommand::SetBreakpoint {
             file: path.clone(),
@@ -209,7 +196,7 @@ fn a_breakpoint_stops_the_coroutine_at_its_line_and_step_over_goes_on() {
 fn breakpoints_stop_systems_too() {
     let source = "ecs.spawn({ Position = {} })\n\
         ecs.system('mover', { 'Position' }, function(id, pos, dt)\n  pos.x = pos.x + 1\nend)\n";
-    let (_dir, mut rt) = project("main.lua", source);
+    let (_dir, mut rt) = common::one_script("main.lua", source);
     rt.apply(RuntimeCommand::SetBreakpoint {
         file: "scripts/main.lua".into(),
         line: 3,
@@ -233,7 +220,7 @@ fn breakpoints_stop_systems_too() {
 
 #[test]
 fn a_breakpoint_on_a_line_without_code_never_stops() {
-    let (_dir, mut rt) = project("main.lua", LUA_WALKER);
+    let (_dir, mut rt) = common::one_script("main.lua", LUA_WALKER);
     rt.apply(RuntimeCommand::SetBreakpoint {
         file: "scripts/main.lua".into(),
         line: 200,
@@ -251,7 +238,7 @@ fn a_breakpoint_on_a_line_without_code_never_stops() {
 #[test]
 fn ten_thousand_coroutines_run() {
     let source = "for i = 1, 10000 do\n  ecs.start('c' .. i, function()\n    while true do ecs.wait_frames(1 + i % 3) end\n  end)\nend\n";
-    let (_dir, mut rt) = project("main.lua", source);
+    let (_dir, mut rt) = common::one_script("main.lua", source);
     for _ in 0..10 {
         rt.step();
     }
@@ -289,7 +276,7 @@ def s(dt):
         cases.push(("main.py", py, 3, [8, 9]));
     }
     for (file, source, line, caller_lines) in cases {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.apply(RuntimeCommand::SetBreakpoint {
             file: format!("scripts/{file}"),
             line,
@@ -318,7 +305,7 @@ def s(dt):
 fn run_to_line_stops_once_and_gives_way_to_other_stops() {
     for (file, source, count_line, wait_line) in walkers() {
         let path = format!("scripts/{file}");
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         let seen = record(&rt, vec![]);
         rt.apply(RuntimeCommand::RunToLine {
             file: path.clone(),
@@ -365,7 +352,7 @@ fn run_to_line_stops_once_and_gives_way_to_other_stops() {
 #[test]
 fn time_stopped_is_not_time_spent() {
     let source = "ecs.system('s', function(dt)\n  local x = 1\nend)\n";
-    let (_dir, mut rt) = project("main.lua", source);
+    let (_dir, mut rt) = common::one_script("main.lua", source);
     rt.apply(RuntimeCommand::SetBreakpoint {
         file: "scripts/main.lua".into(),
         line: 2,

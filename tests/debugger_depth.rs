@@ -3,27 +3,14 @@
 //! expanding values, break on error, data breakpoints and write tracking,
 //! frame names.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ecscope::project::Project;
 use ecscope::runtime::events::EventKind;
 use ecscope::runtime::{Runtime, RuntimeCommand};
 use ecscope::scripting::debugger::{BreakInfo, BreakpointSpec, DebugAction, FrameAccess, Variable};
-
-/// A one-script project in a temporary folder.
-fn project(file: &str, source: &str) -> (tempfile::TempDir, Runtime) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        format!("[project]\nname = \"t\"\n[[script]]\npath = \"scripts/{file}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
-    let runtime = Runtime::open(Project::open(dir.path()).unwrap());
-    (dir, runtime)
-}
 
 /// What a stop saw: the break, and what the test asked in it.
 #[derive(Debug, Clone)]
@@ -110,7 +97,7 @@ fn set(rt: &mut Runtime, file: &str, line: u32, spec: BreakpointSpec) {
 #[test]
 fn a_condition_stops_only_when_true_and_sees_the_frame() {
     for (file, source) in both() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         let cond = "n % 3 == 0";
         set(&mut rt, file, add_line(file), spec(Some(cond), None, None));
         let seen = on_stop(&rt, Box::new(|a| vec![a.evaluate(0, "n")]));
@@ -136,7 +123,7 @@ fn a_condition_stops_only_when_true_and_sees_the_frame() {
 #[test]
 fn a_broken_condition_stops_and_says_why() {
     for (file, source) in both() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         set(
             &mut rt,
             file,
@@ -164,7 +151,7 @@ fn a_broken_condition_stops_and_says_why() {
 #[test]
 fn hit_counts_and_logpoints() {
     for (file, source) in both() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         set(&mut rt, file, add_line(file), spec(None, Some("% 2"), None));
         let seen = on_stop(&rt, Box::new(|a| vec![a.evaluate(0, "n")]));
         for _ in 0..6 {
@@ -225,7 +212,7 @@ fn hit_counts_and_logpoints() {
 #[test]
 fn evaluate_run_statements_and_set_locals() {
     for (file, source) in both() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         set(&mut rt, file, add_line(file), spec(None, Some("1"), None));
         let lua = file.ends_with(".lua");
         let seen = on_stop(
@@ -284,7 +271,7 @@ fn tables_lists_and_objects_expand() {
         cases.push(("main.py", py, 8));
     }
     for (file, source, line) in cases {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.apply(RuntimeCommand::SetBreakpoint {
             file: format!("scripts/{file}"),
             line,
@@ -338,7 +325,7 @@ fn break_on_error_stops_at_the_raising_line_with_its_locals() {
         cases.push(("main.py", py, 7, "check", "v", "-3"));
     }
     for (file, source, line, function, local, expected) in cases {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.apply(RuntimeCommand::SetBreakOnError(true)).unwrap();
         let local_name = local.to_string();
         let seen = on_stop(&rt, Box::new(move |a| vec![a.evaluate(0, &local_name)]));
@@ -366,7 +353,8 @@ fn break_on_error_stops_at_the_raising_line_with_its_locals() {
 
 #[test]
 fn off_by_default_errors_do_not_stop() {
-    let (_dir, mut rt) = project("main.lua", "ecs.system('f', function() error('x') end)\n");
+    let (_dir, mut rt) =
+        common::one_script("main.lua", "ecs.system('f', function() error('x') end)\n");
     let seen = on_stop(&rt, Box::new(|_| vec![]));
     rt.step();
     assert!(seen.borrow().is_empty());
@@ -438,7 +426,7 @@ fn writers() -> Vec<(&'static str, &'static str, u32, &'static str)> {
 #[test]
 fn data_breakpoints_stop_at_the_writing_line() {
     for (file, source, line, field) in writers() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.step();
         assert_eq!(rt.error_count(), 0, "{file}: {:?}", rt.drain_events());
         let id = rt.host().borrow().world.ids().next().unwrap();
@@ -477,7 +465,7 @@ fn data_breakpoints_stop_at_the_writing_line() {
 
 #[test]
 fn a_field_change_on_one_entity_and_bad_targets() {
-    let (_dir, mut rt) = project("live.lua", writers()[0].1);
+    let (_dir, mut rt) = common::one_script("live.lua", writers()[0].1);
     rt.step();
     let id = rt.host().borrow().world.ids().next().unwrap();
     for (watch, entity, error) in [
@@ -517,7 +505,7 @@ fn a_field_change_on_one_entity_and_bad_targets() {
 #[test]
 fn track_writes_names_the_last_writer() {
     for (file, source, line, field) in writers() {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.step();
         let id = rt.host().borrow().world.ids().next().unwrap();
         rt.apply(RuntimeCommand::TrackWrites { entity: Some(id) })
@@ -547,7 +535,7 @@ fn step_to_next_line_stops_where_the_coroutine_runs_next() {
         cases.push(("main.py", py, 4));
     }
     for (file, source, line) in cases {
-        let (_dir, mut rt) = project(file, source);
+        let (_dir, mut rt) = common::one_script(file, source);
         rt.step();
         let seen = on_stop(&rt, Box::new(|a| vec![a.evaluate(0, "n")]));
         // It waits three frames; the step resumes it now, and stops at the
@@ -601,7 +589,7 @@ fn every_control_from_every_stop() {
     for (file, body, contexts, lines) in languages {
         for (context, registration) in contexts {
             let source = format!("{body}{registration}");
-            let (_dir, mut rt) = project(file, &source);
+            let (_dir, mut rt) = common::one_script(file, &source);
             let path = format!("scripts/{file}");
             rt.apply(RuntimeCommand::SetBreakpoint {
                 file: path.clone(),

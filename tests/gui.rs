@@ -2,6 +2,8 @@
 //! select an entity, edit its components and see the world change.
 #![cfg(feature = "gui")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -273,7 +275,7 @@ fn a_bad_project_is_reported_and_nothing_crashes() {
 #[test]
 fn the_whole_window_renders() {
     // A fresh copy: the history beside the editor starts empty.
-    let dir = copy_of_sample("hello_lua");
+    let dir = common::copy_of_sample("hello_lua");
     let mut h = open(dir.path());
     select_ball_one(&mut h);
     h.run_steps(4);
@@ -336,7 +338,7 @@ fn coroutine_line(app: &EcscopeApp, id: u64) -> Option<u32> {
 
 #[test]
 fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     h.state_mut()
         .show_pane(ecscope::gui::layout::Pane::Coroutines);
@@ -370,7 +372,7 @@ fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
 fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     let file = "scripts/guards.lua".to_string();
     h.state()
@@ -407,28 +409,6 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
     });
 }
 
-/// A sample copied to a temporary folder, so edits do not touch the repo.
-fn copy_of_sample(name: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            let path = entry.path();
-            if path.file_name().is_some_and(|n| n == ".ecscope") {
-                continue;
-            }
-            let target = to.join(entry.file_name());
-            if path.is_dir() {
-                copy(&path, &target);
-            } else {
-                std::fs::copy(&path, &target).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    copy(&sample(name), dir.path());
-    dir
-}
-
 fn petal_count(app: &EcscopeApp) -> usize {
     app.snapshot().map_or(0, |s| {
         s.view
@@ -441,7 +421,7 @@ fn petal_count(app: &EcscopeApp) -> usize {
 
 #[test]
 fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
-    let dir = copy_of_sample("hot_reload");
+    let dir = common::copy_of_sample("hot_reload");
     let file = dir.path().join("scripts/garden.lua");
     let original = std::fs::read_to_string(&file).unwrap();
     let mut h = open_on(dir.path(), Some("Scripts"));
@@ -536,7 +516,7 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
 
 #[test]
 fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
-    let dir = copy_of_sample("hot_reload");
+    let dir = common::copy_of_sample("hot_reload");
     let file = dir.path().join("scripts/garden.lua");
     let original = std::fs::read_to_string(&file).unwrap();
     let edited = original.replace("local SPIN = 0.15", "local SPIN = 0.9");
@@ -863,7 +843,7 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
 fn keyboard_shortcuts_step_continue_play_and_pause() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     h.key_press(egui::Key::F7);
     wait(&mut h, "F7 to step one frame", |app| {
@@ -957,7 +937,7 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
 /// ai_coroutines with `scripts/guards.lua` in the focused editor, whose
 /// cursor is then at the end of the text; and the number of that last line.
 fn guards_in_the_editor() -> (Harness<'static, EcscopeApp>, u32, tempfile::TempDir) {
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open_on(project.path(), Some("Scripts"));
     h.run_steps(3);
     let text = std::fs::read_to_string(sample("ai_coroutines").join("scripts/guards.lua")).unwrap();
@@ -1004,7 +984,7 @@ fn f9_toggles_a_breakpoint_on_the_cursor_line() {
 fn continue_after_step_over_plays_on() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     let session = |h: &Harness<'_, EcscopeApp>, command| h.state().session().unwrap().send(command);
     session(
@@ -1111,7 +1091,7 @@ fn stopped_in_guards(
 ) -> (Harness<'static, EcscopeApp>, tempfile::TempDir) {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     let file = "scripts/guards.lua".to_string();
     h.state()
@@ -1180,7 +1160,7 @@ fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
 #[test]
 fn a_logpoint_writes_to_the_console_and_never_stops() {
     use ecscope::scripting::debugger::BreakpointSpec;
-    let project = copy_of_sample("ai_coroutines");
+    let project = common::copy_of_sample("ai_coroutines");
     let mut h = open(project.path());
     h.state()
         .session()
@@ -1401,7 +1381,7 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
 
 #[test]
 fn a_suggestion_names_the_slow_system_and_opens_its_line() {
-    let project = copy_of_sample("profiling_hotspots");
+    let project = common::copy_of_sample("profiling_hotspots");
     let mut h = open_on(project.path(), Some("Profiler"));
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "the suggestion", |app| {

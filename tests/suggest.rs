@@ -2,6 +2,8 @@
 //! rule fires on a project with its problem, at the right system and line,
 //! and every sample without the problem gets none.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -28,37 +30,9 @@ fn suggest(dir: &Path, frames: u32, extra: &[&str]) -> (String, std::process::Ou
     (lines.join("\n"), output)
 }
 
-/// A sample copied to a temporary folder (its history and breakpoints
-/// left behind).
-fn copy_of_sample(name: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            let path = entry.path();
-            if path.file_name().is_some_and(|n| n == ".ecscope") {
-                continue;
-            }
-            let target = to.join(entry.file_name());
-            if path.is_dir() {
-                copy(&path, &target);
-            } else {
-                std::fs::copy(&path, &target).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample_projects")
-            .join(name),
-        dir.path(),
-    );
-    dir
-}
-
 #[test]
 fn a_query_inside_a_loop_is_named_with_its_system_and_line_and_the_fix_silences_it() {
-    let dir = copy_of_sample("profiling_hotspots");
+    let dir = common::copy_of_sample("profiling_hotspots");
     let (out, output) = suggest(dir.path(), 60, &[]);
     assert!(output.status.success(), "{output:?}");
     let line = out
@@ -132,7 +106,7 @@ fn a_per_entity_python_system_over_many_entities_is_told_to_batch() {
 
 #[test]
 fn a_leak_is_named_with_its_script() {
-    let dir = copy_of_sample("memory_leak");
+    let dir = common::copy_of_sample("memory_leak");
     let (out, _) = suggest(dir.path(), 1500, &[]);
     let line = out
         .lines()
@@ -156,7 +130,7 @@ fn samples_without_the_problems_get_no_suggestion() {
         "stress",
         "stress_scripts",
     ] {
-        let dir = copy_of_sample(sample);
+        let dir = common::copy_of_sample(sample);
         let (out, output) = suggest(dir.path(), 120, &[]);
         assert!(output.status.success(), "{sample}: {output:?}");
         assert_eq!(out.trim(), "no suggestions", "{sample}: {out}");
@@ -167,7 +141,7 @@ fn samples_without_the_problems_get_no_suggestion() {
 fn a_reload_with_the_fix_clears_the_suggestion_at_once() {
     use ecscope::project::Project;
     use ecscope::runtime::{Runtime, RuntimeCommand};
-    let dir = copy_of_sample("profiling_hotspots");
+    let dir = common::copy_of_sample("profiling_hotspots");
     let mut rt = Runtime::open(Project::open(dir.path()).unwrap());
     for _ in 0..3 {
         rt.step();
@@ -234,7 +208,7 @@ fn samples_put_a_python_systems_time_in_its_hot_function_and_loop_line() {
 
 #[test]
 fn samples_give_each_lua_system_its_share() {
-    let dir = copy_of_sample("profiling_hotspots");
+    let dir = common::copy_of_sample("profiling_hotspots");
     let folded = dir.path().join("out.folded");
     let output = Command::new(env!("CARGO_BIN_EXE_ecscope"))
         .args([

@@ -66,6 +66,24 @@ struct AppState {
     buffers: Option<Buffers>,
 }
 
+impl AppState {
+    /// What a panel may read and do this frame, for `f`.
+    fn with_ctx<R>(&mut self, f: impl FnOnce(&mut PanelCtx) -> R) -> R {
+        let snapshot = self.snapshot.clone();
+        let root = self.session.as_ref().map(|s| s.project().root.clone());
+        let mut ctx = PanelCtx {
+            snapshot: snapshot.as_deref(),
+            project_root: root.as_deref(),
+            selected: &mut self.selected,
+            commands: &mut self.commands,
+            console: &mut self.console,
+            goto: &mut self.goto,
+            buffers: &mut self.buffers,
+        };
+        f(&mut ctx)
+    }
+}
+
 /// Something that would close the editor's buffers, waiting for the user
 /// because some have unsaved changes.
 #[derive(Debug, Clone)]
@@ -950,35 +968,23 @@ struct Dock<'a> {
 
 impl egui_tiles::Behavior<Pane> for Dock<'_> {
     fn pane_ui(&mut self, ui: &mut egui::Ui, _tile_id: TileId, pane: &mut Pane) -> UiResponse {
-        let snapshot = self.state.snapshot.clone();
-        let root = self
-            .state
-            .session
-            .as_ref()
-            .map(|s| s.project().root.clone());
-        let mut ctx = PanelCtx {
-            snapshot: snapshot.as_deref(),
-            project_root: root.as_deref(),
-            selected: &mut self.state.selected,
-            commands: &mut self.state.commands,
-            console: &mut self.state.console,
-            goto: &mut self.state.goto,
-            buffers: &mut self.state.buffers,
-        };
         let started = std::time::Instant::now();
-        egui::Frame::new()
-            .inner_margin(6.0)
-            .show(ui, |ui| match pane {
-                Pane::Scene => self.panels.scene.ui(ui, &mut ctx, self.show_names),
-                Pane::Entities => self.panels.entities.ui(ui, &mut ctx),
-                Pane::Inspector => self.panels.inspector.ui(ui, &mut ctx),
-                Pane::Console => self.panels.console.ui(ui, &mut ctx),
-                Pane::Scripts => self.panels.scripts.ui(ui, &mut ctx),
-                Pane::Coroutines => self.panels.coroutines.ui(ui, &mut ctx),
-                Pane::Profiler => self.panels.profiler.ui(ui, &mut ctx),
-                Pane::Memory => self.panels.memory.ui(ui, &mut ctx),
-                Pane::Readme => self.panels.readme.ui(ui, &mut ctx),
-            });
+        let (panels, show_names) = (&mut *self.panels, &mut *self.show_names);
+        self.state.with_ctx(|ctx| {
+            egui::Frame::new()
+                .inner_margin(6.0)
+                .show(ui, |ui| match pane {
+                    Pane::Scene => panels.scene.ui(ui, ctx, show_names),
+                    Pane::Entities => panels.entities.ui(ui, ctx),
+                    Pane::Inspector => panels.inspector.ui(ui, ctx),
+                    Pane::Console => panels.console.ui(ui, ctx),
+                    Pane::Scripts => panels.scripts.ui(ui, ctx),
+                    Pane::Coroutines => panels.coroutines.ui(ui, ctx),
+                    Pane::Profiler => panels.profiler.ui(ui, ctx),
+                    Pane::Memory => panels.memory.ui(ui, ctx),
+                    Pane::Readme => panels.readme.ui(ui, ctx),
+                });
+        });
         self.stats
             .frame_panes
             .push((pane.title(), started.elapsed().as_secs_f32() * 1000.0));
@@ -1133,18 +1139,9 @@ impl eframe::App for EcscopeApp {
                         .session
                         .as_ref()
                         .map(|s| s.project().root.clone());
-                    let snapshot = self.state.snapshot.clone();
                     let goto_before = self.state.goto.clone();
-                    let mut ctx = PanelCtx {
-                        snapshot: snapshot.as_deref(),
-                        project_root: root.as_deref(),
-                        selected: &mut self.state.selected,
-                        commands: &mut self.state.commands,
-                        console: &mut self.state.console,
-                        goto: &mut self.state.goto,
-                        buffers: &mut self.state.buffers,
-                    };
-                    let back = self.panels.debug.ui(ui, &mut ctx);
+                    let debug = &mut self.panels.debug;
+                    let back = self.state.with_ctx(|ctx| debug.ui(ui, ctx));
                     // The watch list is kept per project, across restarts.
                     if let Some(root) = &root {
                         let watches = self.panels.debug.watches();
@@ -1164,22 +1161,7 @@ impl eframe::App for EcscopeApp {
                     return;
                 }
                 if self.profile_view {
-                    let root = self
-                        .state
-                        .session
-                        .as_ref()
-                        .map(|s| s.project().root.clone());
-                    let snapshot = self.state.snapshot.clone();
                     let goto_before = self.state.goto.clone();
-                    let mut ctx = PanelCtx {
-                        snapshot: snapshot.as_deref(),
-                        project_root: root.as_deref(),
-                        selected: &mut self.state.selected,
-                        commands: &mut self.state.commands,
-                        console: &mut self.state.console,
-                        goto: &mut self.state.goto,
-                        buffers: &mut self.state.buffers,
-                    };
                     ui.horizontal(|ui| {
                         ui.strong("Profile view");
                         ui.weak("the flame graph and the statistics; View › Profile view to leave");
@@ -1189,9 +1171,10 @@ impl eframe::App for EcscopeApp {
                             }
                         });
                     });
-                    self.panels.profiler.wide = true;
-                    self.panels.profiler.ui(ui, &mut ctx);
-                    self.panels.profiler.wide = false;
+                    let profiler = &mut self.panels.profiler;
+                    profiler.wide = true;
+                    self.state.with_ctx(|ctx| profiler.ui(ui, ctx));
+                    profiler.wide = false;
                     if self.state.goto != goto_before {
                         self.profile_view = false;
                     }

@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: reading an event stream, and
-//! waiting for a child process with a bound on wall time.
+//! Helpers shared by the integration tests: reading an event stream,
+//! waiting for a child process with a bound on wall time, and projects to
+//! run (one script in a temporary folder, a copy of a sample).
 
 #![allow(dead_code)]
 
@@ -85,4 +86,44 @@ pub fn wait_child(mut child: Child, limit: Duration) -> (ExitStatus, String, Str
         t.map(|t| t.join().unwrap()).unwrap_or_default()
     };
     (status, text(out), text(err))
+}
+
+/// A project of one script `scripts/FILE` in a temporary folder, opened.
+pub fn one_script(file: &str, source: &str) -> (tempfile::TempDir, ecscope::runtime::Runtime) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        format!("[project]\nname = \"t\"\n[[script]]\npath = \"scripts/{file}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
+    let project = ecscope::project::Project::open(dir.path()).unwrap();
+    (dir, ecscope::runtime::Runtime::open(project))
+}
+
+/// A sample copied to a temporary folder (its `.ecscope` left behind), so
+/// that edits, breakpoints and histories never touch the repository's.
+pub fn copy_of_sample(name: &str) -> tempfile::TempDir {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == ".ecscope") {
+                continue;
+            }
+            let target = to.join(entry.file_name());
+            if path.is_dir() {
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_projects")
+        .join(name);
+    copy(&sample, dir.path());
+    dir
 }
