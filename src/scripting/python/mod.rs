@@ -741,22 +741,7 @@ fn frame_of(generator: &Bound<'_, PyAny>) -> Option<StackFrame> {
         .and_then(|c| c.getattr("co_name"))
         .and_then(|n| n.extract::<String>())
         .unwrap_or_default();
-    let mut locals = Vec::new();
-    if let Ok(dict) = frame
-        .getattr("f_locals")
-        .and_then(|l| Ok(l.cast_into::<PyDict>()?))
-    {
-        for (name, value) in dict.iter() {
-            let mut text = value
-                .repr()
-                .map(|r| r.to_string())
-                .unwrap_or_else(|_| "?".into());
-            if text.chars().count() > 80 {
-                text = text.chars().take(77).collect::<String>() + "...";
-            }
-            locals.push((name.to_string(), text));
-        }
-    }
+    let locals = trace::locals_of(&frame);
     Some(StackFrame {
         file,
         line,

@@ -184,15 +184,10 @@ fn stack(frame: &Bound<'_, PyFrame>) -> Vec<StackFrame> {
     script_frames(frame).iter().map(describe_frame).collect()
 }
 
-/// A frame's file, line, function and locals.
-fn describe_frame(f: &Bound<'_, PyFrame>) -> StackFrame {
-    let function = f
-        .code()
-        .getattr("co_name")
-        .and_then(|n| n.extract::<String>())
-        .unwrap_or_default();
+/// A frame's locals, each with a short rendering of its value.
+pub(super) fn locals_of(frame: &Bound<'_, PyAny>) -> Vec<(String, String)> {
     let mut locals = Vec::new();
-    if let Ok(dict) = f
+    if let Ok(dict) = frame
         .getattr("f_locals")
         .and_then(|l| Ok(l.cast_into::<PyDict>()?))
     {
@@ -207,6 +202,17 @@ fn describe_frame(f: &Bound<'_, PyFrame>) -> StackFrame {
             locals.push((name.to_string(), text));
         }
     }
+    locals
+}
+
+/// A frame's file, line, function and locals.
+fn describe_frame(f: &Bound<'_, PyFrame>) -> StackFrame {
+    let function = f
+        .code()
+        .getattr("co_name")
+        .and_then(|n| n.extract::<String>())
+        .unwrap_or_default();
+    let locals = locals_of(f.as_any());
     StackFrame {
         file: file_of(f),
         line: f.line_number().max(0) as u32,
