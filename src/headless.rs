@@ -417,27 +417,10 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     } else {
         None
     };
-    if samples_file.is_some() {
-        #[cfg(feature = "python")]
-        let probe: crate::profiling::samples::StackProbe = {
-            crate::scripting::python::prepare_sampling(project.manifest.profiling.sample_hz);
-            Box::new(crate::scripting::python::stack_of)
-        };
-        #[cfg(not(feature = "python"))]
-        let probe: crate::profiling::samples::StackProbe = Box::new(|_| None);
-        crate::profiling::samples::start(project.manifest.profiling.sample_hz, probe);
-        if project
-            .manifest
-            .scripts
-            .iter()
-            .any(|s| s.language.name() == "lua")
-        {
-            eprint_line(format_args!(
-                "note: --samples reads Python stacks only for now; a sample in a Lua script is its system, handler or coroutine alone"
-            ));
-        }
-    }
     let mut runtime = Runtime::open(project);
+    if samples_file.is_some() {
+        runtime.sample_always();
+    }
     let emit = |runtime: &mut Runtime, sink: &mut EventSink, frames: u64| -> Result<(), RunError> {
         for event in runtime.drain_events() {
             report_to_terminal(&event, console).map_err(|source| RunError::Write {
@@ -542,7 +525,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     }
     if let Some(mut file) = samples_file {
         let mut text = String::new();
-        for (stack, count) in crate::profiling::samples::finish() {
+        for (stack, count) in runtime.samples() {
             text.push_str(&format!("{stack} {count}\n"));
         }
         file.write(text.as_bytes())

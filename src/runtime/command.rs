@@ -152,7 +152,10 @@ pub enum RuntimeCommand {
     SetProfiling(bool),
     /// Sample memory every frame (and count allocations), or not.
     SetMemoryTracking(bool),
-    /// Forget the recorded frames and statistics.
+    /// Sample the scripts' stacks this many times a second while
+    /// recording (0 = off, at most 10,000).
+    SetSampleHz(u32),
+    /// Forget the recorded frames, statistics and samples.
     ClearProfile,
     /// Forget the memory series and leaks.
     ClearMemory,

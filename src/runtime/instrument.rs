@@ -29,11 +29,14 @@ impl Runtime {
         let slot = &self.scripts[index];
         let path = &slot.entry.path;
         if crate::profiling::samples::active() {
-            // The sampled stacks' root: what runs now. A language whose
-            // stacks are not read yet (Lua) is sampled at this level.
+            // The sampled stacks' root: what runs now.
             let name = name();
-            let readable = slot.entry.language.name() == "python";
-            crate::profiling::samples::set_root(format!("{path}:{name}"), readable);
+            let reader = slot
+                .backend
+                .as_ref()
+                .map(|b| b.stack_reader())
+                .unwrap_or_default();
+            crate::profiling::samples::set_root(format!("{path}:{name}"), reader);
             return self
                 .profiler
                 .begin_call((slot.id.0, kind, key), || (path.clone(), name));
@@ -48,7 +51,7 @@ impl Runtime {
             self.profiler.end_call(token);
         }
         if crate::profiling::samples::active() {
-            crate::profiling::samples::set_root(String::new(), true);
+            crate::profiling::samples::set_root(String::new(), Default::default());
         }
     }
 

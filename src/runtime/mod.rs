@@ -20,6 +20,7 @@ mod instrument;
 pub mod probe;
 pub mod random;
 mod reload;
+mod sampling;
 mod scheduler;
 pub mod session;
 pub mod suggest;
@@ -79,6 +80,7 @@ pub struct Runtime {
     error_count: usize,
     last_frame_time: Duration,
     profiler: crate::profiling::Profiler,
+    sampling: sampling::Sampling,
     memory: crate::profiling::memory::MemoryTracker,
     memory_on: bool,
     /// Each batch system's arrays, reused from run to run.
@@ -119,6 +121,7 @@ impl Runtime {
             history: History::open(&project.data_dir(), project.manifest.history.keep),
             last_errors: Default::default(),
             last_reload: None,
+            sampling: sampling::Sampling::new(project.manifest.profiling.sample_hz),
         };
         runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
             host: runtime.host.clone(),
@@ -447,7 +450,13 @@ impl Runtime {
                 crate::profiling::alloc::set_counting(on);
                 Ok(())
             }
+            RuntimeCommand::SetSampleHz(hz) => {
+                drop(host);
+                return self.set_sample_hz(hz);
+            }
             RuntimeCommand::ClearProfile => {
+                drop(host);
+                self.clear_samples();
                 self.profiler.clear();
                 self.uses.clear();
                 Ok(())

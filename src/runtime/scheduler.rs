@@ -19,6 +19,7 @@ impl Runtime {
 
     /// Runs one fixed-step frame.
     pub fn step(&mut self) {
+        self.sync_sampling();
         let started = crate::profiling::stopped::Stopwatch::start();
         self.profiler.begin_frame();
         for slot in &mut self.scripts {

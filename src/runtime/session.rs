@@ -198,6 +198,10 @@ pub struct ProfileData {
     pub memory_tracking: bool,
     /// What the suggestion rules find in the run so far.
     pub suggestions: Arc<Vec<super::suggest::Suggestion>>,
+    /// The scripts' sampled stacks since the profile was cleared.
+    pub samples: Arc<crate::profiling::samples::SampleSummary>,
+    /// Samples a second while recording (0 = off).
+    pub sample_hz: u32,
 }
 
 impl std::fmt::Debug for ProfileData {
@@ -1014,7 +1018,8 @@ impl Worker {
                     .profile_built
                     .is_none_or(|t| t.elapsed() >= PROFILE_REFRESH)
                 || state.profile.profiling != self.runtime.profiling()
-                || state.profile.memory_tracking != self.runtime.memory_tracking();
+                || state.profile.memory_tracking != self.runtime.memory_tracking()
+                || state.profile.sample_hz != self.runtime.sample_hz();
             if stale {
                 state.profile = ProfileData {
                     frames: self.runtime.profile_frames(),
@@ -1023,6 +1028,8 @@ impl Worker {
                     profiling: self.runtime.profiling(),
                     memory_tracking: self.runtime.memory_tracking(),
                     suggestions: Arc::new(self.runtime.suggestions()),
+                    samples: Arc::new(self.runtime.sample_summary()),
+                    sample_hz: self.runtime.sample_hz(),
                 };
                 state.profile_built = Some(Instant::now());
             }

@@ -611,8 +611,16 @@ pub fn name_from_source(root: &std::path::Path, file: &str, line: u32) -> Option
             return Some(name);
         }
         // `name = function(`
-        let before = source[..at].trim_end().strip_suffix('=')?.trim_end();
+        let before = source[..at].trim_end();
+        let Some(before) = before.strip_suffix('=') else {
+            // `ecs.system("move", function(`: the name the function is
+            // registered under.
+            let quoted = before.split(['"', '\'']).nth(1)?;
+            return (!quoted.is_empty() && quoted.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| quoted.to_string());
+        };
         let name: String = before
+            .trim_end()
             .chars()
             .rev()
             .take_while(|&c| is_name(c))
@@ -1473,7 +1481,7 @@ mod tests {
         assert_eq!(name(2).as_deref(), Some("M.step"));
         assert_eq!(name(3).as_deref(), Some("go"));
         assert_eq!(name(4).as_deref(), Some("f"));
-        assert_eq!(name(5), None, "an argument has no name");
+        assert_eq!(name(5).as_deref(), Some("s"), "named as registered");
         assert_eq!(name(9), None);
     }
 

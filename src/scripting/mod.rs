@@ -44,6 +44,22 @@ impl ScriptFailure {
     }
 }
 
+/// What reads a sampled thread's stacks in the languages whose stacks
+/// the sampler thread reads itself (Python), set up for `hz` samples a
+/// second.
+pub fn sampling_probe(hz: u32) -> crate::profiling::samples::StackProbe {
+    #[cfg(feature = "python")]
+    {
+        python::prepare_sampling(hz);
+        Box::new(python::stack_of)
+    }
+    #[cfg(not(feature = "python"))]
+    {
+        let _ = hz;
+        Box::new(|_| None)
+    }
+}
+
 /// One loaded script in one language: the runtime's only way to run script
 /// code. Implementations convert values and call functions; the semantics
 /// live in [`host::HostState`].
@@ -108,6 +124,11 @@ pub trait ScriptBackend {
 
     /// Runs `on_unload()` if the script defines it.
     fn unload(&mut self) -> Result<(), ScriptFailure>;
+
+    /// How a sampler reads this script's stack while it runs.
+    fn stack_reader(&self) -> crate::profiling::samples::StackReader {
+        crate::profiling::samples::StackReader::None
+    }
 
     /// Bytes of the script's own heap, where the language has one per script.
     fn memory_bytes(&self) -> Option<usize>;

@@ -217,6 +217,7 @@ impl DebugPanel {
             disabled: Some(&disabled),
             hover_names: true,
             flash: None,
+            heat: None,
         };
         let output = code_view(
             ui,

@@ -10,6 +10,7 @@ pub mod inspector;
 pub mod memory;
 pub mod profiler;
 pub mod readme;
+pub mod samples;
 pub mod scene;
 pub mod scripts;
 pub mod start;

@@ -8,6 +8,7 @@ use puffin::FrameView;
 use puffin_egui::{MaybeMutRef, ProfilerUi};
 
 use super::PanelCtx;
+use super::samples::ProfileView;
 use crate::gui::theme;
 use crate::gui::widgets::stats_table::{TableState, stats_table};
 use crate::profiling::profiler::{read_profile, write_profile};
@@ -39,6 +40,8 @@ pub struct ProfilerPanel {
     pub fit: bool,
     /// Shown alone in the window (the Profile view).
     pub wide: bool,
+    /// What the main area shows: frames or a view of the samples.
+    pub view: ProfileView,
 }
 
 impl Default for ProfilerPanel {
@@ -52,6 +55,7 @@ impl Default for ProfilerPanel {
             connecting: false,
             fit: true,
             wide: false,
+            view: ProfileView::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ impl ProfilerPanel {
                     ctx.commands
                         .push(SessionCommand::Runtime(RuntimeCommand::ClearProfile));
                 }
+                super::samples::rate_control(ui, profile, ctx);
             }
             ui.toggle_value(&mut self.fit, "Fit")
                 .on_hover_text("Keep the whole frame in view as frames arrive (F with the pointer over the flame graph). Zooming or panning turns it off.");
@@ -214,8 +219,15 @@ impl ProfilerPanel {
             self.ui.flamegraph_options.sideways_pan_in_points = 0.0;
         }
         let graph = egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
+            Source::Live if self.view != ProfileView::Frames => {
+                super::samples::view_tabs(ui, &mut self.view);
+                if let Some(profile) = live {
+                    super::samples::show(ui, self.view, profile, ctx);
+                }
+            }
             Source::Live => match live {
                 Some(profile) => {
+                    super::samples::view_tabs(ui, &mut self.view);
                     if let Ok(mut frames) = profile.frames.lock() {
                         self.ui.ui(ui, &mut MaybeMutRef::MutRef(&mut frames));
                     }
@@ -229,7 +241,7 @@ impl ProfilerPanel {
             }
         });
         // Zooming or panning the flame graph: the user's view stays.
-        if ui.rect_contains_pointer(graph.response.rect) {
+        if self.view == ProfileView::Frames && ui.rect_contains_pointer(graph.response.rect) {
             let (navigated, fit_key) = ui.input(|i| {
                 (
                     i.raw_scroll_delta != egui::Vec2::ZERO

@@ -424,6 +424,11 @@ impl ScriptsPanel {
         let errors = ctx.console.errors_in(file);
         let language = if file.ends_with(".py") { "py" } else { "lua" };
         let disabled = super::debug::disabled_lines(snapshot, file);
+        let samples = &snapshot.profile.samples;
+        let heat = samples.heat_of(file);
+        if !heat.is_empty() {
+            self.hot_lines(ui, file, &heat, samples.total);
+        }
         let markers = Markers {
             breakpoints,
             current,
@@ -437,6 +442,7 @@ impl ScriptsPanel {
                 }
                 (f == file && fresh).then_some(*line)
             }),
+            heat: (!heat.is_empty()).then_some((&heat, samples.total)),
         };
         let output = code_view(
             ui,
@@ -466,6 +472,34 @@ impl ScriptsPanel {
                     on,
                 }));
         }
+    }
+
+    /// The file's hottest sampled lines, above the code; a click shows
+    /// the line.
+    fn hot_lines(
+        &mut self,
+        ui: &mut egui::Ui,
+        file: &str,
+        heat: &std::collections::BTreeMap<u32, u64>,
+        total: u64,
+    ) {
+        let mut hottest: Vec<(u32, u64)> = heat.iter().map(|(l, n)| (*l, *n)).collect();
+        hottest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Hot lines:")
+                .on_hover_text("Where the sampled script time of this file went (the gutter shows the same as heat)");
+            for (line, n) in hottest.into_iter().take(5) {
+                let share = 100.0 * n as f64 / total.max(1) as f64;
+                if ui
+                    .link(format!("{line} ({share:.0}%)"))
+                    .on_hover_text(format!("{n} samples at line {line}"))
+                    .clicked()
+                {
+                    self.scroll_to = Some(line);
+                    self.flash = Some((file.to_string(), line, std::time::Instant::now()));
+                }
+            }
+        });
     }
 
     fn confirm_modal(

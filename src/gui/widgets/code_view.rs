@@ -27,6 +27,8 @@ pub struct Markers<'a> {
     /// A line just shown from elsewhere (a suggestion, a last writer),
     /// marked for a moment.
     pub flash: Option<u32>,
+    /// Sampled heat: samples per line, and the samples in all.
+    pub heat: Option<(&'a std::collections::BTreeMap<u32, u64>, u64)>,
 }
 
 /// What happened in the view this frame.
@@ -172,6 +174,28 @@ pub fn code_view(
                             Color32::from_rgba_unmultiplied(120, 170, 255, 46),
                         );
                     }
+                    if let Some((heat, _)) = markers.heat
+                        && let Some(&n) = heat.get(&line)
+                    {
+                        // Alpha by the line's share of the file's hottest,
+                        // so the hottest line is always plain to see.
+                        let hottest = heat.values().copied().max().unwrap_or(1).max(1);
+                        let strength = (n as f32 / hottest as f32).sqrt();
+                        let band = Rect::from_min_max(
+                            pos2(gutter.left(), top),
+                            pos2(gutter.right() - 2.0, top + height),
+                        );
+                        painter.rect_filled(
+                            band,
+                            0.0,
+                            Color32::from_rgba_unmultiplied(
+                                255,
+                                90,
+                                40,
+                                (40.0 + 160.0 * strength) as u8,
+                            ),
+                        );
+                    }
                     if markers.current == Some(line) {
                         let band = Rect::from_min_max(
                             pos2(gutter.left(), top),
@@ -249,10 +273,21 @@ pub fn code_view(
                         .filter(|(l, _)| *l == line)
                         .map(|(_, m)| m.as_str())
                         .collect();
+                    let sampled = markers
+                        .heat
+                        .and_then(|(heat, total)| {
+                            heat.get(&line).map(|n| {
+                                format!(
+                                    "\n{n} samples here ({:.1}% of all sampled script time)",
+                                    100.0 * *n as f64 / total.max(1) as f64
+                                )
+                            })
+                        })
+                        .unwrap_or_default();
                     let tip = if messages.is_empty() {
-                        format!("Line {line}: click to toggle a breakpoint")
+                        format!("Line {line}: click to toggle a breakpoint{sampled}")
                     } else {
-                        messages.join("\n")
+                        messages.join("\n") + &sampled
                     };
                     gutter_response.clone().on_hover_text_at_pointer(tip);
                 }

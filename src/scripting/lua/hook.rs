@@ -42,6 +42,10 @@ pub struct Budget {
     pub tripped_at: std::sync::Mutex<String>,
     armed: AtomicBool,
     lines: AtomicBool,
+    /// A sample asked for by the sampler thread, recorded by the hook at
+    /// the next instruction.
+    sample: std::sync::Mutex<Option<crate::profiling::samples::PendingSample>>,
+    sampling: AtomicBool,
 }
 
 impl Budget {
@@ -55,6 +59,8 @@ impl Budget {
             tripped_at: std::sync::Mutex::new(String::new()),
             armed: AtomicBool::new(false),
             lines: AtomicBool::new(false),
+            sample: std::sync::Mutex::new(None),
+            sampling: AtomicBool::new(false),
         }
     }
 
@@ -113,6 +119,9 @@ pub struct DebugLink {
     pub slot: Arc<WatchSlot>,
     /// The project's folder (to name functions from their source).
     pub root: std::path::PathBuf,
+    /// Names of functions the runtime calls directly, by file and defining
+    /// line, read from the source once for the sampler.
+    pub names: std::cell::RefCell<std::collections::HashMap<(String, c_int), String>>,
 }
 
 /// A Lua state pointer handed to the watchdog thread.
@@ -134,8 +143,13 @@ unsafe impl Sync for StatePtr {}
 unsafe fn apply(state: *mut ffi::lua_State, budget: &Budget) {
     let armed = budget.armed.load(Ordering::SeqCst);
     let lines = budget.lines.load(Ordering::SeqCst);
-    let mask =
-        if armed { ffi::LUA_MASKCOUNT } else { 0 } | if lines { ffi::LUA_MASKLINE } else { 0 };
+    let sampling = budget.sampling.load(Ordering::SeqCst);
+    let count = if sampling { 1 } else { HOOK_EVERY };
+    let mask = if armed || sampling {
+        ffi::LUA_MASKCOUNT
+    } else {
+        0
+    } | if lines { ffi::LUA_MASKLINE } else { 0 };
     // SAFETY: per this function's contract.
     unsafe {
         if mask == 0 {
@@ -145,7 +159,7 @@ unsafe fn apply(state: *mut ffi::lua_State, budget: &Budget) {
                 state,
                 Some(script_hook),
                 mask,
-                if armed { HOOK_EVERY } else { 0 },
+                if armed || sampling { count } else { 0 },
             );
         }
     }
@@ -169,6 +183,30 @@ impl Alarm for LuaAlarm {
     fn disarm(&self) {
         self.budget.armed.store(false, Ordering::SeqCst);
         // SAFETY: called on the script's own thread when a call ends.
+        unsafe { apply(self.state.0, &self.budget) }
+    }
+}
+
+/// Asks a Lua state for samples of its stack (a
+/// [`crate::profiling::samples::AskStack`]): like LuaJIT's own profiler,
+/// sets a one-instruction hook, which records the stack and takes itself
+/// away.
+pub struct LuaSampler {
+    /// The state.
+    pub state: StatePtr,
+    /// Its budget, which carries the pending sample.
+    pub budget: Arc<Budget>,
+}
+
+impl crate::profiling::samples::AskStack for LuaSampler {
+    fn ask(&self, sample: crate::profiling::samples::PendingSample) {
+        if let Ok(mut pending) = self.budget.sample.lock() {
+            *pending = Some(sample);
+        }
+        self.budget.sampling.store(true, Ordering::SeqCst);
+        // SAFETY: the sampler asks only while this state runs the current
+        // call (see `AskStack::ask`), so it is alive; `lua_sethook` is safe
+        // to call asynchronously, as the watchdog does.
         unsafe { apply(self.state.0, &self.budget) }
     }
 }
@@ -226,10 +264,24 @@ unsafe extern "C-unwind" fn script_hook(state: *mut ffi::lua_State, ar: *mut ffi
             return;
         }
         let budget = registry_pointer::<Budget>(state, BUDGET_KEY);
-        if budget.is_null() || !(*budget).armed.load(Ordering::Relaxed) {
+        if budget.is_null() {
             return;
         }
         let budget = &*budget;
+        if budget.sampling.swap(false, Ordering::SeqCst) {
+            let pending = budget.sample.lock().ok().and_then(|mut p| p.take());
+            let link = registry_pointer::<DebugLink>(state, DEBUG_KEY);
+            if let (Some(pending), false) = (pending, link.is_null()) {
+                pending.record(sample_stack(state, &*link));
+            }
+            apply(state, budget);
+            // This call came one instruction after the request, not
+            // `HOOK_EVERY` after the last count.
+            return;
+        }
+        if !budget.armed.load(Ordering::Relaxed) {
+            return;
+        }
         let used = budget.used.fetch_add(HOOK_EVERY as u64, Ordering::Relaxed) + HOOK_EVERY as u64;
         if used <= budget.limit {
             return;
@@ -247,6 +299,74 @@ unsafe extern "C-unwind" fn script_hook(state: *mut ffi::lua_State, ar: *mut ffi
         drop(message);
         drop(location);
         ffi::lua_error(state);
+    }
+}
+
+/// The script frames of the running stack for a sample, root first, as
+/// `file:function:line`; at most one more than the samples keep, so that
+/// a cut shows.
+unsafe fn sample_stack(state: *mut ffi::lua_State, link: &DebugLink) -> Vec<String> {
+    // SAFETY: only reads the stack.
+    unsafe {
+        let mut scripts = 0;
+        let mut level = 0;
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        let mut infos = Vec::new();
+        while scripts <= crate::profiling::samples::MAX_DEPTH
+            && ffi::lua_getstack(state, level, &mut ar) != 0
+        {
+            level += 1;
+            if ffi::lua_getinfo(state, c"Sln".as_ptr(), &mut ar) == 0 {
+                continue;
+            }
+            let file = CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
+            let what = if ar.what.is_null() {
+                ""
+            } else {
+                CStr::from_ptr(ar.what).to_str().unwrap_or("")
+            };
+            let script = is_script_frame(&file, what);
+            let name = (!ar.name.is_null())
+                .then(|| CStr::from_ptr(ar.name).to_string_lossy().into_owned());
+            infos.push((
+                script,
+                file.into_owned(),
+                what == "main",
+                name,
+                ar.linedefined,
+                ar.currentline,
+            ));
+            scripts += usize::from(script);
+        }
+        // Innermost first here; a frame's name counts only when a script
+        // frame called it (the prelude's own names are not the script's).
+        let mut out = Vec::new();
+        for (i, (script, file, main, name, defined, line)) in infos.iter().enumerate() {
+            if !script {
+                continue;
+            }
+            let caller_is_script = infos.get(i + 1).is_some_and(|c| c.0);
+            let function = match name {
+                Some(name) if caller_is_script => name.clone(),
+                _ if *main => "main chunk".into(),
+                _ => link
+                    .names
+                    .borrow_mut()
+                    .entry((file.clone(), *defined))
+                    .or_insert_with(|| {
+                        crate::scripting::debugger::name_from_source(
+                            &link.root,
+                            file,
+                            (*defined).max(0) as u32,
+                        )
+                        .unwrap_or_else(|| format!("function@{defined}"))
+                    })
+                    .clone(),
+            };
+            out.push(format!("{file}:{function}:{}", line.max(&0)));
+        }
+        out.reverse();
+        out
     }
 }
 

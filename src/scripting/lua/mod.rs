@@ -115,6 +115,7 @@ impl LuaScript {
             debugger,
             slot: Arc::clone(&slot),
             root: root.to_path_buf(),
+            names: Default::default(),
         });
         let (budget_ptr, debug_ptr) = (Arc::as_ptr(&budget), &*debug as *const DebugLink);
         // SAFETY: registry writes on our own state; `budget` and `debug`
@@ -409,6 +410,13 @@ impl ScriptBackend for LuaScript {
 
     fn unload(&mut self) -> Result<(), ScriptFailure> {
         self.call_global("on_unload", MultiValue::new(), FRAME_GRACE)
+    }
+
+    fn stack_reader(&self) -> crate::profiling::samples::StackReader {
+        crate::profiling::samples::StackReader::Ask(Arc::new(hook::LuaSampler {
+            state: hook::StatePtr(self.lua.state()),
+            budget: Arc::clone(&self.budget),
+        }))
     }
 
     fn memory_bytes(&self) -> Option<usize> {

@@ -590,6 +590,10 @@ impl ScriptBackend for PyScript {
         self.call_global("on_unload", None, FRAME_GRACE)
     }
 
+    fn stack_reader(&self) -> crate::profiling::samples::StackReader {
+        crate::profiling::samples::StackReader::Probe
+    }
+
     fn memory_bytes(&self) -> Option<usize> {
         None
     }

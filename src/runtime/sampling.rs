@@ -1,0 +1,122 @@
+//! Sampling the scripts' stacks while the profiler records (or while a
+//! headless run writes `--samples`), at `[profiling] sample_hz`, changeable
+//! at run time. The samples gather here until the profile is cleared.
+
+use std::collections::BTreeMap;
+
+use super::Runtime;
+use crate::profiling::samples::{self, SampleSummary};
+
+/// The sampler's settings and what it has counted.
+#[derive(Default)]
+pub(crate) struct Sampling {
+    /// Samples a second while sampling; 0 = off.
+    pub(crate) hz: u32,
+    /// The rate the sampler runs at now (0: not running).
+    running: u32,
+    /// Sample even while the profiler does not record (`--samples`).
+    always: bool,
+    /// Folded stacks and their counts.
+    counts: BTreeMap<String, u64>,
+}
+
+impl Sampling {
+    /// Off until the profiler records; then `hz` samples a second.
+    pub(crate) fn new(hz: u32) -> Sampling {
+        Sampling {
+            hz,
+            running: 0,
+            always: false,
+            counts: BTreeMap::new(),
+        }
+    }
+
+    fn take_in(&mut self) {
+        for (stack, n) in samples::drain() {
+            *self.counts.entry(stack).or_default() += n;
+        }
+    }
+}
+
+impl Drop for Sampling {
+    fn drop(&mut self) {
+        if self.running > 0 {
+            samples::finish();
+        }
+    }
+}
+
+impl Runtime {
+    /// Starts, stops or re-rates the sampler to match the settings; called
+    /// before every frame, on the thread that runs the scripts.
+    pub(crate) fn sync_sampling(&mut self) {
+        let s = &mut self.sampling;
+        let want = if s.always || self.profiler.is_on() {
+            s.hz
+        } else {
+            0
+        };
+        if want == s.running {
+            return;
+        }
+        if s.running > 0 {
+            s.take_in();
+            for (stack, n) in samples::finish() {
+                *s.counts.entry(stack).or_default() += n;
+            }
+        }
+        if want > 0 {
+            samples::start(want, crate::scripting::sampling_probe(want));
+        }
+        s.running = want;
+    }
+
+    /// Samples whether or not the profiler records (for `--samples`).
+    pub fn sample_always(&mut self) {
+        self.sampling.always = true;
+        self.sync_sampling();
+    }
+
+    /// Samples a second (0 = off).
+    pub fn sample_hz(&self) -> u32 {
+        self.sampling.hz
+    }
+
+    /// Sets the sampling rate (0 to 10,000 a second; 0 = off).
+    pub(crate) fn set_sample_hz(&mut self, hz: u32) -> Result<(), String> {
+        if hz > crate::project::MAX_SAMPLE_HZ {
+            return Err(format!(
+                "a sampling rate of {hz} a second is more than the {} allowed",
+                crate::project::MAX_SAMPLE_HZ
+            ));
+        }
+        self.sampling.hz = hz;
+        self.sync_sampling();
+        Ok(())
+    }
+
+    /// The folded stacks sampled since the profile was last cleared.
+    pub fn samples(&mut self) -> Vec<(String, u64)> {
+        if self.sampling.running > 0 {
+            self.sampling.take_in();
+        }
+        self.sampling
+            .counts
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// What the samples say, for the views.
+    pub fn sample_summary(&mut self) -> SampleSummary {
+        SampleSummary::of(&self.samples())
+    }
+
+    /// Forgets the samples.
+    pub(crate) fn clear_samples(&mut self) {
+        if self.sampling.running > 0 {
+            samples::drain();
+        }
+        self.sampling.counts.clear();
+    }
+}
