@@ -113,8 +113,9 @@ struct RunArgs {
     #[arg(long)]
     restricted: bool,
     /// After the run, print suggestions that name the fix (a query inside
-    /// a loop, a per-entity Python system over many entities, a leak); with
-    /// --events, also as `suggestion` events.
+    /// a loop, a per-entity Python system over many entities, tables made
+    /// per entity, garbage collection, a coroutine that polls, a system
+    /// over its budget, a leak); with --events, also as `suggestion` events.
     #[arg(long)]
     suggest: bool,
     /// Write sampled script stacks as folded lines ("root;frame;frame

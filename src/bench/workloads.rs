@@ -361,6 +361,9 @@ pub fn profiling_overhead(recorder: &mut Recorder, dir: &Path, quick: bool) -> R
             recorder.record(name, median(&mut times[i]), "ms/frame", baseline);
         }
     }
+    if recorder.wants("sampling/") {
+        sampling_overhead(recorder, dir, rounds, frames)?;
+    }
     if cfg!(feature = "python") && recorder.wants("python_heap/") {
         let mut plain = open_project(dir, "alloc-py", "main.py", ALLOCATING_PYTHON)?;
         let traced = format!("import tracemalloc\ntracemalloc.start()\n{ALLOCATING_PYTHON}");
@@ -397,6 +400,75 @@ pub fn profiling_overhead(recorder: &mut Recorder, dir: &Path, quick: bool) -> R
             Some("python_heap/uncounted"),
         );
     }
+    Ok(())
+}
+
+/// Python that runs per entity: 1,000 entities moved by a query system.
+const PER_ENTITY_PYTHON: &str = "\
+import ecs, math
+
+for i in range(1000):
+    ecs.spawn({'Position': {'x': float(i), 'y': 0.0}, 'Velocity': {'x': 1.0, 'y': 0.5}})
+
+@ecs.system('move', ['Position', 'Velocity'])
+def move(id, pos, vel, dt):
+    pos.x += vel.x * dt
+    pos.y += math.sin(pos.x) * vel.y * dt
+";
+
+/// Frame time with the stack sampler at 1 kHz against the same run with
+/// it off, the profiler recording in both: on `boids` (Lua, JIT-compiled)
+/// and on a per-entity Python system.
+fn sampling_overhead(
+    recorder: &mut Recorder,
+    dir: &Path,
+    rounds: usize,
+    frames: usize,
+) -> Result<(), String> {
+    use crate::runtime::RuntimeCommand;
+
+    let mut workloads = vec![(
+        "boids",
+        open_files(
+            dir,
+            "boids-sampled",
+            &BOIDS,
+            &["scripts/spawn.lua", "scripts/flock.lua"],
+        )?,
+    )];
+    if cfg!(feature = "python") {
+        workloads.push((
+            "python_per_entity",
+            open_project(dir, "per-entity-py", "main.py", PER_ENTITY_PYTHON)?,
+        ));
+    }
+    for (name, mut runtime) in workloads {
+        runtime.apply(RuntimeCommand::SetProfiling(true))?;
+        runtime.apply(RuntimeCommand::SetMemoryTracking(false))?;
+        for _ in 0..5 {
+            runtime.step();
+        }
+        let (mut off, mut on) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            runtime.apply(RuntimeCommand::SetSampleHz(0))?;
+            off.push(median_time(frames, || runtime.step()).as_secs_f64() * 1e3);
+            runtime.apply(RuntimeCommand::SetSampleHz(1000))?;
+            on.push(median_time(frames, || runtime.step()).as_secs_f64() * 1e3);
+        }
+        let samples: u64 = runtime.samples().iter().map(|(_, n)| n).sum();
+        if samples == 0 {
+            return Err(format!("sampling {name} at 1 kHz took no samples"));
+        }
+        let base = format!("sampling/{name}/off");
+        recorder.record(&base, median(&mut off), "ms/frame", None);
+        recorder.record(
+            &format!("sampling/{name}/1khz"),
+            median(&mut on),
+            "ms/frame",
+            Some(&base),
+        );
+    }
+    crate::profiling::alloc::set_counting(true);
     Ok(())
 }
 

@@ -22,6 +22,27 @@ thread_local! {
     // any point of a thread's life without allocating.
     static PENDING_BYTES: Cell<isize> = const { Cell::new(0) };
     static PENDING_BLOCKS: Cell<isize> = const { Cell::new(0) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static HOST_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Blocks this thread has allocated while counting, ever (frees not
+/// subtracted), less those made inside host calls
+/// ([`in_host_call`]): the difference over a script call is the blocks the
+/// script's own code made.
+pub fn allocations() -> u64 {
+    ALLOCATIONS.try_with(Cell::get).unwrap_or(0) - HOST_ALLOCATIONS.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Runs `f`, a call from a script into the host, keeping the blocks it
+/// allocates (converting values, handing out proxies) out of
+/// [`allocations`].
+pub fn in_host_call<R>(f: impl FnOnce() -> R) -> R {
+    let before = ALLOCATIONS.try_with(Cell::get).unwrap_or(0);
+    let result = f();
+    let made = ALLOCATIONS.try_with(Cell::get).unwrap_or(0) - before;
+    let _ = HOST_ALLOCATIONS.try_with(|h| h.set(h.get() + made));
+    result
 }
 
 /// The counting allocator installed for the whole process.
@@ -42,6 +63,9 @@ fn count(bytes: isize, blocks: isize) {
     });
     match local {
         Ok(pending) => {
+            if blocks > 0 {
+                ALLOCATIONS.with(|a| a.set(a.get() + 1));
+            }
             let blocks = PENDING_BLOCKS.with(|p| {
                 let n = p.get() + blocks;
                 p.set(n);

@@ -149,8 +149,12 @@ pub fn start(hz: u32, probe: StackProbe) {
                         // The root is read again once the stack is: the
                         // thread may have moved on to another call while
                         // the probe waited for its turn.
+                        // A call that runs no script code at the moment
+                        // (the runtime converting values between two
+                        // per-entity calls) counts under the root alone.
                         StackReader::Probe if !key.is_empty() => {
-                            probe(target).and_then(|frames| (root() == key).then_some(frames))
+                            let frames = probe(target).unwrap_or_default();
+                            (root() == key).then_some(frames)
                         }
                         // A call whose stack is not read: its share still
                         // counts, under its own name.

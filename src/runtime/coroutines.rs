@@ -119,6 +119,9 @@ pub struct Coroutine {
     pub paused: bool,
     /// Resumes so far.
     pub resumes: u64,
+    /// Resumes in a row that ended waiting for the very next frame (a
+    /// coroutine that polls).
+    pub frame_waits: u64,
 }
 
 /// How a coroutine ended.
@@ -200,6 +203,7 @@ impl Coroutines {
                 },
                 paused: false,
                 resumes: 0,
+                frame_waits: 0,
             },
         );
         self.next_id
@@ -257,6 +261,8 @@ impl Coroutines {
     /// Records what a coroutine yielded in `frame` at `time`.
     pub fn set_wait(&mut self, id: u64, request: WaitRequest, frame: u64, time: f64) {
         if let Some(c) = self.get_mut(id) {
+            let next_frame = matches!(request, WaitRequest::NextFrame | WaitRequest::Frames(0 | 1));
+            c.frame_waits = if next_frame { c.frame_waits + 1 } else { 0 };
             c.wait = match request {
                 WaitRequest::NextFrame => Wait::Frames { until: frame + 1 },
                 WaitRequest::Frames(n) => Wait::Frames {

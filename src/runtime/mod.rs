@@ -81,6 +81,8 @@ pub struct Runtime {
     last_frame_time: Duration,
     profiler: crate::profiling::Profiler,
     sampling: sampling::Sampling,
+    /// Coroutines seen polling, by id (for the suggestion rules).
+    polling: std::collections::BTreeMap<u64, suggest::Polling>,
     memory: crate::profiling::memory::MemoryTracker,
     memory_on: bool,
     /// Each batch system's arrays, reused from run to run.
@@ -122,6 +124,7 @@ impl Runtime {
             last_errors: Default::default(),
             last_reload: None,
             sampling: sampling::Sampling::new(project.manifest.profiling.sample_hz),
+            polling: Default::default(),
         };
         runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
             host: runtime.host.clone(),
@@ -459,6 +462,7 @@ impl Runtime {
                 self.clear_samples();
                 self.profiler.clear();
                 self.uses.clear();
+                self.polling.clear();
                 Ok(())
             }
             RuntimeCommand::ClearMemory => {

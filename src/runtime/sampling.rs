@@ -107,6 +107,12 @@ impl Runtime {
             .collect()
     }
 
+    /// The samples gathered so far, without taking in the sampler's
+    /// latest (for readers that cannot change the runtime).
+    pub(crate) fn sampled_counts(&self) -> impl Iterator<Item = (&String, u64)> {
+        self.sampling.counts.iter().map(|(k, v)| (k, *v))
+    }
+
     /// What the samples say, for the views.
     pub fn sample_summary(&mut self) -> SampleSummary {
         SampleSummary::of(&self.samples())

@@ -99,9 +99,17 @@ impl Runtime {
         self.host.borrow_mut().reset_defer(0);
         match result {
             Ok(Resumed::Wait(request)) => {
-                let mut host = self.host.borrow_mut();
-                let (frame, time) = (host.frame(), host.time());
-                host.coroutines.set_wait(id, request, frame, time);
+                let polling = {
+                    let mut host = self.host.borrow_mut();
+                    let (frame, time) = (host.frame(), host.time());
+                    host.coroutines.set_wait(id, request, frame, time);
+                    host.coroutines
+                        .get(id)
+                        .is_some_and(|c| c.frame_waits == super::suggest::POLLING_FROM)
+                };
+                if polling {
+                    self.note_polling(id, index, handle, &name);
+                }
             }
             Ok(Resumed::Returned) => {
                 self.host.borrow_mut().end_coroutine(id, Ending::Returned);
@@ -211,12 +219,18 @@ impl Runtime {
                     self.debugger
                         .begin_call(None, || format!("system '{}'", system.name));
                     self.host.borrow_mut().take_query_use();
+                    let (allocations, gc) = (
+                        crate::profiling::alloc::allocations(),
+                        crate::profiling::gc::total(),
+                    );
                     let result = match self.scripts[index].backend.as_mut() {
                         Some(backend) => {
                             backend.run_system(system.handle, ids.as_deref(), comps, dt)
                         }
                         None => Ok(()),
                     };
+                    let allocations = crate::profiling::alloc::allocations() - allocations;
+                    let gc_ns = crate::profiling::gc::total() - gc;
                     self.debugger.end_call();
                     let query = self.host.borrow_mut().take_query_use();
                     self.record_use(super::suggest::SystemRun {
@@ -226,6 +240,8 @@ impl Runtime {
                         per_entity: ids.is_some(),
                         entities: ids.as_ref().map_or(0, Vec::len),
                         query,
+                        allocations,
+                        gc_ns,
                     });
                     result
                 }

@@ -194,6 +194,8 @@ pub struct QueryUse {
     pub rows: u64,
     /// The most entities one query handed out.
     pub largest: u64,
+    /// Component views handed out with the rows (one per component).
+    pub proxies: u64,
 }
 
 impl HostState {
@@ -555,6 +557,7 @@ impl HostState {
     pub fn script_query(&mut self, spec: &QuerySpec) -> Vec<u64> {
         let ids = self.query_ids(spec);
         self.query_use.rows += ids.len() as u64;
+        self.query_use.proxies += (ids.len() * spec.with.len()) as u64;
         self.query_use.largest = self.query_use.largest.max(ids.len() as u64);
         ids
     }

@@ -277,18 +277,23 @@ fn join(lua: &Lua, args: &[Value], sep: &str) -> mlua::Result<String> {
 }
 
 /// Installs `ecs`, `print` and the project module searcher.
-pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &Budget) -> mlua::Result<()> {
+pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua::Result<()> {
     lua.set_named_registry_value(TOSTRING_KEY, lua.globals().get::<Function>("tostring")?)?;
     let ecs = lua.create_table()?;
 
+    // Each API function ends by serving a stack sample asked for while it
+    // ran, so that the time spent in it lands on the line that called it.
     macro_rules! func {
         ($name:literal, |$lua:ident, $ctx:ident, $args:ident: $ty:ty| $body:block) => {{
             let $ctx = Rc::clone(&ctx);
+            let budget = std::sync::Arc::clone(budget);
             ecs.set(
                 $name,
                 lua.create_function(move |$lua, $args: $ty| {
                     let $ctx = &$ctx;
-                    $body
+                    let result = crate::profiling::alloc::in_host_call(|| $body);
+                    super::hook::after_host_call($lua, &budget);
+                    result
                 })?,
             )?;
         }};
@@ -494,7 +499,7 @@ fn arg_key(lua: &Lua, ctx: &Ctx, v: &Value) -> mlua::Result<CompKey> {
 
 /// The host primitives the prelude builds proxies and loops on, then the
 /// prelude itself. `ffi` is taken here and hidden from scripts.
-fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()> {
+fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua::Result<()> {
     let p = lua.create_table()?;
     p.set(
         "tripped",
@@ -527,11 +532,14 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &Budget) -> mlua::Result<()
     macro_rules! prim {
         ($name:literal, |$lua:ident, $ctx:ident, $args:ident: $ty:ty| $body:block) => {{
             let $ctx = Rc::clone(ctx);
+            let budget = std::sync::Arc::clone(budget);
             p.set(
                 $name,
                 lua.create_function(move |$lua, $args: $ty| {
                     let $ctx = &$ctx;
-                    $body
+                    let result = crate::profiling::alloc::in_host_call(|| $body);
+                    super::hook::after_host_call($lua, &budget);
+                    result
                 })?,
             )?;
         }};

@@ -211,6 +211,29 @@ impl crate::profiling::samples::AskStack for LuaSampler {
     }
 }
 
+/// At the end of a call into the host: serves a stack sample asked for
+/// while the host ran. The hook would serve it at the next instruction,
+/// which may be on the next line; here the calling frame is still at the
+/// line that called.
+pub fn after_host_call(lua: &mlua::Lua, budget: &Budget) {
+    if !budget.sampling.load(Ordering::Relaxed) || !budget.sampling.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    // Inside a callback, mlua's state is the calling thread's.
+    let state = lua.state();
+    // SAFETY: `state` is the live thread running this callback; the calls
+    // only read its stack and the registry, and reset the hook as `apply`
+    // does on the script's thread.
+    unsafe {
+        let pending = budget.sample.lock().ok().and_then(|mut p| p.take());
+        let link = registry_pointer::<DebugLink>(state, DEBUG_KEY);
+        if let (Some(pending), false) = (pending, link.is_null()) {
+            pending.record(sample_stack(state, &*link));
+        }
+        apply(state, budget);
+    }
+}
+
 /// Stores the hook's data in the state's registry.
 ///
 /// # Safety

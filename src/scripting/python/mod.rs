@@ -76,15 +76,44 @@ pub(super) fn prelude(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     PRELUDE_CELL
         .get_or_try_init(py, || {
             let code = CString::new(PRELUDE).expect("the prelude has no NUL bytes");
-            PyModule::from_code(
+            let module = PyModule::from_code(
                 py,
                 &code,
                 c"<ecscope prelude>",
                 &CString::new(PRELUDE_MODULE).expect("no NUL"),
-            )
-            .map(Bound::unbind)
+            )?;
+            // Collections are timed for the suggestion rules.
+            py.import("gc")?
+                .getattr("callbacks")?
+                .call_method1("append", (GcClock::default(),))?;
+            Ok::<_, PyErr>(module.unbind())
         })
         .map(|m| m.bind(py).clone())
+}
+
+/// Times each collection of Python's cycle collector (a `gc.callbacks`
+/// entry) into [`crate::profiling::gc`].
+#[pyclass]
+#[derive(Default)]
+struct GcClock {
+    started: Mutex<Option<std::time::Instant>>,
+}
+
+#[pymethods]
+impl GcClock {
+    fn __call__(&self, phase: &str, _info: &Bound<'_, PyAny>) {
+        let Ok(mut started) = self.started.lock() else {
+            return;
+        };
+        match phase {
+            "start" => *started = Some(std::time::Instant::now()),
+            _ => {
+                if let Some(at) = started.take() {
+                    crate::profiling::gc::add(at.elapsed().as_nanos() as u64);
+                }
+            }
+        }
+    }
 }
 
 /// Records the project modules a script imports. Not tied to a thread:

@@ -377,11 +377,13 @@ pub fn post_mortem(py: Python<'_>, link: &Py<TraceLink>, err: &PyErr, message: &
     slot.resume_timing();
 }
 
-/// Lets a sampler take the GIL `hz` times a second: the scripts' thread
-/// gives it up when asked after at most half a period (Python's switch
-/// interval, 5 ms by default, would cap sampling at about 200 Hz).
+/// Lets a sampler take the GIL `hz` times a second, within a call however
+/// short: the scripts' thread gives it up when asked after at most 25 µs
+/// (Python's switch interval, 5 ms by default, would cap sampling at about
+/// 200 Hz and miss every call shorter than it). The interval only matters
+/// while another thread waits for the GIL, which here is the sampler.
 pub fn prepare_sampling(hz: u32) {
-    let half_period = 0.5 / f64::from(hz.max(1));
+    let half_period = (0.5 / f64::from(hz.max(1))).min(25e-6);
     Python::attach(|py| {
         if let Ok(sys) = py.import("sys") {
             let current = sys
