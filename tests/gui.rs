@@ -1403,3 +1403,52 @@ fn a_suggestion_names_the_slow_system_and_opens_its_line() {
         });
     assert!(editor.is_some(), "the editor shows avoidance.lua");
 }
+
+#[test]
+fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"hot\"\n[[script]]\npath = \"scripts/main.lua\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/main.lua"),
+        "local function slow(n)\n  local total = 0\n  for i = 1, n do\n    total = total + math.sin(i) * i\n  end\n  return total\nend\n\necs.system(\"work\", function(dt)\n  slow(200000)\nend)\n",
+    )
+    .unwrap();
+    let mut h = open_on(dir.path(), Some("Profiler"));
+    h.get_by_label("▶ Play").click();
+    wait(&mut h, "samples", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.profile.samples.total >= 30)
+    });
+    h.get_by_label("⏸ Pause").click();
+    wait(&mut h, "a pause", |app| {
+        app.snapshot().is_some_and(|s| !s.playing)
+    });
+    h.get_by_label("Functions").click();
+    h.run_steps(3);
+    h.get_by_label("Self");
+    h.get_by_label("scripts/main.lua:4");
+    h.get_by_label("slow").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().shown_script(),
+        (Some("scripts/main.lua"), Some(4)),
+        "the editor shows the loop's line"
+    );
+    // The editor lists the hottest lines above the code.
+    h.get_by_label_contains("Hot lines:");
+    h.get_by_label_contains("4 (");
+    // The Hot lines view opens the same line.
+    h.state_mut()
+        .show_pane(ecscope::gui::layout::Pane::Profiler);
+    h.run_steps(2);
+    h.get_by_label("Hot lines").click();
+    h.run_steps(2);
+    h.get_by_label("scripts/main.lua:4").click();
+    h.run_steps(3);
+    assert_eq!(h.state().shown_script().1, Some(4));
+}

@@ -415,6 +415,11 @@ impl EcscopeApp {
         self.state.session.as_ref()
     }
 
+    /// The script in the editor, and the line last shown in it.
+    pub fn shown_script(&self) -> (Option<&str>, Option<u32>) {
+        self.panels.scripts.shown()
+    }
+
     /// The snapshot shown in the last frame.
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.state.snapshot.as_deref()

@@ -46,6 +46,20 @@ pub struct ScriptsPanel {
     flash: Option<(String, u32, Instant)>,
 }
 
+impl ScriptsPanel {
+    /// The file in the editor, and the line last shown in it from
+    /// elsewhere (a suggestion, a hot function).
+    pub fn shown(&self) -> (Option<&str>, Option<u32>) {
+        (
+            self.selected.as_deref(),
+            self.flash
+                .as_ref()
+                .filter(|(f, _, _)| Some(f) == self.selected.as_ref())
+                .map(|(_, line, _)| *line),
+        )
+    }
+}
+
 impl Default for ScriptsPanel {
     fn default() -> Self {
         ScriptsPanel {
