@@ -105,14 +105,63 @@ fn a_per_entity_python_system_over_many_entities_is_told_to_batch() {
 }
 
 #[test]
-fn a_leak_is_named_with_its_script() {
+fn a_leak_is_named_with_what_grows_and_the_line_that_adds_to_it() {
     let dir = common::copy_of_sample("memory_leak");
-    let (out, _) = suggest(dir.path(), 1500, &[]);
+    let events = dir.path().join("events.jsonl");
+    let (out, _) = suggest(dir.path(), 900, &["--events", events.to_str().unwrap()]);
     let line = out
         .lines()
         .find(|l| l.contains("scripts/trails.lua"))
         .unwrap_or_else(|| panic!("no leak suggestion: {out}"));
+    // `trail[#trail + 1] = { x = pos.x, y = pos.y }`, in each firefly's list.
+    assert!(
+        line.starts_with("suggestion: scripts/trails.lua:15:"),
+        "{line}"
+    );
+    assert!(line.contains("the 60 tables kept in `trails`"), "{line}");
     assert!(line.contains("sample_projects/memory_leak"), "{line}");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let located: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["kind"] == "leak_located")
+        .expect("a leak_located event");
+    assert_eq!(located["script"], "scripts/trails.lua");
+    assert_eq!(located["path"], "trails[*]");
+    assert_eq!(located["container"], "table");
+    assert_eq!(located["containers"], 60);
+    assert_eq!(located["line"], 15);
+    // 60 fireflies, one point each per frame, over one window.
+    assert_eq!(located["growth"], 60 * 180);
+}
+
+#[test]
+fn leaks_through_table_insert_and_in_python_are_found_to_the_line() {
+    for (file, source, expected) in [
+        (
+            "main.lua",
+            "local log = {}\ncache = {}\n\necs.system(\"remember\", function(dt)\n  for i = 1, 40 do\n    table.insert(log, { t = ecs.time(), i = i })\n  end\n  cache[\"f\" .. ecs.frame()] = { ecs.frame() }\nend)\n",
+            ("scripts/main.lua:6:", "the table `log`"),
+        ),
+        (
+            "main.py",
+            "import ecs\n\nfor i in range(50):\n    ecs.spawn({\"Position\": {\"x\": float(i), \"y\": 0.0}})\n\nsettings = {\"speed\": 2.0}\nhistory = []\n\n\n@ecs.system(\"remember\")\ndef remember(dt):\n    for id, pos in ecs.query(\"Position\"):\n        history.append({\"id\": id, \"x\": pos[\"x\"], \"y\": pos[\"y\"]})\n",
+            ("scripts/main.py:13:", "the list `history`"),
+        ),
+    ] {
+        let dir = project(file, source, "");
+        let (out, output) = suggest(dir.path(), 950, &[]);
+        assert!(output.status.success(), "{output:?}");
+        let line = out
+            .lines()
+            .find(|l| l.contains("heap kept growing"))
+            .unwrap_or_else(|| panic!("no leak suggestion: {out}"));
+        assert!(
+            line.starts_with(&format!("suggestion: {}", expected.0)),
+            "{line}"
+        );
+        assert!(line.contains(expected.1), "{line}");
+    }
 }
 
 #[test]

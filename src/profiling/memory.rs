@@ -95,6 +95,36 @@ pub struct Sample {
     pub settled: bool,
 }
 
+/// Where a leaking script keeps what grows, and the line that adds to it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LeakSite {
+    /// The containers that grew, named by where they hang from the
+    /// script's variables (`trails[*]`: the tables kept in `trails`).
+    pub path: String,
+    /// What they are: `table`, `list`, `dict`...
+    pub kind: String,
+    /// How many containers share that path.
+    pub containers: u64,
+    /// Entries they gained between the two censuses.
+    pub growth: u64,
+    /// The script line that added most, when one was seen.
+    pub line: Option<u32>,
+}
+
+impl LeakSite {
+    /// "the 60 tables kept in `trails`" or "the table `history`".
+    pub fn describe(&self) -> String {
+        let kind = &self.kind;
+        match self.path.strip_suffix("[*]") {
+            Some(parent) if self.containers > 1 => {
+                format!("the {} {kind}s kept in `{parent}`", self.containers)
+            }
+            Some(parent) => format!("the {kind} kept in `{parent}`"),
+            None => format!("the {kind} `{}`", self.path),
+        }
+    }
+}
+
 /// A heap that kept growing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leak {
@@ -106,6 +136,8 @@ pub struct Leak {
     pub window_frames: u64,
     /// When it was flagged.
     pub frame: u64,
+    /// What grows and where it is added, once the hunt found it.
+    pub site: Option<LeakSite>,
 }
 
 /// Every series of one runtime, and the leaks found in them.
@@ -209,6 +241,7 @@ impl MemoryTracker {
             growth_bytes: growth as u64,
             window_frames: (LEAK_WINDOW * (LEAK_CONFIRMATIONS - 1)) as u64,
             frame,
+            site: None,
         };
         self.leaks.push(leak.clone());
         Some(leak)
@@ -223,6 +256,23 @@ impl MemoryTracker {
             series.last_window_low = None;
             series.settled.clear();
             series.flagged = false;
+        }
+    }
+
+    /// Gives the latest flagged leak of `script` without a site the site
+    /// the hunt found; false when there is none yet.
+    pub fn locate(&mut self, script: &str, site: &LeakSite) -> bool {
+        match self
+            .leaks
+            .iter_mut()
+            .rev()
+            .find(|l| l.script == script && l.site.is_none())
+        {
+            Some(leak) => {
+                leak.site = Some(site.clone());
+                true
+            }
+            None => false,
         }
     }
 

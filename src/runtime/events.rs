@@ -139,6 +139,22 @@ pub enum EventKind {
         /// Frames in the window.
         window_frames: u64,
     },
+    /// What a suspected leak keeps and the line that adds to it.
+    LeakLocated {
+        /// The leaking script.
+        script: String,
+        /// The containers that grow, named by where they hang
+        /// (`trails[*]`: the tables kept in `trails`).
+        path: String,
+        /// What they are: `table`, `list`, `dict`...
+        container: String,
+        /// How many containers share the path.
+        containers: u64,
+        /// Entries they gained over one window.
+        growth: u64,
+        /// The line that added most, when one was seen.
+        line: Option<u32>,
+    },
     /// The profiler's statistics over the run (the last event of
     /// `ecscope run --events`).
     ProfileStats {
@@ -224,6 +240,29 @@ impl RuntimeEvent {
             } => format!(
                 "possible leak in {script}: +{growth_bytes} bytes over {window_frames} frames"
             ),
+            EventKind::LeakLocated {
+                script,
+                path,
+                container,
+                containers,
+                growth,
+                line,
+            } => {
+                let site = crate::profiling::memory::LeakSite {
+                    path: path.clone(),
+                    kind: container.clone(),
+                    containers: *containers,
+                    growth: *growth,
+                    line: *line,
+                };
+                let at = line
+                    .map(|l| format!(", added at {script}:{l}"))
+                    .unwrap_or_default();
+                format!(
+                    "the leak in {script} is {}, +{growth} entries over one window{at}",
+                    site.describe()
+                )
+            }
             EventKind::ProfileStats { summary } => format!(
                 "profile of {} frames: {} scripts, {} calls measured",
                 summary.get("frames").and_then(|f| f.as_u64()).unwrap_or(0),

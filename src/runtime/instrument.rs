@@ -7,6 +7,18 @@ use super::{EventKind, Runtime};
 use crate::profiling::CallKind;
 use crate::profiling::memory::{LEAK_WINDOW, Sample, SeriesKind};
 use crate::profiling::profiler::CallToken;
+use crate::scripting::HuntStep;
+
+/// Frames a leak hunt watches what grew before it answers.
+const HUNT_WATCH: u64 = 60;
+
+/// A leak hunt under way for one script.
+pub(crate) struct Hunt {
+    /// The frame the current step began.
+    since: u64,
+    /// Watching (after the second census).
+    watching: bool,
+}
 
 /// A cheap key for a name (FNV-1a), for callees known by name.
 pub(crate) fn name_key(name: &str) -> u64 {
@@ -159,6 +171,93 @@ impl Runtime {
                     window_frames: leak.window_frames,
                 });
             }
+            // Growth that outlived a collection: look for what grows.
+            let path = self.scripts[index].entry.path.clone();
+            let located = self.leak_sites.contains_key(&path);
+            if !located && !self.hunts.contains_key(&index) {
+                if let Some(backend) = self.scripts[index].backend.as_mut() {
+                    backend.hunt_leak(HuntStep::Start);
+                }
+                self.hunts.insert(
+                    index,
+                    Hunt {
+                        since: frame,
+                        watching: false,
+                    },
+                );
+            }
+        }
+        self.go_on_hunting(frame);
+        self.report_leak_sites();
+    }
+
+    /// Moves each leak hunt on: the second census a window after the
+    /// first, the answer a moment of watching later.
+    fn go_on_hunting(&mut self, frame: u64) {
+        let due: Vec<(usize, bool)> = self
+            .hunts
+            .iter()
+            .filter(|(_, h)| {
+                let wait = if h.watching {
+                    HUNT_WATCH
+                } else {
+                    LEAK_WINDOW as u64
+                };
+                frame >= h.since + wait
+            })
+            .map(|(&i, h)| (i, h.watching))
+            .collect();
+        for (index, watching) in due {
+            let Some(backend) = self.scripts[index].backend.as_mut() else {
+                self.hunts.remove(&index);
+                continue;
+            };
+            if watching {
+                self.hunts.remove(&index);
+                if let Some(site) = backend.hunt_leak(HuntStep::Finish) {
+                    self.leak_sites
+                        .insert(self.scripts[index].entry.path.clone(), site);
+                }
+            } else {
+                backend.hunt_leak(HuntStep::Watch);
+                self.hunts.insert(
+                    index,
+                    Hunt {
+                        since: frame,
+                        watching: true,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Gives flagged leaks their sites, once both are known, and says so.
+    fn report_leak_sites(&mut self) {
+        let sites: Vec<(String, crate::profiling::memory::LeakSite)> = self
+            .leak_sites
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (script, site) in sites {
+            if self.memory.locate(&script, &site) {
+                self.host.borrow_mut().push_event(EventKind::LeakLocated {
+                    script,
+                    path: site.path,
+                    container: site.kind,
+                    containers: site.containers,
+                    growth: site.growth,
+                    line: site.line,
+                });
+            }
+        }
+    }
+
+    /// Ends a script's leak hunt (before its state goes: a reload).
+    pub(crate) fn end_hunt(&mut self, index: usize) {
+        if self.hunts.remove(&index).is_some()
+            && let Some(backend) = self.scripts[index].backend.as_mut()
+        {
+            backend.hunt_leak(HuntStep::Finish);
         }
     }
 }

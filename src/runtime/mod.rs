@@ -81,6 +81,10 @@ pub struct Runtime {
     last_frame_time: Duration,
     profiler: crate::profiling::Profiler,
     sampling: sampling::Sampling,
+    /// Leak hunts under way, by script index.
+    hunts: std::collections::BTreeMap<usize, instrument::Hunt>,
+    /// What each leaking script keeps and where it adds to it, by path.
+    leak_sites: std::collections::BTreeMap<String, crate::profiling::memory::LeakSite>,
     /// Coroutines seen polling, by id (for the suggestion rules).
     polling: std::collections::BTreeMap<u64, suggest::Polling>,
     memory: crate::profiling::memory::MemoryTracker,
@@ -125,6 +129,8 @@ impl Runtime {
             last_reload: None,
             sampling: sampling::Sampling::new(project.manifest.profiling.sample_hz),
             polling: Default::default(),
+            hunts: Default::default(),
+            leak_sites: Default::default(),
         };
         runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
             host: runtime.host.clone(),
@@ -466,7 +472,12 @@ impl Runtime {
                 Ok(())
             }
             RuntimeCommand::ClearMemory => {
+                drop(host);
                 self.memory.clear();
+                for index in self.hunts.keys().copied().collect::<Vec<_>>() {
+                    self.end_hunt(index);
+                }
+                self.leak_sites.clear();
                 Ok(())
             }
         };

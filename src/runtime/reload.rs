@@ -220,6 +220,8 @@ impl Runtime {
                 let series = self.heap_series(index);
                 self.memory.restart(&series);
                 self.uses.retain(|(script, _), _| *script != index);
+                self.end_hunt(index);
+                self.leak_sites.remove(&path);
                 timing.swap += phase.elapsed();
                 self.last_reload = Some(timing);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

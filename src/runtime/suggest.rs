@@ -477,16 +477,39 @@ impl Runtime {
             }
         }
         for leak in self.memory.view().leaks.iter() {
+            let (line, found, fix) = match &leak.site {
+                Some(site) => (
+                    site.line,
+                    format!(
+                        "; {} gained {} entries in {} frames{}",
+                        site.describe(),
+                        site.growth,
+                        crate::profiling::memory::LEAK_WINDOW,
+                        site.line
+                            .map(|l| format!(", added at line {l}"))
+                            .unwrap_or_default()
+                    ),
+                    format!(
+                        "bound {}: keep only the last N entries, or drop an entry when what it is about goes away",
+                        site.describe()
+                    ),
+                ),
+                None => (
+                    None,
+                    String::new(),
+                    "find the table or list that keeps growing (a cache without eviction, an event log kept in ecs.persist) and bound it".into(),
+                ),
+            };
             out.push(Suggestion {
                 rule: "leak",
                 script: leak.script.clone(),
                 system: None,
-                line: None,
+                line,
                 evidence: format!(
-                    "its heap kept growing after collections: +{} bytes over {} frames",
+                    "its heap kept growing after collections: +{} bytes over {} frames{found}",
                     leak.growth_bytes, leak.window_frames
                 ),
-                fix: "find the table or list that keeps growing (a cache without eviction, an event log kept in ecs.persist) and bound it".into(),
+                fix,
                 lesson: "memory_leak",
             });
         }

@@ -130,6 +130,13 @@ pub trait ScriptBackend {
         crate::profiling::samples::StackReader::None
     }
 
+    /// One step of a hunt for what a suspected leak keeps and where it
+    /// adds to it; `Finish` answers, when the growth was found.
+    fn hunt_leak(&mut self, step: HuntStep) -> Option<LeakSite> {
+        let _ = step;
+        None
+    }
+
     /// Bytes of the script's own heap, where the language has one per script.
     fn memory_bytes(&self) -> Option<usize>;
 
@@ -179,6 +186,19 @@ pub enum Resumed {
     /// Its function returned.
     Returned,
 }
+
+/// A step of a leak hunt (see [`ScriptBackend::hunt_leak`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HuntStep {
+    /// The first census of what the script's roots reach.
+    Start,
+    /// A window later: the second census, and a watch on what grew.
+    Watch,
+    /// The end of the watch: where the growth is kept and added.
+    Finish,
+}
+
+pub use crate::profiling::memory::LeakSite;
 
 /// One frame of a script call stack, for the debugger.
 #[derive(Debug, Clone, PartialEq, Default)]

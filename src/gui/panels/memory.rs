@@ -166,10 +166,35 @@ impl MemoryPanel {
                         leak.frame
                     ),
                 );
-                if leak.script.starts_with("scripts/") && ui.small_button("Show script").clicked() {
-                    *ctx.goto = Some((leak.script.clone(), 1));
+                let line = leak.site.as_ref().and_then(|s| s.line).unwrap_or(1);
+                if leak.script.starts_with("scripts/")
+                    && ui
+                        .small_button("Show script")
+                        .on_hover_text(if line > 1 {
+                            format!("Open {} at line {line}, where it adds to what grows", leak.script)
+                        } else {
+                            format!("Open {}", leak.script)
+                        })
+                        .clicked()
+                {
+                    *ctx.goto = Some((leak.script.clone(), line));
                 }
             });
+            if let Some(site) = &leak.site {
+                let at = site
+                    .line
+                    .map(|l| format!(", added at line {l}"))
+                    .unwrap_or_default();
+                ui.colored_label(
+                    theme::WARNING,
+                    format!(
+                        "   What grows: {}, +{} entries in {} frames{at}",
+                        site.describe(),
+                        site.growth,
+                        crate::profiling::memory::LEAK_WINDOW
+                    ),
+                );
+            }
         }
         if memory.series.is_empty() {
             ui.weak("No samples yet: memory is sampled once a frame while the project runs.");

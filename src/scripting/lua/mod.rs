@@ -23,8 +23,8 @@ use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
 use crate::scripting::{
-    FnHandle, Persisted, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue, SharedHost,
-    StackFrame,
+    FnHandle, LeakSite, Persisted, Resumed, ScriptBackend, ScriptFailure, ScriptId, ScriptValue,
+    SharedHost, StackFrame,
 };
 
 /// One Lua script.
@@ -423,6 +423,45 @@ impl ScriptBackend for LuaScript {
         Some(self.lua.used_memory())
     }
 
+    fn hunt_leak(&mut self, step: crate::scripting::HuntStep) -> Option<LeakSite> {
+        use crate::scripting::HuntStep;
+        let step = match step {
+            HuntStep::Start => "start",
+            HuntStep::Watch => "watch",
+            HuntStep::Finish => "finish",
+        };
+        // The roots: the script's globals (by name), `ecs.persist`, and the
+        // functions it registered (by their upvalues' names).
+        let roots = self.lua.create_table().ok()?;
+        let globals = self.lua.globals();
+        let persist: Value = globals
+            .get::<Table>("ecs")
+            .and_then(|ecs| ecs.get("persist"))
+            .unwrap_or(Value::Nil);
+        let push = |name: &str, value: Value| {
+            let _ = roots.raw_push(name);
+            let _ = roots.raw_push(value);
+        };
+        push("", Value::Table(globals));
+        push("ecs.persist", persist);
+        for f in self.ctx.fns.borrow().iter() {
+            push("", Value::Function(f.clone()));
+        }
+        let (path, growth, count, at): (Option<String>, Option<u64>, Option<u64>, Option<String>) =
+            self.prelude.hunt_leak.call((step, roots)).ok()?;
+        let line = at.and_then(|at| {
+            let (file, line) = at.rsplit_once(':')?;
+            (file == self.ctx.path).then(|| line.parse().ok()).flatten()
+        });
+        Some(LeakSite {
+            path: path?,
+            kind: "table".into(),
+            containers: count.unwrap_or(1),
+            growth: growth?,
+            line,
+        })
+    }
+
     fn settled_memory_bytes(&mut self) -> Option<usize> {
         // Twice: finalizers run in the first cycle free in the second.
         let _ = self.lua.gc_collect();
@@ -522,6 +561,7 @@ impl ScriptBackend for LuaScript {
 
 /// The prelude's functions the host calls, looked up once.
 struct Prelude {
+    hunt_leak: Function,
     resume: Function,
     /// Calls a function with break on error's handler.
     guard: Function,
@@ -533,6 +573,7 @@ struct Prelude {
 impl Prelude {
     fn from(exports: &Table) -> mlua::Result<Prelude> {
         Ok(Prelude {
+            hunt_leak: exports.get("hunt_leak")?,
             resume: exports.get("resume")?,
             guard: exports.get("guard")?,
             inspect: exports.get("inspect")?,

@@ -685,7 +685,157 @@ local function rethrow(ok, ...)
 end
 local function guard(f, ...) return rethrow(raw_xpcall(f, raised, ...)) end
 
+-- Leak hunting ----------------------------------------------------------------
+-- While the leak detector suspects this script, the host takes two censuses
+-- of the tables its roots reach, a window apart, names the tables that grew
+-- by where they hang (`trails[*]`: the tables kept under keys of `trails`),
+-- then watches the biggest of them for a moment: a new key stored in one
+-- (`t[k] = v`, or `table.insert(t, v)`) records the line that stored it.
+
+-- Tables visited per census at most; past PATH_TABLES tables under one
+-- path (`trails[*][*]`), more are counted in their parent, not walked
+-- (their shapes repeat).
+local CENSUS_VISITS, PATH_TABLES, CENSUS_DEPTH, WATCHED = 20000, 256, 8, 16
+local getupvalue, getinfo = P.debug.getupvalue, P.debug.getinfo
+local getmetatable, rawget = getmetatable, rawget
+local table_insert = table.insert
+local census_before
+local watch -- { tables = set, hits = line -> count, insert = original }
+
+local library = {}
+for _, t in ipairs({ string, table, math, coroutine, os, io, package, bit, jit, ffi, P.debug, ecs }) do
+  if t then library[t] = true end
+end
+
+local function census(roots)
+  local seen, out, visits, per_path = {}, {}, 0, {}
+  local walk
+  local function add(path, t, n)
+    local e = out[path]
+    if not e then
+      e = { size = 0, tables = 0, list = {} }
+      out[path] = e
+    end
+    e.size, e.tables = e.size + n, e.tables + 1
+    if #e.list < WATCHED then e.list[#e.list + 1] = t end
+  end
+  walk = function(v, path, depth)
+    local tv = type(v)
+    if visits >= CENSUS_VISITS or depth > CENSUS_DEPTH or seen[v] then return end
+    if tv == "table" then
+      if library[v] then return end
+      seen[v] = true
+      visits = visits + 1
+      local n, elements = 0, path .. "[*]"
+      for k, child in next, v do
+        n = n + 1
+        local tc = type(child)
+        if tc == "table" or tc == "function" then
+          if type(k) == "string" then
+            walk(child, path .. "." .. k, depth + 1)
+          elseif (per_path[elements] or 0) < PATH_TABLES then
+            per_path[elements] = (per_path[elements] or 0) + 1
+            walk(child, elements, depth + 1)
+          end
+        end
+      end
+      add(path, v, n)
+    elseif tv == "function" then
+      seen[v] = true
+      local i = 1
+      while true do
+        local name, up = getupvalue(v, i)
+        if not name then break end
+        if name ~= "" and name ~= "_ENV" then walk(up, name, depth + 1) end
+        i = i + 1
+      end
+    end
+  end
+  for i = 1, #roots, 2 do
+    local name, root = roots[i], roots[i + 1]
+    if name == "" and type(root) == "table" then
+      -- The globals: each named by itself.
+      seen[root] = true
+      for k, v in next, root do
+        if type(k) == "string" then walk(v, k, 1) end
+      end
+    else
+      walk(root, name, 0)
+    end
+  end
+  return out
+end
+
+local function stored(t)
+  local w = watch
+  if w and w.tables[t] then
+    local info = getinfo(3, "Sl")
+    if info and info.currentline and info.currentline > 0 then
+      local at = info.short_src .. ":" .. info.currentline
+      w.hits[at] = (w.hits[at] or 0) + 1
+    end
+  end
+end
+local watched_mt = {
+  __newindex = function(t, k, v)
+    stored(t)
+    rawset(t, k, v)
+  end,
+}
+
+-- step "start": the first census. "watch": the second, and the watch on
+-- the tables that grew most. "finish": ends the watch; returns the tables'
+-- path, their growth in entries and how many there are, and the line that
+-- stored most (file and line), or nothing.
+local function hunt_leak(step, roots)
+  if step == "start" then
+    census_before = census(roots)
+    return
+  end
+  if step == "watch" then
+    local before = census_before
+    census_before = nil
+    if not before then return end
+    local after = census(roots)
+    local best, growth
+    for path, e in next, after do
+      local was = before[path]
+      local g = e.size - (was and was.size or 0)
+      if g > 0 and (not growth or g > growth or (g == growth and path < best)) then
+        best, growth = path, g
+      end
+    end
+    if not best then return end
+    watch = { tables = {}, hits = {}, path = best, growth = growth, count = after[best].tables }
+    for _, t in ipairs(after[best].list) do
+      if getmetatable(t) == nil then
+        watch.tables[t] = true
+        setmetatable(t, watched_mt)
+      end
+    end
+    table.insert = function(t, ...)
+      if type(t) == "table" then stored(t) end
+      return table_insert(t, ...)
+    end
+    return
+  end
+  -- finish
+  local w = watch
+  watch = nil
+  if not w then return end
+  table.insert = table_insert
+  for t in next, w.tables do
+    if getmetatable(t) == watched_mt then setmetatable(t, nil) end
+  end
+  local line, most
+  for at, n in next, w.hits do
+    if not most or n > most or (n == most and at < line) then line, most = at, n end
+  end
+  return w.path, w.growth, w.count, line
+end
+
 return {
+  hunt_leak = hunt_leak,
   make_runner = make_runner,
   make_batch_runner = make_batch_runner,
   resume = resume,

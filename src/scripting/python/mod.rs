@@ -627,6 +627,46 @@ impl ScriptBackend for PyScript {
         None
     }
 
+    fn hunt_leak(
+        &mut self,
+        step: crate::scripting::HuntStep,
+    ) -> Option<crate::scripting::LeakSite> {
+        use crate::scripting::HuntStep;
+        let step = match step {
+            HuntStep::Start => "start",
+            // tracemalloc watches all along; the second look is at the end.
+            HuntStep::Watch => return None,
+            HuntStep::Finish => "finish",
+        };
+        let module = self.module.as_ref()?;
+        Python::attach(|py| {
+            let persist = self.ctx.persist.borrow().clone_ref(py);
+            let found = prelude(py)
+                .and_then(|p| {
+                    p.call_method1(
+                        "hunt_leak",
+                        (
+                            step,
+                            module.bind(py),
+                            persist.bind(py),
+                            self.ctx.path.as_str(),
+                        ),
+                    )
+                })
+                .ok()?;
+            let (path, kind, growth, count, at): (String, String, u64, u64, Option<String>) =
+                found.extract().ok()?;
+            let line = at.and_then(|at| at.rsplit_once(':').and_then(|(_, l)| l.parse().ok()));
+            Some(crate::scripting::LeakSite {
+                path,
+                kind,
+                containers: count,
+                growth,
+                line,
+            })
+        })
+    }
+
     fn settled_memory_bytes(&mut self) -> Option<usize> {
         let module = self.module.as_ref()?;
         Python::attach(|py| {

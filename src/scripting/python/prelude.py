@@ -124,6 +124,101 @@ def reachable_size(module, persist, limit):
     return total
 
 
+# Leak hunting ----------------------------------------------------------------
+#
+# While the leak detector suspects a Python script, the host takes two
+# censuses of the lists, dicts and sets its module and ecs.persist reach, a
+# window apart, and compares tracemalloc snapshots of the same window: the
+# container that gained the most entries is the one that grows, and the
+# script line whose allocations grew most is the one that adds to it.
+
+_CENSUS_VISITS = 20000
+_PATH_CONTAINERS = 256
+_hunt = {}
+
+
+def _census(module, persist):
+    out = {}
+    seen = set()
+    skip = {id(_builtins.__dict__)}
+    stack = [(k, v) for k, v in list(module.__dict__.items()) if not k.startswith("__")]
+    stack.append(("ecs.persist", persist))
+    visits = 0
+    per_path = {}
+
+    def elements(path, values):
+        key = path + "[*]"
+        room = _PATH_CONTAINERS - per_path.get(key, 0)
+        taken = [v for v in values if isinstance(v, (dict, list, set, tuple, _collections.deque))][:max(room, 0)]
+        per_path[key] = per_path.get(key, 0) + len(taken)
+        stack.extend((key, v) for v in taken)
+
+    while stack and visits < _CENSUS_VISITS:
+        path, obj = stack.pop()
+        if id(obj) in seen or id(obj) in skip:
+            continue
+        if isinstance(obj, (_types.ModuleType, type, _types.FunctionType)):
+            continue
+        seen.add(id(obj))
+        visits += 1
+        if isinstance(obj, dict):
+            entry = out.setdefault(path, [0, 0, type(obj).__name__])
+            entry[0] += len(obj)
+            entry[1] += 1
+            others = []
+            for k, v in list(obj.items()):
+                if isinstance(k, str):
+                    stack.append((path + "." + k, v))
+                else:
+                    others.append(v)
+            elements(path, others)
+        elif isinstance(obj, (list, set, tuple, _collections.deque)):
+            entry = out.setdefault(path, [0, 0, type(obj).__name__])
+            entry[0] += len(obj)
+            entry[1] += 1
+            elements(path, list(obj))
+        elif hasattr(obj, "__dict__") and not callable(obj):
+            for k, v in list(vars(obj).items()):
+                stack.append((path + "." + k, v))
+    return out
+
+
+def hunt_leak(step, module, persist, filename):
+    """step "start": a census and a tracemalloc snapshot. "finish": the
+    container path that gained most entries, its type's name, its growth,
+    how many containers share the path, and the line of `filename` whose
+    allocations grew most ("file:line"), or None."""
+    import tracemalloc
+
+    if step == "start":
+        was_tracing = tracemalloc.is_tracing()
+        if not was_tracing:
+            tracemalloc.start(1)
+        _hunt[filename] = (_census(module, persist), tracemalloc.take_snapshot(), was_tracing)
+        return None
+    if step != "finish" or filename not in _hunt:
+        return None
+    before, snapshot, was_tracing = _hunt.pop(filename)
+    after = _census(module, persist)
+    lines = tracemalloc.take_snapshot().compare_to(snapshot, "lineno")
+    if not was_tracing and not _hunt:
+        tracemalloc.stop()
+    best = None
+    for path, (size, count, kind) in after.items():
+        growth = size - before.get(path, [0])[0]
+        if growth > 0 and (best is None or growth > best[1] or (growth == best[1] and path < best[0])):
+            best = (path, growth, count, kind)
+    if best is None:
+        return None
+    line = None
+    for stat in lines:
+        frame = stat.traceback[0]
+        if stat.size_diff > 0 and frame.filename == filename:
+            line = "%s:%d" % (frame.filename, frame.lineno)
+            break
+    return best[0], best[3], best[1], best[2], line
+
+
 # The debugger ---------------------------------------------------------------
 #
 # Evaluates typed code in a stopped frame. The frame's locals are read as a
