@@ -524,10 +524,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         written.push((file, "the profile"));
     }
     if let Some(mut file) = samples_file {
-        let mut text = String::new();
-        for (stack, count) in runtime.samples() {
-            text.push_str(&format!("{stack} {count}\n"));
-        }
+        let text = crate::profiling::samples::folded_text(&runtime.samples());
         file.write(text.as_bytes())
             .map_err(write_failed(&file, "the samples"))?;
         written.push((file, "the samples"));

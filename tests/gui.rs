@@ -1451,4 +1451,27 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     h.get_by_label("scripts/main.lua:4").click();
     h.run_steps(3);
     assert_eq!(h.state().shown_script().1, Some(4));
+    // File › Save samples… writes the same as `--samples`.
+    let file = dir.path().join("run.folded");
+    h.get_by_label("File").click();
+    h.run_steps(1);
+    h.get_by_label("Save samples…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&file.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    let text = std::fs::read_to_string(&file).expect("the samples were written");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("scripts/main.lua:work;")
+                && l.contains(";scripts/main.lua:slow:4 ")),
+        "{text}"
+    );
+    h.get_by_label_contains("saved ");
 }

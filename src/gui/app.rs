@@ -524,6 +524,14 @@ impl EcscopeApp {
                     ui.close();
                     self.profile_prompt = Some(ProfilePrompt::new(true, self.state.session.as_ref()));
                 }
+                if ui
+                    .button("Save samples…")
+                    .on_hover_text("The scripts' sampled stacks, folded, for inferno, flamegraph.pl or speedscope")
+                    .clicked()
+                {
+                    ui.close();
+                    self.profile_prompt = Some(ProfilePrompt::samples(self.state.session.as_ref()));
+                }
                 if ui.button("Connect to a profile stream…").clicked() {
                     ui.close();
                     self.panels.profiler.ask_connect();
@@ -591,12 +599,21 @@ impl EcscopeApp {
         };
         let mut open = true;
         let mut act = false;
-        egui::Window::new(if prompt.save { "Save profile" } else { "Open profile" })
+        let title = match (prompt.save, prompt.samples) {
+            (true, true) => "Save samples",
+            (true, false) => "Save profile",
+            _ => "Open profile",
+        };
+        egui::Window::new(title)
             .open(&mut open)
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {
-                ui.label("A .puffin file: type its path, or browse.");
+                ui.label(if prompt.samples {
+                    "Folded stacks, one \"stack count\" line each (for inferno, flamegraph.pl or speedscope): type the path, or browse."
+                } else {
+                    "A .puffin file: type its path, or browse."
+                });
                 ui.horizontal(|ui| {
                     let label = ui.label("Path");
                     let edit = ui
@@ -604,9 +621,17 @@ impl EcscopeApp {
                         .labelled_by(label.id);
                     act |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if ui.button("Browse…").clicked() {
-                        let dialog = rfd::FileDialog::new().add_filter("puffin profile", &["puffin"]);
+                        let dialog = if prompt.samples {
+                            rfd::FileDialog::new()
+                                .add_filter("folded stacks", &["folded", "txt"])
+                                .set_file_name("samples.folded")
+                        } else {
+                            rfd::FileDialog::new()
+                                .add_filter("puffin profile", &["puffin"])
+                                .set_file_name("profile.puffin")
+                        };
                         let picked = if prompt.save {
-                            dialog.set_file_name("profile.puffin").save_file()
+                            dialog.save_file()
                         } else {
                             dialog.pick_file()
                         };
@@ -632,6 +657,15 @@ impl EcscopeApp {
             let path = PathBuf::from(prompt.path.trim());
             if prompt.path.trim().is_empty() {
                 prompt.error = Some("Type a path first.".into());
+            } else if prompt.samples {
+                let folded = self
+                    .state
+                    .snapshot
+                    .as_ref()
+                    .map(|s| s.profile.folded.clone());
+                self.panels.profiler.save_samples(&path, folded.as_deref());
+                self.profile_prompt = None;
+                self.show_pane(Pane::Profiler);
             } else if prompt.save {
                 let frames = self
                     .state
@@ -1271,6 +1305,8 @@ impl eframe::App for EcscopeApp {
 /// The path field of File › Open or Save profile.
 struct ProfilePrompt {
     save: bool,
+    /// Saves the sampled stacks (folded) rather than the frames.
+    samples: bool,
     path: String,
     error: Option<String>,
 }
@@ -1289,8 +1325,20 @@ impl ProfilePrompt {
         };
         ProfilePrompt {
             save,
+            samples: false,
             path: path.display().to_string(),
             error: None,
         }
+    }
+
+    /// Saving the sampled stacks: `samples.folded` in the project folder.
+    fn samples(session: Option<&Session>) -> ProfilePrompt {
+        let mut prompt = ProfilePrompt::new(true, session);
+        prompt.samples = true;
+        prompt.path = PathBuf::from(&prompt.path)
+            .with_file_name("samples.folded")
+            .display()
+            .to_string();
+        prompt
     }
 }

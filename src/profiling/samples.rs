@@ -218,6 +218,19 @@ pub fn set_root(root: String, reader: StackReader) {
     });
 }
 
+/// The folded-stacks text: one `stack COUNT` line per stack (SCRIPT_API
+/// §7), as inferno, flamegraph.pl and speedscope read it.
+pub fn folded_text(folded: &[(String, u64)]) -> String {
+    let mut text = String::new();
+    for (stack, count) in folded {
+        text.push_str(stack);
+        text.push(' ');
+        text.push_str(&count.to_string());
+        text.push('\n');
+    }
+    text
+}
+
 /// One frame of a folded stack: `file:function:line`, or a root's
 /// `file:function`.
 #[derive(Debug, Clone, PartialEq, Eq)]

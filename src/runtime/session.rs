@@ -198,7 +198,9 @@ pub struct ProfileData {
     pub memory_tracking: bool,
     /// What the suggestion rules find in the run so far.
     pub suggestions: Arc<Vec<super::suggest::Suggestion>>,
-    /// The scripts' sampled stacks since the profile was cleared.
+    /// The scripts' sampled stacks since the profile was cleared, folded.
+    pub folded: Arc<Vec<(String, u64)>>,
+    /// What they say, for the views.
     pub samples: Arc<crate::profiling::samples::SampleSummary>,
     /// Samples a second while recording (0 = off).
     pub sample_hz: u32,
@@ -1021,6 +1023,7 @@ impl Worker {
                 || state.profile.memory_tracking != self.runtime.memory_tracking()
                 || state.profile.sample_hz != self.runtime.sample_hz();
             if stale {
+                let folded = self.runtime.samples();
                 state.profile = ProfileData {
                     frames: self.runtime.profile_frames(),
                     stats: Arc::new(self.runtime.stats_table()),
@@ -1028,7 +1031,8 @@ impl Worker {
                     profiling: self.runtime.profiling(),
                     memory_tracking: self.runtime.memory_tracking(),
                     suggestions: Arc::new(self.runtime.suggestions()),
-                    samples: Arc::new(self.runtime.sample_summary()),
+                    samples: Arc::new(crate::profiling::samples::SampleSummary::of(&folded)),
+                    folded: Arc::new(folded),
                     sample_hz: self.runtime.sample_hz(),
                 };
                 state.profile_built = Some(Instant::now());

@@ -92,6 +92,27 @@ impl ProfilerPanel {
         });
     }
 
+    /// Saves the open project's sampled stacks, folded.
+    pub fn save_samples(&mut self, path: &Path, folded: Option<&Vec<(String, u64)>>) {
+        self.message = Some(match folded {
+            None => (true, "no project is open".to_string()),
+            Some(folded) if folded.is_empty() => (
+                true,
+                "no samples to save yet: record with sampling on and let the project run"
+                    .to_string(),
+            ),
+            Some(folded) => {
+                match std::fs::write(path, crate::profiling::samples::folded_text(folded)) {
+                    Ok(()) => (
+                        false,
+                        format!("saved {} stacks to {}", folded.len(), path.display()),
+                    ),
+                    Err(e) => (true, format!("cannot write {}: {e}", path.display())),
+                }
+            }
+        });
+    }
+
     /// Streams frames from a headless run's `--serve-profile` address.
     pub fn connect(&mut self, addr: &str) {
         self.ui.reset();
