@@ -50,7 +50,7 @@ impl Runtime {
     /// Starts, stops or re-rates the sampler to match the settings; called
     /// before every frame, on the thread that runs the scripts.
     pub(crate) fn sync_sampling(&mut self) {
-        let s = &mut self.sampling;
+        let s = &self.sampling;
         let want = if s.always || self.profiler.is_on() {
             s.hz
         } else {
@@ -59,6 +59,11 @@ impl Runtime {
         if want == s.running {
             return;
         }
+        let python = self
+            .scripts
+            .iter()
+            .any(|slot| slot.entry.language.name() == "python");
+        let s = &mut self.sampling;
         if s.running > 0 {
             s.take_in();
             for (stack, n) in samples::finish() {
@@ -66,7 +71,7 @@ impl Runtime {
             }
         }
         if want > 0 {
-            samples::start(want, crate::scripting::sampling_probe(want));
+            samples::start(want, crate::scripting::sampling_probe(want, python));
         }
         s.running = want;
     }

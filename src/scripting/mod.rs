@@ -46,18 +46,16 @@ impl ScriptFailure {
 
 /// What reads a sampled thread's stacks in the languages whose stacks
 /// the sampler thread reads itself (Python), set up for `hz` samples a
-/// second.
-pub fn sampling_probe(hz: u32) -> crate::profiling::samples::StackProbe {
+/// second. Without Python scripts, nothing: the sampler then never takes
+/// the GIL.
+pub fn sampling_probe(hz: u32, python: bool) -> crate::profiling::samples::StackProbe {
     #[cfg(feature = "python")]
-    {
+    if python {
         python::prepare_sampling(hz);
-        Box::new(python::stack_of)
+        return Box::new(python::stack_of);
     }
-    #[cfg(not(feature = "python"))]
-    {
-        let _ = hz;
-        Box::new(|_| None)
-    }
+    let _ = (hz, python);
+    Box::new(|_| None)
 }
 
 /// One loaded script in one language: the runtime's only way to run script
