@@ -420,7 +420,7 @@ impl SampleSummary {
                 samples,
             })
             .collect();
-        summary.lines.sort_by(|a, b| b.samples.cmp(&a.samples));
+        summary.lines.sort_by_key(|l| std::cmp::Reverse(l.samples));
         summary
     }
 
@@ -445,7 +445,7 @@ fn hottest(lines: &BTreeMap<u32, u64>) -> Option<u32> {
 /// Orders a finished tree's children and sets each node's hottest line.
 fn finish_node(node: &mut FlameNode) {
     node.line = hottest(&node.lines);
-    node.children.sort_by(|a, b| b.samples.cmp(&a.samples));
+    node.children.sort_by_key(|c| std::cmp::Reverse(c.samples));
     for child in &mut node.children {
         finish_node(child);
     }

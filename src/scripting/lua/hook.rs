@@ -46,6 +46,9 @@ pub struct Budget {
     /// the next instruction.
     sample: std::sync::Mutex<Option<crate::profiling::samples::PendingSample>>,
     sampling: AtomicBool,
+    /// The thread that runs the script's calls (`pthread_self`), which the
+    /// watchdog and the sampler signal to have the hook set.
+    thread: AtomicU64,
 }
 
 impl Budget {
@@ -61,6 +64,7 @@ impl Budget {
             lines: AtomicBool::new(false),
             sample: std::sync::Mutex::new(None),
             sampling: AtomicBool::new(false),
+            thread: AtomicU64::new(0),
         }
     }
 
@@ -135,11 +139,16 @@ unsafe impl Send for StatePtr {}
 unsafe impl Sync for StatePtr {}
 
 /// Sets the hook for the current needs: counting while armed, lines while
-/// debugging.
+/// debugging, one instruction while a sample is asked for.
 ///
 /// # Safety
-/// `state` must be a live state; from another thread, only while the
-/// script is registered with the watchdog.
+/// `state` must be a live state, and this must run on the thread that runs
+/// it (in a signal handler there, at worst): LuaJIT's VM rewrites the same
+/// dispatch table as `lua_sethook` while it records traces, so a hook set
+/// from another thread can leave the table out of step with the mask and
+/// lose the debugger's line events. Other threads signal the script's
+/// thread instead ([`signal_script_thread`]), as LuaJIT's own profiler
+/// does with its timer signal.
 unsafe fn apply(state: *mut ffi::lua_State, budget: &Budget) {
     let armed = budget.armed.load(Ordering::SeqCst);
     let lines = budget.lines.load(Ordering::SeqCst);
@@ -176,8 +185,7 @@ pub struct LuaAlarm {
 impl Alarm for LuaAlarm {
     fn arm(&self) {
         self.budget.armed.store(true, Ordering::SeqCst);
-        // SAFETY: see `StatePtr`; the state is alive while registered.
-        unsafe { apply(self.state.0, &self.budget) }
+        signal_script_thread(&self.budget);
     }
 
     fn disarm(&self) {
@@ -189,12 +197,10 @@ impl Alarm for LuaAlarm {
 
 /// Asks a Lua state for samples of its stack (a
 /// [`crate::profiling::samples::AskStack`]): like LuaJIT's own profiler,
-/// sets a one-instruction hook, which records the stack and takes itself
-/// away.
+/// signals the script's thread to set a one-instruction hook, which
+/// records the stack and takes itself away.
 pub struct LuaSampler {
-    /// The state.
-    pub state: StatePtr,
-    /// Its budget, which carries the pending sample.
+    /// The state's budget, which carries the pending sample.
     pub budget: Arc<Budget>,
 }
 
@@ -204,11 +210,87 @@ impl crate::profiling::samples::AskStack for LuaSampler {
             *pending = Some(sample);
         }
         self.budget.sampling.store(true, Ordering::SeqCst);
-        // SAFETY: the sampler asks only while this state runs the current
-        // call (see `AskStack::ask`), so it is alive; `lua_sethook` is safe
-        // to call asynchronously, as the watchdog does.
-        unsafe { apply(self.state.0, &self.budget) }
+        signal_script_thread(&self.budget);
     }
+}
+
+thread_local! {
+    /// The state this thread is running a call of, and its budget, for the
+    /// signal handler (which runs on this thread). Plain pointers in a
+    /// `const` cell: a signal handler may read them.
+    static RUNNING: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The signal the watchdog and the sampler send a script's thread to have
+/// its hook set there.
+fn hook_signal() -> c_int {
+    libc::SIGRTMIN() + 4
+}
+
+/// Installs the handler of [`hook_signal`] once per process.
+fn install_signal_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a plain sigaction with a handler that only reads atomics
+        // and a thread-local cell and calls `lua_sethook`, which Lua allows
+        // in a signal handler.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_hook_signal as *const () as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(hook_signal(), &action, std::ptr::null_mut());
+        }
+    });
+}
+
+/// The handler: sets the running state's hook from its budget's flags.
+extern "C" fn on_hook_signal(_: c_int) {
+    let (state, budget) = RUNNING.try_with(std::cell::Cell::get).unwrap_or((0, 0));
+    if state == 0 || budget == 0 {
+        return;
+    }
+    // SAFETY: `RUNNING` names a live state and its budget while this thread
+    // runs the state's calls (set before each call, cleared before the
+    // state closes, both on this thread, which this handler interrupts).
+    unsafe { apply(state as *mut ffi::lua_State, &*(budget as *const Budget)) }
+}
+
+/// Has the script's thread set its hook from the budget's flags.
+fn signal_script_thread(budget: &Budget) {
+    let thread = budget.thread.load(Ordering::SeqCst);
+    if thread != 0 {
+        // SAFETY: the id is a live thread's (the runtime's, which outlives
+        // its scripts); the signal's handler is installed before any id is
+        // recorded.
+        unsafe {
+            libc::pthread_kill(thread as libc::pthread_t, hook_signal());
+        }
+    }
+}
+
+/// Before a call, on the thread that runs it: this state is the one the
+/// hook signal acts on, and this thread the one to signal.
+///
+/// # Safety
+/// `state` must be the live state `budget` belongs to, and must call
+/// [`leave_thread`] before it closes.
+pub unsafe fn enter_thread(state: *mut ffi::lua_State, budget: &Budget) {
+    install_signal_handler();
+    // SAFETY: pthread_self has no preconditions.
+    let me = unsafe { libc::pthread_self() } as u64;
+    budget.thread.store(me, Ordering::SeqCst);
+    let _ = RUNNING.try_with(|r| r.set((state as usize, budget as *const Budget as usize)));
+}
+
+/// Before a state closes: no signal acts on it any more.
+pub fn leave_thread(state: *mut ffi::lua_State, budget: &Budget) {
+    budget.thread.store(0, Ordering::SeqCst);
+    let _ = RUNNING.try_with(|r| {
+        if r.get().0 == state as usize {
+            r.set((0, 0));
+        }
+    });
 }
 
 /// At the end of a call into the host: serves a stack sample asked for

@@ -179,8 +179,12 @@ impl LuaScript {
     /// Before a call: line events on exactly while the debugger needs them.
     fn sync_hooks(&self) {
         let want = self.debug.debugger.is_active();
-        // SAFETY: our own live state, on its thread, between calls.
-        unsafe { hook::sync_lines(self.lua.state(), &self.budget, want) }
+        // SAFETY: our own live state, on its thread, between calls; the
+        // state leaves the thread in `drop`, before it closes.
+        unsafe {
+            hook::enter_thread(self.lua.state(), &self.budget);
+            hook::sync_lines(self.lua.state(), &self.budget, want)
+        }
     }
 
     fn function(&self, handle: FnHandle) -> Result<Function, ScriptFailure> {
@@ -226,8 +230,10 @@ impl LuaScript {
 
 impl Drop for LuaScript {
     fn drop(&mut self) {
-        // The watchdog must not touch the state once it is closed.
+        // The watchdog and the sampler must not touch the state once it is
+        // closed.
         self.watchdog.unregister(&self.slot);
+        hook::leave_thread(self.lua.state(), &self.budget);
     }
 }
 
@@ -414,7 +420,6 @@ impl ScriptBackend for LuaScript {
 
     fn stack_reader(&self) -> crate::profiling::samples::StackReader {
         crate::profiling::samples::StackReader::Ask(Arc::new(hook::LuaSampler {
-            state: hook::StatePtr(self.lua.state()),
             budget: Arc::clone(&self.budget),
         }))
     }
