@@ -634,13 +634,15 @@ impl ScriptBackend for PyScript {
         use crate::scripting::HuntStep;
         let step = match step {
             HuntStep::Start => "start",
-            // tracemalloc watches all along; the second look is at the end.
-            HuntStep::Watch => return None,
+            HuntStep::Watch => "watch",
             HuntStep::Finish => "finish",
         };
         let module = self.module.as_ref()?;
         Python::attach(|py| {
             let persist = self.ctx.persist.borrow().clone_ref(py);
+            if step == "finish" {
+                self.trace.bind(py).borrow_mut().leak_tracer = None;
+            }
             let found = prelude(py)
                 .and_then(|p| {
                     p.call_method1(
@@ -654,6 +656,13 @@ impl ScriptBackend for PyScript {
                     )
                 })
                 .ok()?;
+            if step == "watch" {
+                // The tracer goes on the script's calls from the next one.
+                if !found.is_none() {
+                    self.trace.bind(py).borrow_mut().leak_tracer = Some(found.unbind());
+                }
+                return None;
+            }
             let (path, kind, growth, count, at): (String, String, u64, u64, Option<String>) =
                 found.extract().ok()?;
             let line = at.and_then(|at| at.rsplit_once(':').and_then(|(_, l)| l.parse().ok()));

@@ -128,16 +128,22 @@ def reachable_size(module, persist, limit):
 #
 # While the leak detector suspects a Python script, the host takes two
 # censuses of the lists, dicts and sets its module and ecs.persist reach, a
-# window apart, and compares tracemalloc snapshots of the same window: the
-# container that gained the most entries is the one that grows, and the
-# script line whose allocations grew most is the one that adds to it.
+# window apart: the containers that gained the most entries are what grows.
+# Then, for a moment, a line tracer on the script's own frames compares
+# their lengths at each line: the line after which one grew is the one that
+# adds to it. (tracemalloc would find the line too, but CPython 3.11 can
+# crash when a thread first takes the GIL while it traces.) The host sets
+# the tracer on the script's calls while the debugger does not trace.
 
 _CENSUS_VISITS = 20000
 _PATH_CONTAINERS = 256
+_WATCHED = 16
 _hunt = {}
+_watch = {}
 
 
 def _census(module, persist):
+    """{path: [entries, containers, type name, [first containers]]}"""
     out = {}
     seen = set()
     skip = {id(_builtins.__dict__)}
@@ -149,9 +155,16 @@ def _census(module, persist):
     def elements(path, values):
         key = path + "[*]"
         room = _PATH_CONTAINERS - per_path.get(key, 0)
-        taken = [v for v in values if isinstance(v, (dict, list, set, tuple, _collections.deque))][:max(room, 0)]
+        taken = [v for v in values if isinstance(v, (dict, list, set, _collections.deque))][:max(room, 0)]
         per_path[key] = per_path.get(key, 0) + len(taken)
         stack.extend((key, v) for v in taken)
+
+    def count(path, obj):
+        entry = out.setdefault(path, [0, 0, type(obj).__name__, []])
+        entry[0] += len(obj)
+        entry[1] += 1
+        if len(entry[3]) < _WATCHED:
+            entry[3].append(obj)
 
     while stack and visits < _CENSUS_VISITS:
         path, obj = stack.pop()
@@ -162,9 +175,7 @@ def _census(module, persist):
         seen.add(id(obj))
         visits += 1
         if isinstance(obj, dict):
-            entry = out.setdefault(path, [0, 0, type(obj).__name__])
-            entry[0] += len(obj)
-            entry[1] += 1
+            count(path, obj)
             others = []
             for k, v in list(obj.items()):
                 if isinstance(k, str):
@@ -173,9 +184,8 @@ def _census(module, persist):
                     others.append(v)
             elements(path, others)
         elif isinstance(obj, (list, set, tuple, _collections.deque)):
-            entry = out.setdefault(path, [0, 0, type(obj).__name__])
-            entry[0] += len(obj)
-            entry[1] += 1
+            if not isinstance(obj, tuple):
+                count(path, obj)
             elements(path, list(obj))
         elif hasattr(obj, "__dict__") and not callable(obj):
             for k, v in list(vars(obj).items()):
@@ -183,40 +193,67 @@ def _census(module, persist):
     return out
 
 
-def hunt_leak(step, module, persist, filename):
-    """step "start": a census and a tracemalloc snapshot. "finish": the
-    container path that gained most entries, its type's name, its growth,
-    how many containers share the path, and the line of `filename` whose
-    allocations grew most ("file:line"), or None."""
-    import tracemalloc
+def _leak_tracer(filename, watch):
+    targets, lens, hits, last = watch["targets"], watch["lens"], watch["hits"], {}
 
+    def grew():
+        found = False
+        for i, t in enumerate(targets):
+            n = len(t)
+            if n > lens[i]:
+                lens[i] = n
+                found = True
+        return found
+
+    def local(frame, event, arg):
+        if event == "line" or event == "return":
+            key = id(frame)
+            prev = last.get(key)
+            if grew() and prev is not None:
+                hits[prev] = hits.get(prev, 0) + 1
+            if event == "line":
+                last[key] = frame.f_lineno
+            else:
+                last.pop(key, None)
+        return local
+
+    def call(frame, event, arg):
+        return local if frame.f_code.co_filename == filename else None
+
+    return call
+
+
+def hunt_leak(step, module, persist, filename):
+    """step "start": the first census. "watch": the second; returns the
+    line tracer that watches what grew most, for the host to set on the
+    script's calls (or None). "finish": the containers' path, type name,
+    growth in entries and number, and the line that added most, or None."""
     if step == "start":
-        was_tracing = tracemalloc.is_tracing()
-        if not was_tracing:
-            tracemalloc.start(1)
-        _hunt[filename] = (_census(module, persist), tracemalloc.take_snapshot(), was_tracing)
+        _hunt[filename] = _census(module, persist)
         return None
-    if step != "finish" or filename not in _hunt:
+    if step == "watch":
+        before = _hunt.pop(filename, None)
+        if before is None:
+            return None
+        after = _census(module, persist)
+        best = None
+        for path, (size, count, kind, objs) in after.items():
+            growth = size - before.get(path, [0])[0]
+            if growth > 0 and (best is None or growth > best[1] or (growth == best[1] and path < best[0])):
+                best = (path, growth, count, kind, objs)
+        if best is None:
+            return None
+        watch = {"found": best[:4], "targets": best[4], "lens": [len(t) for t in best[4]], "hits": {}}
+        _watch[filename] = watch
+        return _leak_tracer(filename, watch)
+    watch = _watch.pop(filename, None)
+    if watch is None:
         return None
-    before, snapshot, was_tracing = _hunt.pop(filename)
-    after = _census(module, persist)
-    lines = tracemalloc.take_snapshot().compare_to(snapshot, "lineno")
-    if not was_tracing and not _hunt:
-        tracemalloc.stop()
-    best = None
-    for path, (size, count, kind) in after.items():
-        growth = size - before.get(path, [0])[0]
-        if growth > 0 and (best is None or growth > best[1] or (growth == best[1] and path < best[0])):
-            best = (path, growth, count, kind)
-    if best is None:
-        return None
+    path, growth, count, kind = watch["found"]
     line = None
-    for stat in lines:
-        frame = stat.traceback[0]
-        if stat.size_diff > 0 and frame.filename == filename:
-            line = "%s:%d" % (frame.filename, frame.lineno)
-            break
-    return best[0], best[3], best[1], best[2], line
+    if watch["hits"]:
+        line = "%s:%d" % (filename, max(sorted(watch["hits"]), key=lambda l: watch["hits"][l]))
+    return path, kind, growth, count, line
 
 
 # The debugger ---------------------------------------------------------------

@@ -19,12 +19,19 @@ use crate::scripting::watchdog::WatchSlot;
 pub struct TraceLink {
     debugger: SharedDebugger,
     slot: Arc<WatchSlot>,
+    /// A leak hunt's line tracer, set on the script's calls while the
+    /// debugger does not trace.
+    pub leak_tracer: Option<Py<PyAny>>,
 }
 
 impl TraceLink {
     /// A link for one script.
     pub fn new(debugger: SharedDebugger, slot: Arc<WatchSlot>) -> TraceLink {
-        TraceLink { debugger, slot }
+        TraceLink {
+            debugger,
+            slot,
+            leak_tracer: None,
+        }
     }
 }
 
@@ -32,7 +39,17 @@ impl TraceLink {
 /// must be held; tracing is per thread and per attach, so this runs at the
 /// start of every call).
 pub fn sync(py: Python<'_>, link: &Py<TraceLink>) {
-    let active = link.bind(py).borrow().debugger.is_active();
+    let (active, leak_tracer) = {
+        let link = link.bind(py).borrow();
+        let tracer = link.leak_tracer.as_ref().map(|t| t.clone_ref(py));
+        (link.debugger.is_active(), tracer)
+    };
+    if let (false, Some(tracer)) = (active, leak_tracer) {
+        if let Ok(sys) = py.import("sys") {
+            let _ = sys.call_method1("settrace", (tracer,));
+        }
+        return;
+    }
     // SAFETY: GIL held; the link object is kept alive by the script, and
     // CPython holds its own reference while it is installed.
     unsafe {
