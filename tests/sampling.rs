@@ -201,12 +201,14 @@ fn a_script_reloaded_while_sampled_and_a_changed_rate_keep_sampling_sound() {
             script: "scripts/main.lua".into(),
         })
         .unwrap();
+        // The old version's samples are about lines that no longer run.
+        assert!(rt.samples().is_empty(), "a reload forgets the script's samples");
         for _ in 0..4 {
             rt.step();
         }
     }
     let after: u64 = rt.samples().iter().map(|(_, n)| n).sum();
-    assert!(after > before, "sampling went on across reloads");
+    assert!(after > 0, "sampling went on across reloads");
     assert!(
         rt.samples()
             .iter()

@@ -259,6 +259,18 @@ impl MemoryTracker {
         }
     }
 
+    /// The leaks flagged so far, oldest first.
+    pub fn leaks(&self) -> &[Leak] {
+        &self.leaks
+    }
+
+    /// Whether `script` has a flagged leak whose site is not known yet.
+    pub fn unlocated(&self, script: &str) -> bool {
+        self.leaks
+            .iter()
+            .any(|l| l.script == script && l.site.is_none())
+    }
+
     /// Gives the latest flagged leak of `script` without a site the site
     /// the hunt found; false when there is none yet.
     pub fn locate(&mut self, script: &str, site: &LeakSite) -> bool {

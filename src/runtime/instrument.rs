@@ -171,10 +171,13 @@ impl Runtime {
                     window_frames: leak.window_frames,
                 });
             }
-            // Growth that outlived a collection: look for what grows.
+            // A flagged leak: look for what grows. Only once flagged: the
+            // hunt's census lives in the script's heap for a window, and
+            // must not be what makes a heap look leaky.
             let path = self.scripts[index].entry.path.clone();
             let located = self.leak_sites.contains_key(&path);
-            if !located && !self.hunts.contains_key(&index) {
+            let flagged = self.memory.unlocated(&path);
+            if flagged && !located && !self.hunts.contains_key(&index) {
                 if let Some(backend) = self.scripts[index].backend.as_mut() {
                     backend.hunt_leak(HuntStep::Start);
                 }

@@ -222,6 +222,7 @@ impl Runtime {
                 self.uses.retain(|(script, _), _| *script != index);
                 self.end_hunt(index);
                 self.leak_sites.remove(&path);
+                self.forget_samples_of(&path);
                 timing.swap += phase.elapsed();
                 self.last_reload = Some(timing);
                 let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

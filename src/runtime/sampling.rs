@@ -123,6 +123,18 @@ impl Runtime {
         SampleSummary::of(&self.samples())
     }
 
+    /// Forgets the samples taken in a script's calls (it was reloaded: its
+    /// lines are not the ones that ran).
+    pub(crate) fn forget_samples_of(&mut self, script: &str) {
+        if self.sampling.running > 0 {
+            self.sampling.take_in();
+        }
+        let root = format!("{script}:");
+        self.sampling
+            .counts
+            .retain(|stack, _| !stack.starts_with(&root));
+    }
+
     /// Forgets the samples.
     pub(crate) fn clear_samples(&mut self) {
         if self.sampling.running > 0 {

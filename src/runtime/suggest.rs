@@ -476,7 +476,7 @@ impl Runtime {
                 });
             }
         }
-        for leak in self.memory.view().leaks.iter() {
+        for leak in self.memory.leaks().iter() {
             let (line, found, fix) = match &leak.site {
                 Some(site) => (
                     site.line,
