@@ -202,7 +202,10 @@ fn a_script_reloaded_while_sampled_and_a_changed_rate_keep_sampling_sound() {
         })
         .unwrap();
         // The old version's samples are about lines that no longer run.
-        assert!(rt.samples().is_empty(), "a reload forgets the script's samples");
+        assert!(
+            rt.samples().is_empty(),
+            "a reload forgets the script's samples"
+        );
         for _ in 0..4 {
             rt.step();
         }
