@@ -6,11 +6,13 @@
 //! core never depends on the GUI.
 
 pub mod bench;
+pub mod check;
 pub mod crash;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;
 pub mod hot_reload;
+pub mod new_project;
 pub mod profiling;
 pub mod project;
 pub mod runtime;

@@ -64,6 +64,33 @@ enum Command {
     /// Measure the runtime: each benchmark's time and its ratio to a
     /// baseline measured in the same run.
     Bench(BenchArgs),
+    /// Validate the manifest and compile every script without running it;
+    /// report every error in one pass.
+    ///
+    /// Exit status: 0 no problem; 1 a script does not compile; 2 the
+    /// manifest is bad (its scripts are compiled all the same).
+    Check(CheckArgs),
+    /// Make a new project that runs at once: a manifest, a README, a first
+    /// script and a .gitignore. Refuses a folder that exists.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The project folder.
+    dir: PathBuf,
+    /// `text` (a `file:line: message` line per problem) or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+#[derive(Debug, Args)]
+struct NewArgs {
+    /// The folder to make (its name is the project's).
+    name: PathBuf,
+    /// Start with a Python script instead of a Lua one.
+    #[arg(long)]
+    python: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +164,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Run(args)) => run(args),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::New(args)) => new_project(args),
         None => open_gui(cli),
     }
 }
@@ -217,6 +246,43 @@ fn run(args: RunArgs) -> ExitCode {
         Err(err) => {
             eprint_line(format_args!("error: {err}"));
             ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    if !args.dir.is_dir() {
+        eprint_line(format_args!(
+            "error: {}: no such project folder",
+            args.dir.display()
+        ));
+        return ExitCode::from(exit::NOTHING_RAN);
+    }
+    let report = ecscope::check::check(&args.dir);
+    let text = if args.format == "json" {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        report.text()
+    };
+    let _ = print_line(format_args!("{}", text.trim_end()));
+    ExitCode::from(report.exit_code())
+}
+
+fn new_project(args: NewArgs) -> ExitCode {
+    match ecscope::new_project::create(&args.name, args.python) {
+        Ok(made) => {
+            let _ = print_line(format_args!(
+                "made {} ({}); open it with `ecscope {}` or run it with `ecscope run {} --frames 60`",
+                args.name.display(),
+                made.join(", "),
+                args.name.display(),
+                args.name.display()
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint_line(format_args!("error: {}: {e}", args.name.display()));
+            ExitCode::from(exit::NOTHING_RAN)
         }
     }
 }

@@ -590,6 +590,18 @@ impl Prelude {
 
 /// Turns an mlua error into a failure with message, file, line and
 /// traceback. Every error of ours and of Lua reads `file:line: message`.
+/// Compiles a script's text without running it (`ecscope check`): its
+/// syntax error, with the line, if it has one.
+pub fn syntax_check(path: &str, source: &str) -> Result<(), ScriptFailure> {
+    let lua = Lua::new();
+    lua.load(source)
+        .set_name(format!("@{path}"))
+        .set_mode(mlua::chunk::ChunkMode::Text)
+        .into_function()
+        .map(|_| ())
+        .map_err(|e| failure_from(e, 0))
+}
+
 fn failure_from(err: mlua::Error, memory_limit: usize) -> ScriptFailure {
     let mut traceback = String::new();
     let mut root = &err;

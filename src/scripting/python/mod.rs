@@ -880,6 +880,20 @@ fn timeout_message(budget: Duration) -> String {
 
 /// A Python exception as a failure: message, the innermost project file and
 /// line, and the formatted traceback.
+/// Compiles a script's text without running it (`ecscope check`): its
+/// syntax error, with the line, if it has one.
+pub fn syntax_check(path: &str, source: &str) -> Result<(), ScriptFailure> {
+    memory::install();
+    Python::attach(|py| {
+        let fail = |e| failure_from(py, e, Duration::from_secs(1));
+        py.import("builtins")
+            .map_err(fail)?
+            .call_method1("compile", (source, path, "exec"))
+            .map(|_| ())
+            .map_err(fail)
+    })
+}
+
 fn failure_from(py: Python<'_>, err: PyErr, budget: Duration) -> ScriptFailure {
     let value = err.value(py);
     let type_name = err
