@@ -17,3 +17,4 @@ pub mod profiling;
 pub mod project;
 pub mod runtime;
 pub mod scripting;
+pub mod types;

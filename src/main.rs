@@ -73,6 +73,15 @@ enum Command {
     /// Make a new project that runs at once: a manifest, a README, a first
     /// script and a .gitignore. Refuses a folder that exists.
     New(NewArgs),
+    /// Write editor typings for the ecs API and the project's components:
+    /// LuaLS annotations and a Python stub, in DIR/.ecscope/types/.
+    Types(TypesArgs),
+}
+
+#[derive(Debug, Args)]
+struct TypesArgs {
+    /// The project folder.
+    dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +175,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::New(args)) => new_project(args),
+        Some(Command::Types(args)) => types(args),
         None => open_gui(cli),
     }
 }
@@ -266,6 +276,24 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let _ = print_line(format_args!("{}", text.trim_end()));
     ExitCode::from(report.exit_code())
+}
+
+fn types(args: TypesArgs) -> ExitCode {
+    match ecscope::types::write(&args.dir) {
+        Ok((files, problems)) => {
+            for problem in problems {
+                eprint_line(format_args!("warning: {problem}"));
+            }
+            for file in files {
+                let _ = print_line(format_args!("wrote {}", file.display()));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint_line(format_args!("error: {e}"));
+            ExitCode::from(exit::NOTHING_RAN)
+        }
+    }
 }
 
 fn new_project(args: NewArgs) -> ExitCode {

@@ -65,6 +65,27 @@ def on_load():
     print(f"hello from {ecs.count('Mover')} movers")
 "#;
 
+/// Lua language server settings: the typings, and LuaJIT.
+pub const LUARC: &str = r#"{
+  "runtime.version": "LuaJIT",
+  "workspace.library": [".ecscope/types"],
+  "workspace.checkThirdParty": false
+}
+"#;
+
+/// mypy settings: the stubs, and the project's own modules.
+pub const MYPY_INI: &str = "# Type-checks the scripts against the stubs `ecscope types .` writes.
+[mypy]
+mypy_path = .ecscope/types:scripts
+";
+
+/// pyright (and Pylance) settings: the same.
+pub const PYRIGHT: &str = r#"{
+  "stubPath": ".ecscope/types",
+  "extraPaths": ["scripts"]
+}
+"#;
+
 /// Makes the project folder `dir`; returns the files made. Refuses a path
 /// that exists, and then touches nothing.
 pub fn create(dir: &Path, python: bool) -> Result<Vec<String>, String> {
@@ -101,6 +122,10 @@ pub fn create(dir: &Path, python: bool) -> Result<Vec<String>, String> {
             ".gitignore".into(),
             "# ECScope's per-project data: history, breakpoints, autosaves.\n.ecscope/\n".into(),
         ),
+        // Editor settings that find the typings `ecscope types` writes.
+        (".luarc.json".into(), LUARC.into()),
+        ("mypy.ini".into(), MYPY_INI.into()),
+        ("pyrightconfig.json".into(), PYRIGHT.into()),
         (
             script.to_string(),
             if python { FIRST_PYTHON } else { FIRST_LUA }.to_string(),
@@ -118,5 +143,8 @@ pub fn create(dir: &Path, python: bool) -> Result<Vec<String>, String> {
         let _ = std::fs::remove_dir_all(dir);
         return Err(format!("cannot make it: {e}"));
     }
+    // The typings its editor settings point at; a project that cannot be
+    // loaded yet still has everything else.
+    let _ = crate::types::write(dir);
     Ok(files.into_iter().map(|(f, _)| f).collect())
 }

@@ -30,7 +30,17 @@ fn a_new_project_runs_at_once_and_checks_clean_in_both_languages() {
         args.extend(extra);
         let made = ecscope(&args);
         assert!(made.status.success(), "{made:?}");
-        for file in ["ecscope.toml", "README.md", ".gitignore", script] {
+        for file in [
+            "ecscope.toml",
+            "README.md",
+            ".gitignore",
+            ".luarc.json",
+            "mypy.ini",
+            "pyrightconfig.json",
+            ".ecscope/types/ecs.lua",
+            ".ecscope/types/ecs.pyi",
+            script,
+        ] {
             assert!(project.join(file).is_file(), "{name}: {file}");
         }
         let ignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
@@ -49,6 +59,15 @@ fn a_new_project_runs_at_once_and_checks_clean_in_both_languages() {
         assert!(out.contains("hello from 8 movers"), "{name}: {out}");
         let world = std::fs::read_to_string(&dump).unwrap();
         assert!(world.contains("mover-8"), "{name}: {world}");
+        if script.ends_with(".py") {
+            // Its editor settings find the stub, and the script checks clean.
+            let mypy = Command::new("python3")
+                .args(["-m", "mypy", "--config-file", "mypy.ini", "scripts"])
+                .current_dir(&project)
+                .output()
+                .unwrap();
+            assert!(mypy.status.success(), "{}", text(&mypy.stdout));
+        }
         let check = ecscope(&["check", project_arg]);
         assert!(check.status.success(), "{name}: {check:?}");
         assert_eq!(

@@ -26,7 +26,7 @@ USE_NUMPY = True
 try:
     import numpy as np
 except ImportError:  # numpy is optional: fall back to plain indexing
-    np = None
+    np = None  # type: ignore[assignment]
 
 CONFIG = next(iter([id for id, _ in ecs.query(["Flow"])]))
 
