@@ -212,11 +212,12 @@ impl ProfilerPanel {
             (Source::Live, Some(profile)) => Some(profile.stats.clone()),
             _ => None,
         };
+        let mut side_rect = None;
         if let Some(stats) = stats {
             let width = ui.available_width();
             // The Profile view has its own width for the table, wider than
             // the docked panel's.
-            egui::SidePanel::right(if self.wide {
+            let side = egui::SidePanel::right(if self.wide {
                 "profiler-stats-wide"
             } else {
                 "profiler-stats"
@@ -226,13 +227,19 @@ impl ProfilerPanel {
             .max_width(width * 0.75)
             .show_inside(ui, |ui| {
                 if let Some(profile) = live {
-                    suggestions(ui, &profile.suggestions, ctx);
+                    // At most a third of the height: in a small pane the
+                    // table stays in view, and the list scrolls.
+                    egui::ScrollArea::vertical()
+                        .id_salt("suggestions-scroll")
+                        .max_height(ui.available_height() * 0.35)
+                        .show(ui, |ui| suggestions(ui, &profile.suggestions, ctx));
                 }
                 ui.strong("Statistics");
                 egui::ScrollArea::horizontal()
                     .id_salt("stats-scroll")
                     .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
             });
+            side_rect = Some(side.response.rect);
         }
         if self.fit {
             // puffin fits the frame's range when the width is unset.
@@ -262,7 +269,13 @@ impl ProfilerPanel {
             }
         });
         // Zooming or panning the flame graph: the user's view stays.
-        if self.view == ProfileView::Frames && ui.rect_contains_pointer(graph.response.rect) {
+        // Scrolling the statistics or the suggestions is not navigating the
+        // flame graph.
+        let over_side = side_rect.is_some_and(|r| ui.rect_contains_pointer(r));
+        if self.view == ProfileView::Frames
+            && !over_side
+            && ui.rect_contains_pointer(graph.response.rect)
+        {
             let (navigated, fit_key) = ui.input(|i| {
                 (
                     i.raw_scroll_delta != egui::Vec2::ZERO
