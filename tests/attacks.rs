@@ -1153,3 +1153,68 @@ fn break_on_error_survives_an_error_value_that_never_prints() {
         .expect("the frame ended: the endless __tostring was stopped");
     assert_eq!(errors, 1);
 }
+
+#[test]
+fn a_chunk_named_after_a_file_outside_the_project_shows_nothing_of_it_when_sampled() {
+    // The sampler and the debugger name a function from its defining line;
+    // a script chooses its chunks' names, and must not make the host read
+    // a file outside the project and show a piece of it.
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("secret.lua");
+    std::fs::write(&secret, "local function the_secret_word(x)\n").unwrap();
+    let dir = lua(
+        "",
+        &format!(
+            // Registered as the system itself, the loaded function has no
+            // name of its own: it would be named from its defining line.
+            "local f = load(\"return function(dt) local x = 0 for i = 1, 300000 do x = x + math.sin(i) end return x end\", \"@{}\")()\necs.system('s', f)\n",
+            secret.display()
+        ),
+    );
+    let mut runtime = Runtime::open(Project::open(dir.path()).unwrap());
+    runtime.sample_always();
+    for _ in 0..30 {
+        runtime.step();
+    }
+    let samples = runtime.samples();
+    assert!(!samples.is_empty(), "sampled");
+    assert!(
+        samples.iter().all(|(s, _)| !s.contains("the_secret_word")),
+        "{samples:?}"
+    );
+    // The chunk's frames are there, only not named from the outside file.
+    assert!(
+        samples
+            .iter()
+            .any(|(s, _)| s.contains("secret.lua:function@1:")),
+        "{samples:?}"
+    );
+    assert_eq!(runtime.error_count(), 0);
+}
+
+#[test]
+fn a_script_that_tampers_with_the_leak_watch_only_hurts_itself() {
+    // While a leak is hunted, the growing tables get a metatable and
+    // `table.insert` a wrapper; a script that finds and breaks them gets
+    // an error at its own line, and the host goes on and cleans up.
+    let dir = lua(
+        "",
+        "local log = {}\nlocal spoiled = false\necs.system('grow', function(dt)\n  local mt = getmetatable(log)\n  if mt and not spoiled then\n    spoiled = true\n    mt.__newindex = function() error('spoiled') end\n    table.insert = function() error('spoiled too') end\n  end\n  for i = 1, 40 do log[#log + 1] = { ecs.time(), i } end\nend)\n",
+    );
+    let mut runtime = Runtime::open(Project::open(dir.path()).unwrap());
+    for _ in 0..1300 {
+        runtime.step();
+    }
+    let events = runtime.drain_events();
+    let errors = errors(&events);
+    assert!(
+        errors.iter().any(|e| e.contains("spoiled")),
+        "the watch was reached and broken: {errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| e.starts_with("scripts/main.lua:")),
+        "{errors:?}"
+    );
+    // The host kept running frames to the end.
+    assert_eq!(runtime.frame(), 1300);
+}

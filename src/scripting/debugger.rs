@@ -601,6 +601,15 @@ pub fn name_frames(frames: &mut [StackFrame], context: &str) {
 /// (`local function patrol(`, `function M.step(`, `step = function(`): a
 /// function called by the runtime or a coroutine has no name of its own.
 pub fn name_from_source(root: &std::path::Path, file: &str, line: u32) -> Option<String> {
+    // Only the project's own files: a chunk's name is the script's to
+    // choose (`load(code, "@/etc/passwd")`), and must not make the host
+    // read, and show a piece of, a file outside the project.
+    let inside = std::path::Path::new(file)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside {
+        return None;
+    }
     let text = std::fs::read_to_string(root.join(file)).ok()?;
     let source = text.lines().nth(line.checked_sub(1)? as usize)?;
     let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == ':';
@@ -1483,6 +1492,17 @@ mod tests {
         assert_eq!(name(4).as_deref(), Some("f"));
         assert_eq!(name(5).as_deref(), Some("s"), "named as registered");
         assert_eq!(name(9), None);
+        // Never a file outside the project, whatever a chunk is named.
+        let outside = dir.path().join("outside.lua");
+        std::fs::write(&outside, "local function secret(x)\n").unwrap();
+        let inner = dir.path().join("project");
+        std::fs::create_dir_all(&inner).unwrap();
+        assert_eq!(name_from_source(&inner, outside.to_str().unwrap(), 1), None);
+        assert_eq!(name_from_source(&inner, "../outside.lua", 1), None);
+        assert_eq!(
+            name_from_source(dir.path(), "outside.lua", 1).as_deref(),
+            Some("secret")
+        );
     }
 
     #[test]
