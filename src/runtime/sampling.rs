@@ -31,8 +31,13 @@ impl Sampling {
         }
     }
 
+    /// Takes in what the running sampler counted so far.
     fn take_in(&mut self) {
-        for (stack, n) in samples::drain() {
+        self.add(samples::drain());
+    }
+
+    fn add(&mut self, folded: Vec<(String, u64)>) {
+        for (stack, n) in folded {
             *self.counts.entry(stack).or_default() += n;
         }
     }
@@ -66,9 +71,7 @@ impl Runtime {
         let s = &mut self.sampling;
         if s.running > 0 {
             s.take_in();
-            for (stack, n) in samples::finish() {
-                *s.counts.entry(stack).or_default() += n;
-            }
+            s.add(samples::finish());
         }
         if want > 0 {
             samples::start(want, crate::scripting::sampling_probe(want, python));

@@ -160,34 +160,34 @@ pub fn code_view(
 
                 let painter = ui.painter();
                 let code_rect = edit.response.rect;
+                // Heat is shaded by a line's share of the file's hottest, so
+                // the hottest line is always plain to see.
+                let hottest = markers
+                    .heat
+                    .and_then(|(heat, _)| heat.values().copied().max())
+                    .unwrap_or(1)
+                    .max(1);
                 for (index, &(top, height)) in line_rows.iter().enumerate() {
                     let line = index as u32 + 1;
                     let mid = top + height / 2.0;
+                    // A band across the line, from the gutter's left to `right`.
+                    let band = |right: f32, color: Color32| {
+                        let rect =
+                            Rect::from_min_max(pos2(gutter.left(), top), pos2(right, top + height));
+                        painter.rect_filled(rect, 0.0, color);
+                    };
                     if markers.flash == Some(line) {
-                        let band = Rect::from_min_max(
-                            pos2(gutter.left(), top),
-                            pos2(code_rect.right(), top + height),
-                        );
-                        painter.rect_filled(
-                            band,
-                            0.0,
+                        band(
+                            code_rect.right(),
                             Color32::from_rgba_unmultiplied(120, 170, 255, 46),
                         );
                     }
                     if let Some((heat, _)) = markers.heat
                         && let Some(&n) = heat.get(&line)
                     {
-                        // Alpha by the line's share of the file's hottest,
-                        // so the hottest line is always plain to see.
-                        let hottest = heat.values().copied().max().unwrap_or(1).max(1);
                         let strength = (n as f32 / hottest as f32).sqrt();
-                        let band = Rect::from_min_max(
-                            pos2(gutter.left(), top),
-                            pos2(gutter.right() - 2.0, top + height),
-                        );
-                        painter.rect_filled(
-                            band,
-                            0.0,
+                        band(
+                            gutter.right() - 2.0,
                             Color32::from_rgba_unmultiplied(
                                 255,
                                 90,
@@ -197,13 +197,8 @@ pub fn code_view(
                         );
                     }
                     if markers.current == Some(line) {
-                        let band = Rect::from_min_max(
-                            pos2(gutter.left(), top),
-                            pos2(code_rect.right(), top + height),
-                        );
-                        painter.rect_filled(
-                            band,
-                            0.0,
+                        band(
+                            code_rect.right(),
                             Color32::from_rgba_unmultiplied(255, 214, 10, 38),
                         );
                         painter.text(

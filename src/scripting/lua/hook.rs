@@ -407,6 +407,23 @@ unsafe extern "C-unwind" fn script_hook(state: *mut ffi::lua_State, ar: *mut ffi
     }
 }
 
+/// The name a frame shows: its own when a script frame called it (the
+/// name the runtime's own caller gives it, such as the prelude's loop
+/// calling a system `fn`, is not the script's), `main chunk`, or what its
+/// defining line names it (`from_source`).
+fn frame_name(
+    own: Option<&str>,
+    called_by_script: bool,
+    main: bool,
+    from_source: impl FnOnce() -> String,
+) -> String {
+    match own {
+        Some(own) if called_by_script => own.to_string(),
+        _ if main => "main chunk".into(),
+        _ => from_source(),
+    }
+}
+
 /// The script frames of the running stack for a sample, root first, as
 /// `file:function:line`; at most one more than the samples keep, so that
 /// a cut shows.
@@ -451,11 +468,8 @@ unsafe fn sample_stack(state: *mut ffi::lua_State, link: &DebugLink) -> Vec<Stri
                 continue;
             }
             let caller_is_script = infos.get(i + 1).is_some_and(|c| c.0);
-            let function = match name {
-                Some(name) if caller_is_script => name.clone(),
-                _ if *main => "main chunk".into(),
-                _ => link
-                    .names
+            let function = frame_name(name.as_deref(), caller_is_script, *main, || {
+                link.names
                     .borrow_mut()
                     .entry((file.clone(), *defined))
                     .or_insert_with(|| {
@@ -466,8 +480,8 @@ unsafe fn sample_stack(state: *mut ffi::lua_State, link: &DebugLink) -> Vec<Stri
                         )
                         .unwrap_or_else(|| format!("function@{defined}"))
                     })
-                    .clone(),
-            };
+                    .clone()
+            });
             out.push(format!("{file}:{function}:{}", line.max(&0)));
         }
         out.reverse();
@@ -666,19 +680,14 @@ unsafe fn stack(
             if !is_script_frame(&file, what) {
                 continue;
             }
-            // A name given by the runtime's own caller (the prelude's loop
-            // calls a system `fn`) is not the script's name for it.
             let called_by_script = frame_at(state, level + 1)
                 .is_some_and(|(caller, _, caller_what)| is_script_frame(&caller, &caller_what));
-            let function = if !ar.name.is_null() && called_by_script {
-                CStr::from_ptr(ar.name).to_string_lossy().into_owned()
-            } else if what == "main" {
-                "main chunk".into()
-            } else {
+            let own = (!ar.name.is_null()).then(|| CStr::from_ptr(ar.name).to_string_lossy());
+            let function = frame_name(own.as_deref(), called_by_script, what == "main", || {
                 let defined = ar.linedefined.max(0) as u32;
                 crate::scripting::debugger::name_from_source(root, &file, defined)
                     .unwrap_or_default()
-            };
+            });
             let mut locals = Vec::new();
             for n in 1..200 {
                 let name = ffi::lua_getlocal(state, &ar, n);

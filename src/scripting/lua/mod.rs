@@ -34,6 +34,9 @@ pub struct LuaScript {
     slot: Arc<WatchSlot>,
     watchdog: WatchdogHandle,
     budget: Arc<Budget>,
+    /// What the stack sampler asks for samples (made once: asked for at
+    /// every call while sampling).
+    sampler: Arc<hook::LuaSampler>,
     debug: Box<DebugLink>,
     prelude: Prelude,
     memory_limit: usize,
@@ -129,6 +132,9 @@ impl LuaScript {
             ctx,
             slot,
             watchdog,
+            sampler: Arc::new(hook::LuaSampler {
+                budget: Arc::clone(&budget),
+            }),
             budget,
             debug,
             prelude,
@@ -419,9 +425,7 @@ impl ScriptBackend for LuaScript {
     }
 
     fn stack_reader(&self) -> crate::profiling::samples::StackReader {
-        crate::profiling::samples::StackReader::Ask(Arc::new(hook::LuaSampler {
-            budget: Arc::clone(&self.budget),
-        }))
+        crate::profiling::samples::StackReader::Ask(Arc::clone(&self.sampler) as _)
     }
 
     fn memory_bytes(&self) -> Option<usize> {
