@@ -389,23 +389,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
         None => None,
     };
-    let out = match options.events.as_deref() {
-        None => EventOut::None,
-        Some("-") => EventOut::Stdout,
-        Some(path) => {
-            let file = File::create(path).map_err(output_error(Path::new(path)))?;
-            EventOut::File {
-                path: path.to_string(),
-                file,
-            }
-        }
-    };
-    let console = !matches!(out, EventOut::Stdout);
-    let mut sink = EventSink {
-        out,
-        pending: Vec::new(),
-        committed: 0,
-    };
+    let (mut sink, console) = event_sink(options)?;
 
     let changes = if options.watch {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -568,4 +552,132 @@ fn report_to_terminal(event: &RuntimeEvent, console: bool) -> std::io::Result<()
         _ => {}
     }
     Ok(())
+}
+
+/// The `--events` output (created, and so truncated, now), and whether log
+/// lines go to the terminal (not when standard output carries the events).
+fn event_sink(options: &RunOptions) -> Result<(EventSink, bool), RunError> {
+    let out = match options.events.as_deref() {
+        None => EventOut::None,
+        Some("-") => EventOut::Stdout,
+        Some(path) => {
+            let file = File::create(path).map_err(output_error(Path::new(path)))?;
+            EventOut::File {
+                path: path.to_string(),
+                file,
+            }
+        }
+    };
+    let console = !matches!(out, EventOut::Stdout);
+    let sink = EventSink {
+        out,
+        pending: Vec::new(),
+        committed: 0,
+    };
+    Ok((sink, console))
+}
+
+/// `ecscope run DIR --dap ADDR`: runs the project in a session that one
+/// debug client at a time can attach to (SCRIPT_API §6), until its frames
+/// are run or the client ends the run. Writes `--events` as the run goes;
+/// the outputs written after the last frame are not available with it.
+pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSummary, RunError> {
+    use crate::runtime::session::{Session, SessionEvent, SessionOptions};
+    let unavailable = [
+        ("--dump-world", options.dump_world.is_some()),
+        ("--profile", options.profile.is_some()),
+        ("--serve-profile", options.serve_profile.is_some()),
+        ("--suggest", options.suggest),
+        ("--samples", options.samples.is_some()),
+    ];
+    if let Some((flag, _)) = unavailable.iter().find(|(_, given)| *given) {
+        return Err(RunError::Arguments(format!(
+            "{flag} cannot be used with --dap (a debugged run can end at any moment); run without --dap for it"
+        )));
+    }
+    let mut project = Project::open(&options.project)?;
+    if options.restricted {
+        project = project.restricted();
+    }
+    let (mut sink, console) = event_sink(options)?;
+    let session_options = SessionOptions {
+        playing: true,
+        paced: options.realtime,
+        frame_limit: options.frames,
+        saved_breakpoints: false,
+        breakpoints: Vec::new(),
+        // Nobody may be there to see a stop until a client attaches.
+        break_on_error: false,
+        step_across_calls: true,
+    };
+    let mut session = Session::start_with(project, session_options, std::sync::Arc::new(|| {}));
+    let events = session.take_events();
+    let linker = session.linker();
+    let listener = crate::dap::Listener::start(address, move || Some(linker.link()))
+        .map_err(|e| RunError::Arguments(format!("--dap {address}: cannot listen: {e}")))?;
+    eprint_line(format_args!(
+        "waiting for a debug client on {} (the run goes on meanwhile)",
+        listener.address()
+    ));
+    let started = Instant::now();
+    let mut frame = 0u64;
+    let mut errors = 0usize;
+    loop {
+        let event = match events.recv_timeout(Duration::from_millis(100)) {
+            Ok(event) => event,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if listener.take_ended() == Some(crate::dap::Ended::Terminate) {
+                    break;
+                }
+                continue;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            SessionEvent::Runtime(event) => {
+                frame = frame.max(event.frame);
+                errors += usize::from(event.as_error().is_some());
+                report_to_terminal(&event, console).map_err(|source| RunError::Write {
+                    target: STDOUT.to_string(),
+                    what: "log lines",
+                    source,
+                    frames: frame,
+                })?;
+                sink.push(&event);
+                sink.commit(frame)?;
+            }
+            SessionEvent::Finished { frames } => {
+                frame = frames;
+                break;
+            }
+            SessionEvent::CommandFailed(message) => eprint_line(format_args!("note: {message}")),
+            SessionEvent::Crashed(message) => {
+                errors += 1;
+                eprint_line(format_args!(
+                    "error: the runtime stopped after an internal error: {message}"
+                ));
+                break;
+            }
+            _ => {}
+        }
+        if listener.take_ended() == Some(crate::dap::Ended::Terminate) {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    if let Some(snapshot) = session.snapshot() {
+        frame = frame.max(snapshot.view.frame);
+    }
+    // The client hears `terminated` as the session ends.
+    drop(session);
+    if listener.client_attached() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(listener);
+    Ok(RunSummary {
+        frames: frame,
+        errors,
+        elapsed,
+        suggestions: Vec::new(),
+    })
 }

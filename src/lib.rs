@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod check;
 pub mod crash;
+pub mod dap;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;

@@ -76,6 +76,9 @@ enum Command {
     /// Write editor typings for the ecs API and the project's components:
     /// LuaLS annotations and a Python stub, in DIR/.ecscope/types/.
     Types(TypesArgs),
+    /// A debug adapter on standard input and output, for editors (VS Code,
+    /// Neovim, JetBrains IDEs): `launch` with {"project": DIR}.
+    Dap,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +162,11 @@ struct RunArgs {
     /// [profiling] sample_hz (Python scripts for now).
     #[arg(long, value_name = "FILE")]
     samples: Option<PathBuf>,
+    /// Accept one debug client at a time on this address (e.g.
+    /// 127.0.0.1:4711): an editor attaches with the Debug Adapter
+    /// Protocol. Without --frames, runs until the client ends the run.
+    #[arg(long, value_name = "ADDR")]
+    dap: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -176,6 +184,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::New(args)) => new_project(args),
         Some(Command::Types(args)) => types(args),
+        Some(Command::Dap) => dap(),
         None => open_gui(cli),
     }
 }
@@ -203,6 +212,12 @@ fn run(args: RunArgs) -> ExitCode {
         samples: args.samples,
     };
     let suggest = args.suggest;
+    if let Some(address) = args.dap {
+        return finish_run(
+            ecscope::headless::run_with_debugger(&options, &address),
+            false,
+        );
+    }
     // Scripts run on a thread with the stack they may need (see
     // SCRIPT_STACK); the main thread's is smaller.
     let run = std::thread::Builder::new()
@@ -218,6 +233,14 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(exit::SCRIPT_ERROR);
         }
     };
+    finish_run(result, suggest)
+}
+
+/// Reports a run's outcome and gives its exit status.
+fn finish_run(
+    result: Result<ecscope::headless::RunSummary, ecscope::headless::RunError>,
+    suggest: bool,
+) -> ExitCode {
     match result {
         Ok(summary) => {
             let per_frame = if summary.frames > 0 {
@@ -256,6 +279,19 @@ fn run(args: RunArgs) -> ExitCode {
         Err(err) => {
             eprint_line(format_args!("error: {err}"));
             ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn dap() -> ExitCode {
+    ecscope::crash::install(2, Some(i32::from(exit::SCRIPT_ERROR)));
+    match ecscope::dap::serve_stdio() {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprint_line(format_args!(
+                "error: the debug adapter cannot use standard output: {e}"
+            ));
+            ExitCode::from(exit::SCRIPT_ERROR)
         }
     }
 }

@@ -1475,3 +1475,74 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     );
     h.get_by_label_contains("saved ");
 }
+
+#[test]
+fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continues() {
+    use common::dap::Client;
+    use serde_json::json;
+    let project = common::copy_of_sample("ai_coroutines");
+    let root = project.path().canonicalize().unwrap();
+    let mut h = open(&root);
+    h.get_by_label("Debug").click();
+    h.run_steps(1);
+    h.get_by_label("Listen for an editor…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
+        .click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
+        .type_text("127.0.0.1:0");
+    h.run_steps(1);
+    h.get_by_label("Start listening").click();
+    h.run_steps(2);
+    let address = h.state().editor_address().expect("listening");
+    h.get_by_label_contains("no editor yet");
+    let mut editor = Client::tcp(&address);
+    editor.initialize();
+    editor.ok("attach", json!({"project": root}));
+    let guards = root.join("scripts/guards.lua").display().to_string();
+    editor.ok(
+        "setBreakpoints",
+        json!({"source": {"path": guards}, "breakpoints": [{"line": 14}]}),
+    );
+    editor.ok("configurationDone", json!({}));
+    h.run_steps(2);
+    h.get_by_label_contains("An editor is attached");
+    // The window plays; the stop shows in both.
+    h.get_by_label("▶ Play").click();
+    h.run_steps(1);
+    let stop = editor.event("stopped");
+    assert_eq!(stop["body"]["reason"], "breakpoint");
+    wait(&mut h, "the stop in the window", |app| {
+        app.snapshot()
+            .and_then(|s| s.at_break.as_ref())
+            .is_some_and(|b| b.line == 14)
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("⏸ Stopped at scripts/guards.lua:14");
+    // The window continues: the editor hears it, then the next stop.
+    h.get_by_label("▶ Continue").click();
+    h.run_steps(1);
+    let continued = editor.event("continued");
+    assert_eq!(continued["body"]["allThreadsContinued"], true);
+    editor.event("stopped");
+    // The editor continues without its breakpoint: the window runs on.
+    editor.ok(
+        "setBreakpoints",
+        json!({"source": {"path": guards}, "breakpoints": []}),
+    );
+    editor.ok("continue", json!({"threadId": 1}));
+    let frame = snapshot(&h).view.frame;
+    wait(&mut h, "frames after the editor's continue", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.at_break.is_none() && s.view.frame > frame + 2)
+    });
+    editor.ok("disconnect", json!({}));
+    drop(editor);
+    wait(&mut h, "the editor to leave", |app| {
+        app.editor_address().is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("The last editor left");
+}

@@ -133,6 +133,13 @@ fn mypy_finds_no_error_in_any_samples_python_against_the_stub() {
             dir.path().join(".luarc.json").is_file(),
             "{name} has no .luarc.json"
         );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("pyrightconfig.json"))
+                .ok()
+                .as_deref(),
+            Some(ecscope::new_project::PYRIGHT),
+            "{name} has no pyrightconfig.json for Pylance"
+        );
         write_types(dir.path());
         let out = Command::new("python3")
             .args(["-m", "mypy", "--config-file", "mypy.ini", "scripts"])

@@ -141,6 +141,8 @@ pub struct EcscopeApp {
     /// waiting on it.
     stuck_seen: Option<crate::scripting::watchdog::StuckCall>,
     stuck_dismissed: bool,
+    /// Debug › Listen for an editor….
+    editor_link: super::editor_link::EditorLink,
 }
 
 /// The GUI's own cost, shown in the status bar: CPU time per frame as
@@ -274,6 +276,7 @@ impl EcscopeApp {
             may_close: false,
             stuck_seen: None,
             stuck_dismissed: false,
+            editor_link: Default::default(),
         };
         // Naming a project on the command line is consent to run it, as
         // with any interpreter.
@@ -397,7 +400,9 @@ impl EcscopeApp {
         self.state
             .console
             .info(format!("opened project {}", project.name()));
-        self.state.session = Some(Session::start(project, start_playing, notify));
+        let session = Session::start(project, start_playing, notify);
+        self.editor_link.set_session(Some(session.linker()));
+        self.state.session = Some(session);
         self.state.selected = self.options.select.take();
         if self.state.selected.is_some() {
             self.state
@@ -558,6 +563,16 @@ impl EcscopeApp {
                 ui.checkbox(&mut self.debug_view, "Debug view")
                     .on_hover_text("Code, call stack, variables, watches, breakpoints and the debug console on one screen; it opens by itself at a stop");
             });
+            ui.menu_button("Debug", |ui| {
+                if ui
+                    .button("Listen for an editor…")
+                    .on_hover_text("Let VS Code or Neovim attach to this window's run with the Debug Adapter Protocol")
+                    .clicked()
+                {
+                    self.editor_link.open = true;
+                    ui.close();
+                }
+            });
             ui.menu_button("Help", |ui| {
                 if ui.button("Samples").clicked() {
                     self.show_samples = true;
@@ -573,6 +588,11 @@ impl EcscopeApp {
                 }
             });
         });
+    }
+
+    /// The address Debug › Listen for an editor… listens on, while it does.
+    pub fn editor_address(&self) -> Option<String> {
+        self.editor_link.listening().map(str::to_string)
     }
 
     fn pick_project(&mut self, ctx: &egui::Context) {
@@ -686,6 +706,7 @@ impl EcscopeApp {
 
     fn windows(&mut self, ctx: &egui::Context) {
         self.profile_prompt(ctx);
+        self.editor_link.window(ctx);
         if let Some(prompt) = &self.trust_prompt {
             match prompt.ui(ctx) {
                 Some(super::panels::trust::TrustChoice::Trust) => self.decide_trust(ctx, true),
@@ -1138,6 +1159,7 @@ impl eframe::App for EcscopeApp {
                         ui.weak("No project open");
                     }
                 }
+                self.editor_link.status(ui);
                 if !self.stats.cpu_ms.is_empty() {
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         let cpu = GuiStats::mean(&self.stats.cpu_ms);

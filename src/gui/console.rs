@@ -72,8 +72,20 @@ impl Console {
                 text: format!("the runtime stopped after an internal error: {text}"),
                 detail: None,
             },
-            // Answers belong to whoever asked (the Debug view).
-            SessionEvent::Evaluated { .. } => return,
+            // Answers belong to whoever asked (the Debug view), and stops
+            // show in the debug bar.
+            SessionEvent::Evaluated { .. }
+            | SessionEvent::Read { .. }
+            | SessionEvent::Stopped(_)
+            | SessionEvent::Resumed
+            | SessionEvent::PausedBetweenFrames { .. } => return,
+            SessionEvent::Finished { frames } => Entry {
+                frame: Some(frames),
+                level: Level::Info,
+                location: None,
+                text: format!("the run ended after {frames} frames"),
+                detail: None,
+            },
         };
         self.push(entry);
     }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod console;
 pub mod editor;
+pub mod editor_link;
 pub mod layout;
 pub mod panels;
 pub mod screenshot;

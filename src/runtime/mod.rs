@@ -105,6 +105,13 @@ impl Runtime {
     /// Builds the world and loads every script in manifest order. A script
     /// that fails to load is reported in the event stream; the others run.
     pub fn open(project: Project) -> Runtime {
+        Runtime::open_with(project, |_| {})
+    }
+
+    /// Opens a project like [`Runtime::open`], calling `before_load` once
+    /// the runtime exists and before any script runs: breakpoints and a
+    /// break handler set there stop in the scripts' top-level code.
+    pub fn open_with(project: Project, before_load: impl FnOnce(&Runtime)) -> Runtime {
         let world = &project.manifest.world;
         let host = HostState::new(world.fixed_dt, world.seed).shared();
         let limits = &project.manifest.limits;
@@ -135,6 +142,7 @@ impl Runtime {
         runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
             host: runtime.host.clone(),
         })));
+        before_load(&runtime);
         let entries = runtime.project.manifest.scripts.clone();
         for entry in entries {
             runtime.load_script(entry);

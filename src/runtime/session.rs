@@ -27,7 +27,8 @@ use crate::profiling::profiler::Frames;
 use crate::project::Project;
 use crate::scripting::StackFrame;
 use crate::scripting::debugger::{
-    BreakInfo, Breakpoint, DataBreakpoint, DebugAction, Debugger, FrameAccess, Variable, Writer,
+    BreakInfo, Breakpoint, BreakpointSpec, DataBreakpoint, DebugAction, Debugger, FrameAccess,
+    Variable, Writer,
 };
 use crate::scripting::host::SharedHost;
 use crate::scripting::watchdog::StuckCall;
@@ -82,16 +83,38 @@ pub enum SessionCommand {
         /// The code, in the stopped script's language.
         code: String,
     },
-    /// Set a local of a frame of the stopped stack to the value of an
+    /// Set a local of a frame of the stopped stack (or any place an
+    /// expression names: `pos.x`, `items[1]`) to the value of an
     /// expression (`5`, `"text"`, `true`).
     SetVariable {
+        /// With an id, answered by [`SessionEvent::Evaluated`] with the
+        /// value now stored; without, a failure is a
+        /// [`SessionEvent::CommandFailed`].
+        id: Option<u64>,
         /// The frame.
         frame: usize,
-        /// The local's name.
+        /// The local's name, or an expression naming a place.
         name: String,
         /// The new value, as an expression.
         value: String,
     },
+    /// Read a frame's locals (`expr` none) or a value's children, at a
+    /// stop; answered by [`SessionEvent::Read`].
+    Read {
+        /// Chosen by the front end, returned with the answer.
+        id: u64,
+        /// The frame.
+        frame: usize,
+        /// The value whose children are read.
+        expr: Option<String>,
+    },
+    /// Stop at the next line any script runs: `pause` (given up, and the
+    /// world paused between frames, when a whole frame runs no line) or
+    /// `step` (frames run until a line does).
+    StopAtNextLine(&'static str),
+    /// See [`Debugger::set_step_across_calls`]: on while an editor is
+    /// attached.
+    StepAcrossCalls(bool),
     /// A change to the world or the project, applied between frames.
     Runtime(RuntimeCommand),
 }
@@ -105,7 +128,31 @@ pub enum SessionEvent {
     CommandFailed(String),
     /// The runtime thread stopped after an internal error.
     Crashed(String),
-    /// The answer to [`SessionCommand::Evaluate`].
+    /// A script stopped (a breakpoint, a step, an error...): the
+    /// snapshot with it is already published.
+    Stopped(Arc<BreakInfo>),
+    /// The stopped script runs on (whoever chose to).
+    Resumed,
+    /// The world rests between frames for a pause or a step that found no
+    /// line to stop at (`reason`: `pause` or `step`).
+    PausedBetweenFrames {
+        /// `pause` or `step`.
+        reason: &'static str,
+    },
+    /// The run reached its frame limit ([`SessionOptions::frame_limit`]).
+    Finished {
+        /// Frames run.
+        frames: u64,
+    },
+    /// The answer to [`SessionCommand::Read`].
+    Read {
+        /// The request's id.
+        id: u64,
+        /// The locals or children, or why they could not be read.
+        result: Result<Vec<Variable>, String>,
+    },
+    /// The answer to [`SessionCommand::Evaluate`] (and to an
+    /// [`SessionCommand::SetVariable`] with an id).
     Evaluated {
         /// The request's id.
         id: u64,
@@ -224,6 +271,114 @@ struct Shared {
     latest: Option<Arc<Snapshot>>,
 }
 
+/// How a session starts.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Run frames from the start.
+    pub playing: bool,
+    /// Pace frames to `fixed_dt / speed`; otherwise run them flat out.
+    pub paced: bool,
+    /// Stop playing, and report [`SessionEvent::Finished`], after this
+    /// many frames.
+    pub frame_limit: Option<u64>,
+    /// Load the project's saved breakpoints and save changes to them (the
+    /// GUI); an editor brings its own.
+    pub saved_breakpoints: bool,
+    /// Breakpoints set before any script runs: (file, line, settings).
+    pub breakpoints: Vec<(String, u32, BreakpointSpec)>,
+    /// Stop where a script raises.
+    pub break_on_error: bool,
+    /// See [`Debugger::set_step_across_calls`].
+    pub step_across_calls: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            playing: true,
+            paced: true,
+            frame_limit: None,
+            saved_breakpoints: true,
+            breakpoints: Vec::new(),
+            break_on_error: true,
+            step_across_calls: false,
+        }
+    }
+}
+
+/// Every receiver of the session's events gets each of them.
+#[derive(Clone, Default)]
+struct Fanout {
+    subscribers: Arc<Mutex<Vec<Sender<SessionEvent>>>>,
+}
+
+impl Fanout {
+    fn send(&self, event: SessionEvent) {
+        if let Ok(mut subscribers) = self.subscribers.lock() {
+            // A receiver that is gone is dropped from the list.
+            subscribers.retain(|s| s.send(event.clone()).is_ok());
+        }
+    }
+
+    fn subscribe(&self) -> Receiver<SessionEvent> {
+        let (tx, rx) = channel();
+        if let Ok(mut subscribers) = self.subscribers.lock() {
+            subscribers.push(tx);
+        }
+        rx
+    }
+}
+
+/// Makes [`SessionLink`]s to one session, from any thread (a listener
+/// that waits for editors).
+#[derive(Clone)]
+pub struct SessionLinker {
+    project: Project,
+    tx: Sender<Message>,
+    shared: Arc<Mutex<Shared>>,
+    fanout: Fanout,
+}
+
+impl SessionLinker {
+    /// A new link, with its own copy of every event from now on.
+    pub fn link(&self) -> SessionLink {
+        SessionLink {
+            project: self.project.clone(),
+            tx: self.tx.clone(),
+            shared: Arc::clone(&self.shared),
+            events: self.fanout.subscribe(),
+        }
+    }
+}
+
+/// A second front end's hold on a session (an editor's debug adapter
+/// beside the GUI): it sends commands, reads snapshots and gets every
+/// event, from any thread.
+pub struct SessionLink {
+    project: Project,
+    tx: Sender<Message>,
+    shared: Arc<Mutex<Shared>>,
+    /// This link's own copy of the events.
+    pub events: Receiver<SessionEvent>,
+}
+
+impl SessionLink {
+    /// Sends a command, as [`Session::send`].
+    pub fn send(&self, command: SessionCommand) {
+        let _ = self.tx.send(Message::Command(command));
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.shared.lock().ok()?.latest.clone()
+    }
+
+    /// The project the session runs.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+}
+
 enum Message {
     Command(SessionCommand),
     FileChanged(FileChange),
@@ -236,6 +391,7 @@ pub struct Session {
     tx: Sender<Message>,
     shared: Arc<Mutex<Shared>>,
     events: Receiver<SessionEvent>,
+    fanout: Fanout,
     thread: Option<JoinHandle<()>>,
     /// A call into a script that nothing can stop, once reported.
     stuck: Arc<Mutex<Option<StuckCall>>>,
@@ -258,8 +414,18 @@ const LOCATE_ALWAYS: usize = 200;
 impl Session {
     /// Starts the project on a new thread, playing or paused.
     pub fn start(project: Project, playing: bool, notify: Notify) -> Session {
+        let options = SessionOptions {
+            playing,
+            ..SessionOptions::default()
+        };
+        Session::start_with(project, options, notify)
+    }
+
+    /// Starts the project on a new thread with these options.
+    pub fn start_with(project: Project, options: SessionOptions, notify: Notify) -> Session {
         let (tx, rx) = channel();
-        let (events_tx, events) = channel();
+        let fanout = Fanout::default();
+        let events = fanout.subscribe();
         let shared: Arc<Mutex<Shared>> = Arc::default();
         let stuck: Arc<Mutex<Option<StuckCall>>> = Arc::default();
         let thread = {
@@ -268,6 +434,7 @@ impl Session {
             let stuck = Arc::clone(&stuck);
             let stuck_notify = Arc::clone(&notify);
             let watch_tx = tx.clone();
+            let events_tx = fanout.clone();
             std::thread::Builder::new()
                 .name("ecscope-runtime".into())
                 .stack_size(super::SCRIPT_STACK)
@@ -275,37 +442,44 @@ impl Session {
                     let crash_tx = events_tx.clone();
                     let crash_notify = Arc::clone(&notify);
                     let result = catch_unwind(AssertUnwindSafe(|| {
-                        // The GUI and editors stop on errors unless the
-                        // project's saved settings say otherwise.
-                        let runtime = Runtime::open(project.clone());
-                        runtime.debugger().set_break_on_error(true);
-                        let data_dir = project.data_dir();
-                        // An untrusted project's saved conditions and log
-                        // messages would be code run as soon as a line is
-                        // reached: they are neither loaded nor overwritten.
-                        let loaded = if project.restricted {
-                            match super::breakpoints::path(&data_dir).exists() {
-                                true => Err(format!(
-                                    "{}: the project's saved breakpoints are not loaded while it is opened restricted",
-                                    super::breakpoints::path(&data_dir).display()
-                                )),
-                                false => Err(String::new()),
-                            }
-                        } else {
-                            super::breakpoints::load(&data_dir, runtime.debugger())
-                        };
                         let link = Rc::new(Link {
-                            data_dir: loaded.is_ok().then_some(data_dir),
+                            data_dir: RefCell::new(None),
                             rx,
                             state: RefCell::new(State {
-                                playing,
+                                playing: options.playing,
                                 speed: 1.0,
+                                paced: options.paced,
+                                frame_limit: options.frame_limit,
                                 ..State::default()
                             }),
                             shared,
                             events: events_tx,
                             notify,
                         });
+                        let mut loaded = Err(String::new());
+                        // Breakpoints and the handler are in place before
+                        // any script runs, so top-level lines can stop.
+                        let runtime = Runtime::open_with(project.clone(), |runtime| {
+                            let debugger = runtime.debugger();
+                            debugger.set_break_on_error(options.break_on_error);
+                            debugger.set_step_across_calls(options.step_across_calls);
+                            if options.saved_breakpoints {
+                                loaded = load_saved_breakpoints(&project, debugger);
+                            }
+                            for (file, line, spec) in &options.breakpoints {
+                                if let Err(e) =
+                                    debugger.set_breakpoint_spec(file, *line, spec.clone())
+                                {
+                                    link.events.send(SessionEvent::CommandFailed(format!(
+                                        "breakpoint {file}:{line}: {e}"
+                                    )));
+                                }
+                            }
+                            install_break_handler(runtime, &link);
+                        });
+                        if loaded.is_ok() {
+                            *link.data_dir.borrow_mut() = Some(project.data_dir());
+                        }
                         // Saved files reach the worker as messages, applied
                         // between frames like commands.
                         let watcher = ProjectWatcher::start(&project.root, move |change| {
@@ -314,7 +488,7 @@ impl Session {
                         if let Err(message) = loaded
                             && !message.is_empty()
                         {
-                            let _ = link.events.send(SessionEvent::CommandFailed(message));
+                            link.events.send(SessionEvent::CommandFailed(message));
                         }
                         let mut worker = Worker { runtime, link };
                         // Reported from the watchdog's own thread: this one
@@ -326,11 +500,10 @@ impl Session {
                             stuck_notify();
                         });
                         if let Err(err) = &watcher {
-                            let _ = worker.link.events.send(SessionEvent::CommandFailed(format!(
+                            worker.link.events.send(SessionEvent::CommandFailed(format!(
                                 "hot reload is off: {err}"
                             )));
                         }
-                        worker.install_break_handler();
                         worker.run();
                         drop(watcher);
                     }));
@@ -340,7 +513,7 @@ impl Session {
                             .cloned()
                             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_else(|| "unknown error".into());
-                        let _ = crash_tx.send(SessionEvent::Crashed(message));
+                        crash_tx.send(SessionEvent::Crashed(message));
                         crash_notify();
                     }
                 })
@@ -351,8 +524,25 @@ impl Session {
             tx,
             shared,
             events,
+            fanout,
             thread,
             stuck,
+        }
+    }
+
+    /// A link for a second front end, with its own copy of every event
+    /// from now on.
+    pub fn link(&self) -> SessionLink {
+        self.linker().link()
+    }
+
+    /// What makes links, from any thread.
+    pub fn linker(&self) -> SessionLinker {
+        SessionLinker {
+            project: self.project.clone(),
+            tx: self.tx.clone(),
+            shared: Arc::clone(&self.shared),
+            fanout: self.fanout.clone(),
         }
     }
 
@@ -375,6 +565,12 @@ impl Session {
     /// The latest snapshot, once the first one is ready.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.shared.lock().ok()?.latest.clone()
+    }
+
+    /// The session's own event receiver, for a front end that waits on
+    /// it; [`Session::drain_events`] gives nothing afterwards.
+    pub fn take_events(&mut self) -> Receiver<SessionEvent> {
+        std::mem::replace(&mut self.events, channel().1)
     }
 
     /// Events since the last call.
@@ -403,6 +599,24 @@ impl Session {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+}
+
+/// Loads the project's saved breakpoints. An untrusted project's saved
+/// conditions and log messages would be code run as soon as a line is
+/// reached: they are neither loaded nor overwritten. An error with no
+/// message means "none to load, and none to save".
+fn load_saved_breakpoints(project: &Project, debugger: &Debugger) -> Result<bool, String> {
+    let data_dir = project.data_dir();
+    if project.restricted {
+        return match super::breakpoints::path(&data_dir).exists() {
+            true => Err(format!(
+                "{}: the project's saved breakpoints are not loaded while it is opened restricted",
+                super::breakpoints::path(&data_dir).display()
+            )),
+            false => Err(String::new()),
+        };
+    }
+    super::breakpoints::load(&data_dir, debugger)
 }
 
 impl Drop for Session {
@@ -454,16 +668,25 @@ struct State {
     frame: usize,
     /// Values shown expanded, kept across stops.
     expanded: BTreeSet<(usize, String)>,
+    /// Pace frames to real time (otherwise flat out).
+    paced: bool,
+    /// Frames to run before the session finishes.
+    frame_limit: Option<u64>,
+    /// The frame limit was reached.
+    finished: bool,
+    /// A pause waits for a line: given up after the frame it was asked
+    /// before.
+    pausing: bool,
 }
 
 struct Link {
     /// Where the breakpoints are kept (none until they have loaded, so a
     /// file that failed to load is not overwritten by an empty list).
-    data_dir: Option<std::path::PathBuf>,
+    data_dir: RefCell<Option<std::path::PathBuf>>,
     rx: Receiver<Message>,
     state: RefCell<State>,
     shared: Arc<Mutex<Shared>>,
-    events: Sender<SessionEvent>,
+    events: Fanout,
     notify: Notify,
 }
 
@@ -477,7 +700,7 @@ impl Link {
 
     fn send_events(&self, events: Vec<RuntimeEvent>) {
         for event in events {
-            let _ = self.events.send(SessionEvent::Runtime(event));
+            self.events.send(SessionEvent::Runtime(event));
         }
     }
 
@@ -555,11 +778,29 @@ impl Link {
             // A new stop starts at its innermost frame.
             let mut state = self.state.borrow_mut();
             state.frame = 0;
+            state.pausing = false;
         }
+        self.publish_break(host, debugger, info, access);
+        self.events
+            .send(SessionEvent::Stopped(Arc::new(info.clone())));
+        let action = self.serve_stop(host, debugger, info, access, was_playing);
+        self.events.send(SessionEvent::Resumed);
+        action
+    }
+
+    /// Serves the front ends' commands at a stop until one of them says
+    /// how to go on.
+    fn serve_stop(
+        &self,
+        host: &SharedHost,
+        debugger: &Debugger,
+        info: &BreakInfo,
+        access: &mut dyn FrameAccess,
+        was_playing: bool,
+    ) -> DebugAction {
         let publish = |link: &Link, access: &mut dyn FrameAccess| {
             link.publish_break(host, debugger, info, access);
         };
-        publish(self, access);
         loop {
             let message = match self.rx.recv_timeout(Duration::from_millis(250)) {
                 Ok(message) => message,
@@ -620,20 +861,43 @@ impl Link {
                 }
                 SessionCommand::Evaluate { id, frame, code } => {
                     let result = access.evaluate(frame, &code);
-                    let _ = self
-                        .events
+                    self.events
                         .send(SessionEvent::Evaluated { id, code, result });
                     // A statement may have changed locals or the world.
                     publish(self, access);
                 }
-                SessionCommand::SetVariable { frame, name, value } => {
-                    if let Err(e) = access.set_local(frame, &name, &value) {
-                        let _ = self
-                            .events
-                            .send(SessionEvent::CommandFailed(format!("set {name}: {e}")));
+                SessionCommand::SetVariable {
+                    id,
+                    frame,
+                    name,
+                    value,
+                } => {
+                    let result = assign(access, frame, &name, &value);
+                    match id {
+                        Some(id) => self.events.send(SessionEvent::Evaluated {
+                            id,
+                            code: name,
+                            result,
+                        }),
+                        None => {
+                            if let Err(e) = result {
+                                self.events
+                                    .send(SessionEvent::CommandFailed(format!("set {name}: {e}")));
+                            }
+                        }
                     }
                     publish(self, access);
                 }
+                SessionCommand::Read { id, frame, expr } => {
+                    let result = match &expr {
+                        None => access.locals(frame),
+                        Some(expr) => access.children(frame, expr),
+                    };
+                    self.events.send(SessionEvent::Read { id, result });
+                }
+                // Already stopped at a line.
+                SessionCommand::StopAtNextLine(_) => {}
+                SessionCommand::StepAcrossCalls(on) => debugger.set_step_across_calls(on),
                 SessionCommand::InspectCoroutine(id) => {
                     self.state.borrow_mut().inspect_coroutine = id;
                 }
@@ -646,7 +910,7 @@ impl Link {
                     if let Some(Err(message)) =
                         super::probe::apply_debugger_command(debugger, &command)
                     {
-                        let _ = self.events.send(SessionEvent::CommandFailed(message));
+                        self.events.send(SessionEvent::CommandFailed(message));
                     }
                     self.save_breakpoints(debugger, &command);
                     publish(self, access);
@@ -680,6 +944,24 @@ impl Link {
             }
         }
     }
+}
+
+/// Stores a value in a local (`name` a plain name) or in the place an
+/// expression names (`pos.x`, `items[1]`), and reads it back.
+fn assign(
+    access: &mut dyn FrameAccess,
+    frame: usize,
+    name: &str,
+    value: &str,
+) -> Result<Variable, String> {
+    if crate::scripting::debugger::is_identifier(name) {
+        return access.set_local(frame, name, value);
+    }
+    access.evaluate(frame, &format!("{name} = {value}"))?;
+    access.evaluate(frame, name).map(|mut v| {
+        v.name = name.to_string();
+        v
+    })
 }
 
 /// Whether a command only changes the debugger (applied at once, also
@@ -757,31 +1039,74 @@ impl Link {
                 | RuntimeCommand::ClearBreakpoints
                 | RuntimeCommand::SetBreakOnError(_)
         );
-        let Some(dir) = &self.data_dir else {
+        let dir = self.data_dir.borrow();
+        let Some(dir) = dir.as_ref() else {
             return;
         };
         if changes_breakpoints && let Err(message) = super::breakpoints::save(dir, debugger) {
-            let _ = self.events.send(SessionEvent::CommandFailed(message));
+            self.events.send(SessionEvent::CommandFailed(message));
         }
     }
 }
+
+/// Why a local cannot be changed now.
+const NOT_STOPPED_SET: &str =
+    "nothing is stopped: locals can be changed only at a breakpoint or a step";
 
 struct Worker {
     runtime: Runtime,
     link: Rc<Link>,
 }
 
+/// Makes the session's link decide what happens at the runtime's breaks.
+fn install_break_handler(runtime: &Runtime, link: &Rc<Link>) {
+    let link = Rc::clone(link);
+    let host = runtime.host().clone();
+    let debugger = Rc::downgrade(runtime.debugger());
+    runtime.debugger().set_handler(Some(Box::new(
+        move |info: &BreakInfo, access: &mut dyn FrameAccess| match debugger.upgrade() {
+            Some(debugger) => link.at_break(&host, &debugger, info, access),
+            None => DebugAction::Continue,
+        },
+    )));
+}
+
 impl Worker {
-    fn install_break_handler(&self) {
-        let link = Rc::clone(&self.link);
-        let host = self.runtime.host().clone();
-        let debugger = Rc::downgrade(self.runtime.debugger());
-        self.runtime.debugger().set_handler(Some(Box::new(
-            move |info: &BreakInfo, access: &mut dyn FrameAccess| match debugger.upgrade() {
-                Some(debugger) => link.at_break(&host, &debugger, info, access),
-                None => DebugAction::Continue,
-            },
-        )));
+    /// Whether frames run now: playing, or a step or pause waits for a
+    /// line that only a later frame can reach.
+    fn running(&self) -> bool {
+        let state = self.link.state.borrow();
+        !state.finished && (state.playing || self.runtime.debugger().step_pending())
+    }
+
+    /// Runs one frame, then ends the run at its frame limit and gives up a
+    /// pause that the frame did not meet.
+    fn step_frame(&mut self) {
+        let pausing = self.link.state.borrow().pausing;
+        self.runtime.step();
+        let frame = self.runtime.host().borrow().frame();
+        let mut events = Vec::new();
+        {
+            let mut state = self.link.state.borrow_mut();
+            if pausing && state.pausing {
+                state.pausing = false;
+                state.playing_before_stop = None;
+                events.push(SessionEvent::PausedBetweenFrames { reason: "pause" });
+            }
+            if state.frame_limit.is_some_and(|limit| frame >= limit) && !state.finished {
+                state.finished = true;
+                events.push(SessionEvent::Finished { frames: frame });
+            }
+        }
+        if !events.is_empty() {
+            self.link.state.borrow_mut().playing = false;
+            self.runtime.debugger().cancel_step();
+            // The frame's own events come first.
+            self.publish();
+            for event in events {
+                self.link.events.send(event);
+            }
+        }
     }
 
     fn run(&mut self) {
@@ -794,11 +1119,13 @@ impl Worker {
                 return;
             }
             let dt = self.runtime.project().manifest.world.fixed_dt;
-            let (playing, speed) = {
+            let (playing, speed, paced) = {
                 let state = self.link.state.borrow();
-                (state.playing, state.speed)
+                (self.running(), state.speed, state.paced)
             };
-            let wait = if playing {
+            let wait = if playing && !paced {
+                Duration::ZERO
+            } else if playing {
                 Duration::from_secs_f64(((dt - owed).max(0.0) / speed).min(0.1))
             } else {
                 Duration::from_millis(250)
@@ -832,15 +1159,18 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             let now = Instant::now();
-            let (playing, speed) = {
+            let (playing, speed, paced) = {
                 let state = self.link.state.borrow();
-                (state.playing, state.speed)
+                (self.running(), state.speed, state.paced)
             };
-            if playing {
+            if playing && !paced {
+                self.step_frame();
+                dirty = true;
+            } else if playing {
                 owed += now.duration_since(last_tick).as_secs_f64() * speed;
                 let mut steps = 0;
-                while owed >= dt && steps < MAX_CATCH_UP && self.link.state.borrow().playing {
-                    self.runtime.step();
+                while owed >= dt && steps < MAX_CATCH_UP && self.running() {
+                    self.step_frame();
                     owed -= dt;
                     steps += 1;
                 }
@@ -865,8 +1195,32 @@ impl Worker {
         match command {
             SessionCommand::Play => {
                 let mut state = self.link.state.borrow_mut();
-                state.playing = true;
+                state.playing = !state.finished;
                 state.playing_before_stop = None;
+            }
+            SessionCommand::StopAtNextLine(reason) => {
+                let running = self.running();
+                let debugger = self.runtime.debugger();
+                if reason == "pause" && !running {
+                    // Nothing runs: the world already rests between frames.
+                    self.link
+                        .events
+                        .send(SessionEvent::PausedBetweenFrames { reason });
+                } else {
+                    debugger.stop_at_next_line(reason);
+                    self.link.state.borrow_mut().pausing = reason == "pause";
+                }
+            }
+            SessionCommand::StepAcrossCalls(on) => {
+                self.runtime.debugger().set_step_across_calls(on);
+            }
+            SessionCommand::Read { id, .. } => {
+                self.link.events.send(SessionEvent::Read {
+                    id,
+                    result: Err(
+                        "nothing is stopped: values are read at a breakpoint or a step".into(),
+                    ),
+                });
             }
             SessionCommand::Pause => {
                 let mut state = self.link.state.borrow_mut();
@@ -879,7 +1233,10 @@ impl Worker {
                 state.playing_before_stop = None;
                 drop(state);
                 for _ in 0..frames {
-                    self.runtime.step();
+                    if self.link.state.borrow().finished {
+                        break;
+                    }
+                    self.step_frame();
                 }
             }
             SessionCommand::SetSpeed(speed) => {
@@ -910,14 +1267,22 @@ impl Worker {
                     state.expanded.remove(&(frame, expr));
                 }
             }
+            SessionCommand::SetVariable {
+                id: Some(id), name, ..
+            } => {
+                self.link.events.send(SessionEvent::Evaluated {
+                    id,
+                    code: name,
+                    result: Err(NOT_STOPPED_SET.into()),
+                });
+            }
             SessionCommand::SelectFrame(_) | SessionCommand::SetVariable { .. } => {
-                let _ = self.link.events.send(SessionEvent::CommandFailed(
-                    "nothing is stopped: locals can be changed only at a breakpoint or a step"
-                        .into(),
-                ));
+                self.link
+                    .events
+                    .send(SessionEvent::CommandFailed(NOT_STOPPED_SET.into()));
             }
             SessionCommand::Evaluate { id, code, .. } => {
-                let _ = self.link.events.send(SessionEvent::Evaluated {
+                self.link.events.send(SessionEvent::Evaluated {
                     id,
                     code,
                     result: Err(
@@ -940,7 +1305,7 @@ impl Worker {
                 state.playing_before_stop = None;
                 drop(state);
                 if let Err(message) = self.runtime.apply(RuntimeCommand::StepCoroutineLine { id }) {
-                    let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+                    self.link.events.send(SessionEvent::CommandFailed(message));
                 }
             }
             // Run to cursor: frames must pass to reach the line.
@@ -956,7 +1321,7 @@ impl Worker {
                 let debugger_command = is_debugger_command(&command);
                 let saved = command.clone();
                 if let Err(message) = self.runtime.apply(command) {
-                    let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+                    self.link.events.send(SessionEvent::CommandFailed(message));
                 }
                 if debugger_command {
                     self.link.save_breakpoints(self.runtime.debugger(), &saved);
@@ -969,17 +1334,19 @@ impl Worker {
     fn runtime_reset(&mut self) {
         let old = self.runtime.debugger();
         let (breakpoints, on_error) = (old.breakpoint_list(), old.break_on_error_setting());
+        let across = old.step_across_calls();
         if let Err(message) = self.runtime.apply(RuntimeCommand::Reset) {
-            let _ = self.link.events.send(SessionEvent::CommandFailed(message));
+            self.link.events.send(SessionEvent::CommandFailed(message));
         }
         // A reset builds a new runtime: keep the breakpoints and the
         // handler (data breakpoints name entities of the old world).
         let debugger = self.runtime.debugger();
         debugger.set_break_on_error(on_error);
+        debugger.set_step_across_calls(across);
         for b in breakpoints {
             let _ = debugger.set_breakpoint_spec(&b.file, b.line, b.spec);
         }
-        self.install_break_handler();
+        install_break_handler(&self.runtime, &self.link);
     }
 
     fn publish(&mut self) {

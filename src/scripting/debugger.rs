@@ -478,9 +478,20 @@ pub enum DebugOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     None,
-    Over { call: u64, depth: u32 },
-    Into { call: u64 },
-    Out { call: u64, depth: u32 },
+    Over {
+        call: u64,
+        depth: u32,
+    },
+    Into {
+        call: u64,
+    },
+    Out {
+        call: u64,
+        depth: u32,
+    },
+    /// The next line any script runs, in any call: a pause, or a step
+    /// that left its call when steps cross calls.
+    Anywhere,
 }
 
 /// One field of an entity: (component, field, rendered value).
@@ -528,7 +539,16 @@ pub struct Debugger {
     stops: Cell<u64>,
     /// Step to next line: stop at the first line this coroutine runs when
     /// it is next resumed, other than the one it is suspended at.
-    next_line_of: RefCell<Option<(u64, Option<Place>)>>,
+    /// With the step to take once it is (its call replaced by the
+    /// resume's): into for the GUI's step to next line; over or out, with
+    /// the depth, for a step that left a coroutine's resume.
+    next_line_of: RefCell<Option<(u64, Option<Place>, Step)>>,
+    /// Whether a step that leaves its call goes on to the next line run
+    /// (an editor's debugger) rather than ending with the call (the GUI,
+    /// whose world then rests between frames).
+    step_across: Cell<bool>,
+    /// The reason a [`Step::Anywhere`] stop gives: `pause` or `step`.
+    anywhere_reason: Cell<&'static str>,
 }
 
 impl Default for Debugger {
@@ -556,6 +576,8 @@ impl Default for Debugger {
             output: RefCell::default(),
             next_line_of: RefCell::new(None),
             stops: Cell::new(0),
+            step_across: Cell::new(false),
+            anywhere_reason: Cell::new("pause"),
         }
     }
 }
@@ -681,18 +703,52 @@ impl Debugger {
                 || self.tracked.borrow().is_some())
     }
 
+    /// Stops at the next line any script runs, whatever the call, with
+    /// the reason `reason` (`pause`, or `step` from between frames).
+    pub fn stop_at_next_line(&self, reason: &'static str) {
+        self.anywhere_reason.set(reason);
+        self.step.set(Step::Anywhere);
+        self.refresh();
+    }
+
+    /// Gives up a pause or step that has not stopped yet (the coroutine
+    /// step too).
+    pub fn cancel_step(&self) {
+        self.step.set(Step::None);
+        *self.next_line_of.borrow_mut() = None;
+        self.refresh();
+    }
+
+    /// Whether a step or pause waits for a line beyond the current call:
+    /// frames must run for it to stop.
+    pub fn step_pending(&self) -> bool {
+        self.step.get() == Step::Anywhere || self.next_line_of.borrow().is_some()
+    }
+
+    /// Whether a step that leaves its call goes on to the next line run:
+    /// in a coroutine, the coroutine's next line once it is resumed;
+    /// elsewhere, the next line of any script.
+    pub fn set_step_across_calls(&self, on: bool) {
+        self.step_across.set(on);
+    }
+
+    /// See [`Debugger::set_step_across_calls`].
+    pub fn step_across_calls(&self) -> bool {
+        self.step_across.get()
+    }
+
     /// Step to next line in a suspended coroutine: stop at the first line
     /// it runs when next resumed (or not, with `None`).
     /// `at` is where it is suspended: resuming finishes that line, which
     /// is not a new one.
     pub fn step_coroutine(&self, coroutine: Option<u64>, at: Option<(String, u32)>) {
-        *self.next_line_of.borrow_mut() = coroutine.map(|id| (id, at));
+        *self.next_line_of.borrow_mut() = coroutine.map(|id| (id, at, Step::Into { call: 0 }));
         self.refresh();
     }
 
     /// The coroutine a step to next line waits for.
     pub fn stepping_coroutine(&self) -> Option<u64> {
-        self.next_line_of.borrow().as_ref().map(|(id, _)| *id)
+        self.next_line_of.borrow().as_ref().map(|(id, _, _)| *id)
     }
 
     /// Run to cursor: stop once when `file:line` is reached (or not, with
@@ -932,10 +988,14 @@ impl Debugger {
             .next_line_of
             .borrow()
             .as_ref()
-            .is_some_and(|(id, _)| Some(*id) == coroutine);
-        if stepping && let Some((_, at)) = self.next_line_of.borrow_mut().take() {
+            .is_some_and(|(id, _, _)| Some(*id) == coroutine);
+        if stepping && let Some((_, at, step)) = self.next_line_of.borrow_mut().take() {
             let call = self.call.get();
-            self.step.set(Step::Into { call });
+            self.step.set(match step {
+                Step::Over { depth, .. } => Step::Over { call, depth },
+                Step::Out { depth, .. } => Step::Out { call, depth },
+                _ => Step::Into { call },
+            });
             if let Some((file, line)) = at {
                 self.last_line.set((call, hash(&file), line));
             }
@@ -961,7 +1021,25 @@ impl Debugger {
             *self.pending_data.borrow_mut() = Some(hit);
             self.hit(file, line, 0, Vec::new, "data", &mut NoFrames);
         }
-        self.step.set(Step::None);
+        let step = self.step.get();
+        // A step off the end of a call other than a coroutine's goes on to
+        // the next line run; a coroutine's goes on in its next resume.
+        let coroutine = self.coroutine.get();
+        if self.step_across.get()
+            && let Some(id) = coroutine
+            && !matches!(step, Step::None | Step::Anywhere)
+            && self.next_line_of.borrow().is_none()
+        {
+            *self.next_line_of.borrow_mut() = Some((id, None, step));
+        }
+        let across = self.step_across.get()
+            && step != Step::None
+            && (step == Step::Anywhere || coroutine.is_none());
+        if across {
+            self.anywhere_reason.set("step");
+        }
+        self.step
+            .set(if across { Step::Anywhere } else { Step::None });
         self.coroutine.set(None);
         self.refresh();
     }
@@ -1074,6 +1152,7 @@ impl Debugger {
         }
         self.last_line.set((call, file_hash, line));
         let step_depth = match self.step.get() {
+            Step::Anywhere => return Some((self.anywhere_reason.get(), depth())),
             Step::Into { call: c } if c == call => return Some(("step", depth())),
             Step::Over { call: c, depth: d } if c == call => Some(d),
             // Out of a function: a line in a frame shallower than it.
@@ -1284,6 +1363,10 @@ impl Debugger {
     fn stop(&self, info: &BreakInfo, depth: u32, access: &mut dyn FrameAccess) -> DebugAction {
         self.breaking.set(true);
         self.run_to.borrow_mut().take();
+        if self.step_across.get() {
+            // This stop meets a step that was waiting for a resume.
+            self.next_line_of.borrow_mut().take();
+        }
         let stopped = std::time::Instant::now();
         let action = match self.handler.borrow_mut().as_mut() {
             Some(handler) => handler(info, access),
@@ -1299,6 +1382,15 @@ impl Debugger {
             DebugAction::StepInto => Step::Into { call },
             DebugAction::StepOut => Step::Out { call, depth },
         });
+        // Where steps cross calls, a step in a coroutine that outlasts this
+        // resume goes on in the next one, from this line.
+        if self.step_across.get()
+            && action != DebugAction::Continue
+            && let Some(id) = self.coroutine.get()
+        {
+            *self.next_line_of.borrow_mut() =
+                Some((id, Some((info.file.clone(), info.line)), self.step.get()));
+        }
         // A stop may have changed the world (the user's edits): only
         // script lines count as writers.
         if self.watching_data() {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod dap;
+
 use std::io::Read;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};

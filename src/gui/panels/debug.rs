@@ -403,6 +403,7 @@ impl DebugPanel {
                         let value = text.trim().to_string();
                         ctx.commands.push(if *is_local {
                             SessionCommand::SetVariable {
+                                id: None,
                                 frame: *frame,
                                 name: expr.clone(),
                                 value,

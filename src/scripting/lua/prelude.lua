@@ -543,9 +543,18 @@ end
 -- tables, which the host writes back. `code` is as typed (for the
 -- expressions of children); `run` is the same with a step counter called
 -- in every loop body and function.
+-- Whether a value is a live component (its fields expand like a table's).
+local function is_proxy(v)
+  if type(v) ~= "cdata" then return false end
+  for i = 1, #proxy_keys do
+    if ffi.istype(proxy_keys[i][1], v) then return true end
+  end
+  return false
+end
+
 local function record(name, v, expr)
   local t = type(v)
-  return { name, describe(v), t, expr or "", t == "table", v ~= nil and v ~= false }
+  return { name, describe(v), t, expr or "", t == "table" or is_proxy(v), v ~= nil and v ~= false }
 end
 
 local function key_name(k)
@@ -650,6 +659,13 @@ local function evaluate(mode, code, run, names, vals, upnames, upvals, fn, steps
   if not ok then return false, clean(v) end
   if mode == "test" then return true, v ~= nil and v ~= false end
   if mode == "children" then
+    -- A live component lists its fields from a copy; the children's
+    -- expressions still name the live fields, so setting one writes it.
+    if is_proxy(v) then
+      local read, copy = raw_pcall(plain, v)
+      if not read then return false, clean(copy) end
+      v = copy
+    end
     if type(v) ~= "table" then return false, code .. " is a " .. type(v) .. ", which has no fields" end
     local keys = {}
     for k in next, v do

@@ -277,11 +277,20 @@ def _render(value):
     return text
 
 
+def _is_record(value):
+    # Live components and other mappings that are not dicts: their fields
+    # are listed by keys() and read by [name].
+    kind = type(value)
+    return not isinstance(value, dict) and hasattr(kind, "keys") and hasattr(kind, "__getitem__")
+
+
 def _expandable(value):
     if isinstance(value, (dict, list, tuple, set, frozenset)):
         return len(value) > 0
     if isinstance(value, (type, _types.ModuleType, _types.FunctionType)):
         return False
+    if _is_record(value):
+        return True
     return bool(getattr(value, "__dict__", None))
 
 
@@ -332,6 +341,8 @@ def _children(value, code, shown):
         items = [("[%d]" % i, v, "(%s)[%d]" % (code, i)) for i, v in enumerate(value)]
     elif isinstance(value, (set, frozenset)):
         items = [("item", v, "") for v in value]
+    elif _is_record(value):
+        items = [(k, value[k], _child_expr(code, k)) for k in type(value).keys(value)]
     else:
         fields = getattr(value, "__dict__", None) or {}
         items = [(k, v, "(%s).%s" % (code, k)) for k, v in fields.items()]
