@@ -141,9 +141,14 @@ impl EditorLink {
                         ui.add_space(4.0);
                         ui.label("In VS Code, with editors/vscode installed, add to .vscode/launch.json:");
                         let mut snippet = format!(
-                            "{{ \"type\": \"ecscope\", \"request\": \"attach\", \"name\": \"Attach to ECScope\", \"debugServer\": {port} }}"
+                            "{{\n  \"type\": \"ecscope\",\n  \"request\": \"attach\",\n  \"name\": \"ECScope: attach\",\n  \"port\": {port}\n}}"
                         );
-                        ui.add(egui::TextEdit::singleline(&mut snippet).code_editor().desired_width(f32::INFINITY));
+                        ui.add(
+                            egui::TextEdit::multiline(&mut snippet)
+                                .code_editor()
+                                .desired_rows(6)
+                                .desired_width(f32::INFINITY),
+                        );
                         ui.weak("docs/editors.md has the Neovim set-up.");
                     }
                 }

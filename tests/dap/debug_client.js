@@ -147,7 +147,7 @@ const tests = {
     const thread = await started;
     assert.strictEqual(thread.body.reason, 'started');
     assert.strictEqual(stop.body.reason, 'breakpoint');
-    const lua = stop.body.threadId;
+    let lua = stop.body.threadId;
     assert.notStrictEqual(lua, 1, 'a coroutine stops on a thread of its own');
     const threads = (await dc.threadsRequest()).body.threads;
     assert.strictEqual(threads[0].name, 'main');
@@ -157,7 +157,22 @@ const tests = {
     assert.strictEqual(frames[0].name, 'patrol');
     const { list } = await locals(dc, frames[0].id);
     assert.strictEqual(named(list, 'id').value, '1');
+    // Into a call and out of it again.
+    await dc.setBreakpointsRequest({ source: { path: guards }, breakpoints: [{ line: 41 }] });
+    const at41 = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: lua });
+    const call = await at41;
+    assert.strictEqual((await top(dc, call.body.threadId))[0].line, 41);
+    await step(dc, 'stepIn', call.body.threadId);
+    frames = await top(dc, call.body.threadId);
+    assert.deepStrictEqual(frames.map((f) => f.name), ['step_towards', 'patrol']);
+    assert.strictEqual(frames[0].line, 14);
+    await step(dc, 'stepOut', call.body.threadId);
+    frames = await top(dc, call.body.threadId);
+    assert.strictEqual(frames[0].name, 'patrol');
+    assert.ok([41, 42].includes(frames[0].line), `back in patrol at ${frames[0].line}`);
     await dc.setBreakpointsRequest({ source: { path: guards }, breakpoints: [] });
+    lua = call.body.threadId;
     // Steps follow the coroutine, across its yields (later frames), on its
     // own thread.
     const frameNow = async () => Number((await dc.evaluateRequest({
