@@ -9,6 +9,7 @@ pub mod bench;
 pub mod check;
 pub mod crash;
 pub mod dap;
+pub mod ecs;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod headless;

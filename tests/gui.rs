@@ -476,6 +476,15 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
             .any(|e| e.text.starts_with("reloaded scripts/garden.lua v2")),
         "the reload is reported"
     );
+    // v1's diff against the editor: the changed line, both ways.
+    h.get_all_by_label("Diff")
+        .nth(1)
+        .expect("v1's Diff button")
+        .click();
+    h.run_steps(3);
+    h.get_by_label_contains("− local PETALS = 12");
+    h.get_by_label_contains("+ local PETALS = 20");
+    h.get_by_label("+1");
 
     // Roll back to v1: the list is newest first, so v1's button is second.
     h.get_all_by_label("Rollback")

@@ -1,70 +1,66 @@
-//! Line diffs between two versions of a script, for the history view.
+//! Line diffs between two versions of a script, for the history view, with
+//! the words that changed inside each changed line (the `similar` crate).
+
+use std::time::Duration;
+
+use similar::{ChangeTag, TextDiff};
+
+/// Whether a line is in both texts, or only in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// In both.
+    Same,
+    /// Only in the old text.
+    Removed,
+    /// Only in the new text.
+    Added,
+}
 
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DiffLine {
-    /// In both.
-    Same(String),
-    /// Only in the old text.
-    Removed(String),
-    /// Only in the new text.
-    Added(String),
+pub struct DiffLine {
+    /// In which text the line is.
+    pub change: Change,
+    /// The line in pieces: `true` marks the words that changed, in a line
+    /// whose counterpart on the other side is similar.
+    pub parts: Vec<(bool, String)>,
 }
 
-/// The line diff of `old` → `new` (longest common subsequence; texts past
-/// a few thousand lines compare only their changed middle).
+impl DiffLine {
+    /// The whole line.
+    pub fn text(&self) -> String {
+        self.parts.iter().map(|(_, s)| s.as_str()).collect()
+    }
+}
+
+/// How long a diff may take before it settles for a coarser answer (a
+/// huge text with changes everywhere).
+const DEADLINE: Duration = Duration::from_millis(300);
+
+/// The line diff of `old` → `new`, with word-level changes.
 pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // Common head and tail are cheap and usually most of a script.
-    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut out: Vec<DiffLine> = a[..head]
-        .iter()
-        .map(|l| DiffLine::Same(l.to_string()))
-        .collect();
-    if ma.len() * mb.len() > 4_000_000 {
-        out.extend(ma.iter().map(|l| DiffLine::Removed(l.to_string())));
-        out.extend(mb.iter().map(|l| DiffLine::Added(l.to_string())));
-    } else {
-        // lcs[i][j]: longest common subsequence of ma[i..] and mb[j..].
-        let (n, m) = (ma.len(), mb.len());
-        let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                lcs[i][j] = if ma[i] == mb[j] {
-                    lcs[i + 1][j + 1] + 1
-                } else {
-                    lcs[i + 1][j].max(lcs[i][j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < n || j < m {
-            if i < n && j < m && ma[i] == mb[j] {
-                out.push(DiffLine::Same(ma[i].to_string()));
-                i += 1;
-                j += 1;
-            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-                out.push(DiffLine::Removed(ma[i].to_string()));
-                i += 1;
-            } else {
-                out.push(DiffLine::Added(mb[j].to_string()));
-                j += 1;
-            }
+    let diff = TextDiff::configure().timeout(DEADLINE).diff_lines(old, new);
+    let mut out = Vec::new();
+    for op in diff.ops() {
+        for change in diff.iter_inline_changes(op) {
+            let change_kind = match change.tag() {
+                ChangeTag::Equal => Change::Same,
+                ChangeTag::Delete => Change::Removed,
+                ChangeTag::Insert => Change::Added,
+            };
+            let parts = change
+                .iter_strings_lossy()
+                .map(|(emphasized, text)| {
+                    (emphasized, text.trim_end_matches(['\n', '\r']).to_string())
+                })
+                .filter(|(_, text)| !text.is_empty())
+                .collect();
+            out.push(DiffLine {
+                change: change_kind,
+                parts,
+            });
         }
     }
-    out.extend(
-        a[a.len() - tail..]
-            .iter()
-            .map(|l| DiffLine::Same(l.to_string())),
-    );
     out
 }
 
@@ -72,24 +68,55 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
 mod tests {
     use super::*;
 
+    fn plain(lines: &[DiffLine]) -> Vec<(Change, String)> {
+        lines.iter().map(|l| (l.change, l.text())).collect()
+    }
+
     #[test]
     fn diffs_changed_lines() {
         let d = diff_lines("a\nb\nc\nd\n", "a\nB\nc\nd\ne\n");
         assert_eq!(
-            d,
+            plain(&d),
             vec![
-                DiffLine::Same("a".into()),
-                DiffLine::Removed("b".into()),
-                DiffLine::Added("B".into()),
-                DiffLine::Same("c".into()),
-                DiffLine::Same("d".into()),
-                DiffLine::Added("e".into()),
+                (Change::Same, "a".into()),
+                (Change::Removed, "b".into()),
+                (Change::Added, "B".into()),
+                (Change::Same, "c".into()),
+                (Change::Same, "d".into()),
+                (Change::Added, "e".into()),
             ]
         );
         assert!(
             diff_lines("x\n", "x\n")
                 .iter()
-                .all(|l| matches!(l, DiffLine::Same(_)))
+                .all(|l| l.change == Change::Same)
+        );
+    }
+
+    #[test]
+    fn marks_the_words_that_changed_in_a_line() {
+        let d = diff_lines(
+            "local speed = 12.0 -- fast\n",
+            "local speed = 18.5 -- fast\n",
+        );
+        let changed: Vec<(Change, Vec<String>)> = d
+            .iter()
+            .map(|l| {
+                let words = l
+                    .parts
+                    .iter()
+                    .filter(|(e, _)| *e)
+                    .map(|(_, s)| s.clone())
+                    .collect();
+                (l.change, words)
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            vec![
+                (Change::Removed, vec!["12.0".to_string()]),
+                (Change::Added, vec!["18.5".to_string()]),
+            ]
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Hot reload: the watcher, the version history and text diffs. The swap
-//! itself is [`crate::runtime::Runtime::reload_script`].
+//! itself is `Runtime::reload_script`, in the runtime layer above.
 
 pub mod diff;
 pub mod history;

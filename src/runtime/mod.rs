@@ -4,33 +4,26 @@
 //! [`Runtime`] is the facade: open a project, [`Runtime::step`] frames,
 //! [`Runtime::apply`] a [`RuntimeCommand`], read views and the event stream.
 
-/// The native stack of a thread that runs scripts. LuaJIT lets each
-/// coroutine nest thousands of C calls (comparators, `gsub` callbacks,
-/// metamethods), and coroutines nest (up to 16 deep): all on this one
-/// stack. It is reserved, not committed, so only what is used costs memory.
-pub const SCRIPT_STACK: usize = 512 << 20;
+pub use crate::scripting::SCRIPT_STACK;
 
 pub mod breakpoints;
 pub mod command;
-pub mod components;
-pub mod coroutines;
 pub mod dump;
-pub mod events;
 mod instrument;
 pub mod probe;
-pub mod random;
 mod reload;
 mod sampling;
 mod scheduler;
 pub mod session;
 pub mod suggest;
 pub mod view;
-pub mod world;
 
 use std::time::Duration;
 
+pub use crate::ecs::events::{ErrorInfo, EventKind, RuntimeEvent};
 pub use command::RuntimeCommand;
-pub use events::{ErrorInfo, EventKind, RuntimeEvent};
+// The data model lives in `ecs`; these names are kept for the layers above.
+pub use crate::ecs::{components, coroutines, events, random, world};
 pub use reload::ReloadTiming;
 
 use crate::hot_reload::history::{History, Version, VersionStatus};

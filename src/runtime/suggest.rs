@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::Runtime;
 use crate::scripting::host::QueryUse;
 
@@ -84,44 +82,7 @@ pub(crate) struct SystemRun<'a> {
 /// Every system's use, by (script, handle).
 pub(crate) type Uses = BTreeMap<(usize, u32), SystemUse>;
 
-/// One suggestion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Suggestion {
-    /// The rule: `quadratic`, `python_per_entity`, `allocation_per_entity`,
-    /// `gc_share`, `coroutine_polling`, `over_budget` or `leak`.
-    pub rule: &'static str,
-    /// The script (manifest path).
-    pub script: String,
-    /// The system, when the rule is about one.
-    pub system: Option<String>,
-    /// The line the suggestion points at (where the system is defined).
-    pub line: Option<u32>,
-    /// What was measured.
-    pub evidence: String,
-    /// What to change.
-    pub fix: String,
-    /// The sample whose lesson teaches the fix.
-    pub lesson: &'static str,
-}
-
-impl Suggestion {
-    /// One line for a terminal: `file:line: system 'x': evidence. Fix: ...`.
-    pub fn describe(&self) -> String {
-        let place = match self.line {
-            Some(line) => format!("{}:{line}", self.script),
-            None => self.script.clone(),
-        };
-        let what = self
-            .system
-            .as_ref()
-            .map(|s| format!(" system '{s}'"))
-            .unwrap_or_default();
-        format!(
-            "{place}:{what} {}. Fix: {} (see sample_projects/{})",
-            self.evidence, self.fix, self.lesson
-        )
-    }
-}
+pub use crate::ecs::events::Suggestion;
 
 /// Whether the statement at `line` (1-based) of `text` is a yield alone
 /// in the body of a `while` or `repeat` loop (Lua) or a `while` loop

@@ -2,12 +2,9 @@
 //! ([`host`]), and one folder per language that only converts values and
 //! binds functions.
 
-pub mod batch;
 pub mod debugger;
-pub mod host;
 #[cfg(all(test, feature = "lua", feature = "python"))]
 mod properties;
-pub mod value;
 pub mod watchdog;
 
 #[cfg(feature = "lua")]
@@ -15,9 +12,16 @@ pub mod lua;
 #[cfg(feature = "python")]
 pub mod python;
 
-use crate::runtime::components::CompKey;
-pub use host::{FnHandle, ScriptId, SharedHost};
-pub use value::ScriptValue;
+use crate::ecs::components::CompKey;
+pub use crate::ecs::{FnHandle, ScriptId, ScriptValue, SharedHost};
+// The data model lives in `ecs`; these names are kept for the layers above.
+pub use crate::ecs::{batch, host, value};
+
+/// The native stack of a thread that runs scripts. LuaJIT lets each
+/// coroutine nest thousands of C calls (comparators, `gsub` callbacks,
+/// metamethods), and coroutines nest (up to 16 deep): all on this one
+/// stack. It is reserved, not committed, so only what is used costs memory.
+pub const SCRIPT_STACK: usize = 512 << 20;
 
 /// A failure inside script code, as the language reported it.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +184,7 @@ pub struct Persisted {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resumed {
     /// It yielded and waits for this.
-    Wait(crate::runtime::coroutines::WaitRequest),
+    Wait(crate::ecs::coroutines::WaitRequest),
     /// Its function returned.
     Returned,
 }

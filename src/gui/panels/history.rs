@@ -5,7 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::gui::theme;
-use crate::hot_reload::diff::{DiffLine, diff_lines};
+use crate::hot_reload::diff::{Change, DiffLine, diff_lines};
 use crate::hot_reload::history::{Version, VersionStatus, hash_text};
 use crate::runtime::session::{SessionCommand, Snapshot};
 
@@ -172,14 +172,8 @@ impl HistoryView {
                     }
                 };
                 let lines = self.diff(version, old, current);
-                let added = lines
-                    .iter()
-                    .filter(|l| matches!(l, DiffLine::Added(_)))
-                    .count();
-                let removed = lines
-                    .iter()
-                    .filter(|l| matches!(l, DiffLine::Removed(_)))
-                    .count();
+                let added = lines.iter().filter(|l| l.change == Change::Added).count();
+                let removed = lines.iter().filter(|l| l.change == Change::Removed).count();
                 ui.horizontal(|ui| {
                     if added + removed == 0 {
                         ui.weak("Same text as the editor.");
@@ -222,13 +216,11 @@ fn show_diff(ui: &mut egui::Ui, lines: &[DiffLine]) {
     let near_change = |i: usize| {
         let from = i.saturating_sub(CONTEXT);
         let to = (i + CONTEXT + 1).min(lines.len());
-        lines[from..to]
-            .iter()
-            .any(|l| !matches!(l, DiffLine::Same(_)))
+        lines[from..to].iter().any(|l| l.change != Change::Same)
     };
     let mut folded = 0;
     for (i, line) in lines.iter().enumerate() {
-        if matches!(line, DiffLine::Same(_)) && !near_change(i) {
+        if line.change == Change::Same && !near_change(i) {
             folded += 1;
             continue;
         }
@@ -236,16 +228,29 @@ fn show_diff(ui: &mut egui::Ui, lines: &[DiffLine]) {
             ui.weak(format!("  … {folded} unchanged lines"));
             folded = 0;
         }
-        let (sign, text, color) = match line {
-            DiffLine::Same(t) => (" ", t, ui.visuals().text_color()),
-            DiffLine::Added(t) => ("+", t, theme::OK),
-            DiffLine::Removed(t) => ("−", t, theme::ERROR),
+        let (sign, color) = match line.change {
+            Change::Same => (" ", ui.visuals().text_color()),
+            Change::Added => ("+", theme::OK),
+            Change::Removed => ("−", theme::ERROR),
         };
-        ui.label(
-            egui::RichText::new(format!("{sign} {text}"))
-                .monospace()
-                .color(color),
-        );
+        // The words that changed inside the line stand out.
+        let font = egui::TextStyle::Monospace.resolve(ui.style());
+        let plain = egui::TextFormat::simple(font.clone(), color);
+        let marked = egui::TextFormat {
+            background: color.gamma_multiply(0.3),
+            ..egui::TextFormat::simple(font, color)
+        };
+        let mut job = egui::text::LayoutJob::default();
+        job.append(&format!("{sign} "), 0.0, plain.clone());
+        for (changed, text) in &line.parts {
+            let format = if *changed {
+                marked.clone()
+            } else {
+                plain.clone()
+            };
+            job.append(text, 0.0, format);
+        }
+        ui.label(job);
     }
     if folded > 0 {
         ui.weak(format!("  … {folded} unchanged lines"));

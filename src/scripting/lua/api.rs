@@ -12,15 +12,15 @@ use mlua::{Function, LightUserData, Lua, Table, Value, Variadic};
 
 use super::convert::{from_lua, to_lua};
 use super::hook::Budget;
-use crate::runtime::components::CompKey;
-use crate::runtime::coroutines::WaitRequest;
+use crate::ecs::components::CompKey;
+use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
 /// How many coroutines a script may resume inside one another. Each has
 /// its own allowance of nested C calls (a `table.sort` comparator that
 /// sorts again...), all on the one native stack of the scripts' thread,
-/// which is sized for this many (see [`crate::runtime::SCRIPT_STACK`]).
+/// which is sized for this many (see [`crate::scripting::SCRIPT_STACK`]).
 const MAX_NESTED_RESUMES: i64 = 16;
 
 /// Registry key of the original `tostring`.

@@ -18,8 +18,8 @@ use mlua::{Function, LightUserData, Lua, LuaOptions, MultiValue, StdLib, Table, 
 
 use self::api::Ctx;
 use self::hook::{Budget, DebugLink, LuaAlarm, StatePtr};
-use crate::runtime::components::CompKey;
-use crate::runtime::coroutines::WaitRequest;
+use crate::ecs::components::CompKey;
+use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle};
 use crate::scripting::{

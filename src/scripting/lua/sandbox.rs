@@ -8,7 +8,7 @@ use std::rc::Rc;
 use mlua::{Lua, Value};
 
 use super::api::{Ctx, caller_location};
-use crate::runtime::EventKind;
+use crate::ecs::events::EventKind;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
 

@@ -13,8 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::convert::{from_py, to_py, type_name};
-use crate::runtime::components::{CompKey, FieldKind};
-use crate::runtime::coroutines::WaitRequest;
+use crate::ecs::components::{CompKey, FieldKind};
+use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 

@@ -30,9 +30,9 @@ use pyo3::types::{PyDict, PyTuple};
 use self::api::WaitObject;
 use self::api::{EcsApi, INTERNAL_FILE, Printer, PyCtx};
 use self::trace::TraceLink;
+use crate::ecs::components::CompKey;
+use crate::ecs::coroutines::WaitRequest;
 use crate::project::Limits;
-use crate::runtime::components::CompKey;
-use crate::runtime::coroutines::WaitRequest;
 use crate::scripting::debugger::SharedDebugger;
 use crate::scripting::watchdog::{
     Alarm, COUNTED_INSTRUCTIONS_PER_SECOND, FRAME_GRACE, LOAD_GRACE, WatchSlot, WatchdogHandle,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::scripting::{FnHandle, ScriptId, ScriptValue};
+use crate::ecs::{FnHandle, ScriptId, ScriptValue};
 
 /// What a coroutine asked for when it yielded.
 #[derive(Debug, Clone, PartialEq)]

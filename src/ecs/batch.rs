@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::runtime::components::{CompKey, FieldKind};
-use crate::runtime::world::{DirectColumns, EcsWorld, NumField};
+use crate::ecs::components::{CompKey, FieldKind};
+use crate::ecs::world::{DirectColumns, EcsWorld, NumField};
 
 /// One component of a batch view.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,12 +9,12 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::runtime::components::{CompKey, Record, fields_from_defaults};
-use crate::runtime::coroutines::{Coroutines, Ending, WaitRequest};
-use crate::runtime::events::{EventKind, RuntimeEvent};
-use crate::runtime::random::DeterministicRng;
-use crate::runtime::world::EcsWorld;
-use crate::scripting::ScriptValue;
+use crate::ecs::ScriptValue;
+use crate::ecs::components::{CompKey, Record, fields_from_defaults};
+use crate::ecs::coroutines::{Coroutines, Ending, WaitRequest};
+use crate::ecs::events::{EventKind, RuntimeEvent};
+use crate::ecs::random::DeterministicRng;
+use crate::ecs::world::EcsWorld;
 
 /// Position of a script in the manifest; scripts run in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,7 +64,7 @@ pub struct SystemEntry {
     /// False once it failed; a reload registers it again.
     pub enabled: bool,
     /// A batch system (`ecs.batch_system`): one call over arrays.
-    pub batch: Option<std::sync::Arc<crate::scripting::batch::BatchLayout>>,
+    pub batch: Option<std::sync::Arc<crate::ecs::batch::BatchLayout>>,
 }
 
 /// A registered event handler.
@@ -87,7 +87,7 @@ pub struct HandlerEntry {
 pub struct Registrations {
     systems: Vec<SystemEntry>,
     handlers: Vec<HandlerEntry>,
-    coroutines: Vec<crate::runtime::coroutines::Coroutine>,
+    coroutines: Vec<crate::ecs::coroutines::Coroutine>,
 }
 
 #[derive(Debug)]
@@ -644,7 +644,7 @@ impl HostState {
         query: QuerySpec,
         handle: FnHandle,
     ) {
-        let layout = crate::scripting::batch::BatchLayout::of(&self.world, &query.with);
+        let layout = crate::ecs::batch::BatchLayout::of(&self.world, &query.with);
         self.push_system(
             script,
             name,
@@ -660,7 +660,7 @@ impl HostState {
         name: &str,
         query: Option<QuerySpec>,
         handle: FnHandle,
-        batch: Option<std::sync::Arc<crate::scripting::batch::BatchLayout>>,
+        batch: Option<std::sync::Arc<crate::ecs::batch::BatchLayout>>,
     ) {
         let seq = self.next_seq();
         self.systems.push(SystemEntry {

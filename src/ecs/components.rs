@@ -7,7 +7,7 @@
 
 use bevy_ecs::component::{Component, ComponentId};
 
-use crate::scripting::ScriptValue;
+use crate::ecs::ScriptValue;
 
 /// The entity id scripts see: an integer that is never reused in a run.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -257,7 +257,7 @@ impl FieldKind {
             },
             FieldKind::Int => match value {
                 ScriptValue::Int(_) => Ok(value),
-                ScriptValue::Float(f) => Ok(match crate::scripting::value::float_to_int(f) {
+                ScriptValue::Float(f) => Ok(match crate::ecs::value::float_to_int(f) {
                     Some(i) => ScriptValue::Int(i),
                     None => ScriptValue::Float(f),
                 }),

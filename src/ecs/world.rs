@@ -20,7 +20,7 @@ use super::components::{
     Builtin, Color, CompKey, CompKind, ComponentDef, EntityId, FieldDef, Name, Position, Record,
     Rotation, ScriptStore, Shape, ShapeKind, Slot, Velocity,
 };
-use crate::scripting::ScriptValue;
+use crate::ecs::ScriptValue;
 
 /// A numeric field of a component: its component and its index in the
 /// component's block of numbers (see [`ComponentDef::numeric_offsets`]).
@@ -858,7 +858,7 @@ fn is_valid_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::components::{FieldKind, fields_from_defaults};
+    use crate::ecs::components::{FieldKind, fields_from_defaults};
     use std::collections::BTreeMap;
 
     fn health_fields() -> Vec<FieldDef> {

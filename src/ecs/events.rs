@@ -84,7 +84,7 @@ pub enum EventKind {
         line: u32,
     },
     /// What the suggestion rules found (`ecscope run --suggest`).
-    Suggestion(super::suggest::Suggestion),
+    Suggestion(Suggestion),
     /// A script was hot-reloaded.
     Reloaded {
         /// Manifest path.
@@ -276,6 +276,45 @@ impl RuntimeEvent {
                     .map_or(0, Vec::len),
             ),
         }
+    }
+}
+
+/// One suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// The rule: `quadratic`, `python_per_entity`, `allocation_per_entity`,
+    /// `gc_share`, `coroutine_polling`, `over_budget` or `leak`.
+    pub rule: &'static str,
+    /// The script (manifest path).
+    pub script: String,
+    /// The system, when the rule is about one.
+    pub system: Option<String>,
+    /// The line the suggestion points at (where the system is defined).
+    pub line: Option<u32>,
+    /// What was measured.
+    pub evidence: String,
+    /// What to change.
+    pub fix: String,
+    /// The sample whose lesson teaches the fix.
+    pub lesson: &'static str,
+}
+
+impl Suggestion {
+    /// One line for a terminal: `file:line: system 'x': evidence. Fix: ...`.
+    pub fn describe(&self) -> String {
+        let place = match self.line {
+            Some(line) => format!("{}:{line}", self.script),
+            None => self.script.clone(),
+        };
+        let what = self
+            .system
+            .as_ref()
+            .map(|s| format!(" system '{s}'"))
+            .unwrap_or_default();
+        format!(
+            "{place}:{what} {}. Fix: {} (see sample_projects/{})",
+            self.evidence, self.fix, self.lesson
+        )
     }
 }
 
