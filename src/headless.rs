@@ -429,7 +429,7 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     let _server = match &options.serve_profile {
         Some(addr) => {
             let server = crate::profiling::serve::serve(runtime.profile_collector(), addr)
-                .map_err(RunError::Arguments)?;
+                .map_err(|e| RunError::Arguments(e.to_string()))?;
             eprint_line(format_args!(
                 "serving the profile on {addr} (puffin_viewer --url {addr}, or File › Connect in ECScope)"
             ));

@@ -204,7 +204,7 @@ fn hit_counts_and_logpoints() {
                 spec: spec(None, Some("often"), None),
             })
             .unwrap_err();
-        assert!(err.contains("'often' is not a count"), "{err}");
+        assert!(err.to_string().contains("'often' is not a count"), "{err}");
         assert_eq!(rt.debugger().breakpoint_list().len(), 1, "nothing was lost");
     }
 }
@@ -480,7 +480,7 @@ fn a_field_change_on_one_entity_and_bad_targets() {
                 watch: watch.into(),
             })
             .unwrap_err();
-        assert!(err.contains(error), "{watch}: {err}");
+        assert!(err.to_string().contains(error), "{watch}: {err}");
     }
     rt.apply(RuntimeCommand::AddDataBreakpoint {
         entity: Some(id),

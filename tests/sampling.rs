@@ -228,7 +228,7 @@ fn a_script_reloaded_while_sampled_and_a_changed_rate_keep_sampling_sound() {
     }
     assert_eq!(rt.samples().iter().map(|(_, n)| n).sum::<u64>(), off);
     let err = rt.apply(RuntimeCommand::SetSampleHz(50_000)).unwrap_err();
-    assert!(err.contains("10000"), "{err}");
+    assert!(err.to_string().contains("10000"), "{err}");
     // Clearing the profile forgets them.
     rt.apply(RuntimeCommand::ClearProfile).unwrap();
     assert!(rt.samples().is_empty());

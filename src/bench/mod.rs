@@ -146,8 +146,35 @@ pub fn median_time(reps: usize, mut f: impl FnMut()) -> Duration {
     times[times.len() / 2]
 }
 
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A workload could not be set up or did not behave (the message says
+    /// which and why).
+    #[error("{0}")]
+    Failed(String),
+    /// A debugger setting the workload uses was refused.
+    #[error(transparent)]
+    Spec(#[from] crate::scripting::debugger::SpecError),
+    /// A command the workload sends was refused.
+    #[error(transparent)]
+    Command(#[from] crate::runtime::CommandError),
+}
+
+impl From<String> for BenchError {
+    fn from(message: String) -> Self {
+        BenchError::Failed(message)
+    }
+}
+
+impl From<&str> for BenchError {
+    fn from(message: &str) -> Self {
+        BenchError::Failed(message.to_string())
+    }
+}
+
 /// Runs the suite.
-pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
+pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
     let mut recorder = Recorder {
         results: Vec::new(),
         filter: options.filter.clone(),
@@ -180,7 +207,7 @@ impl Drop for Scratch {
     }
 }
 
-fn tempfile_dir() -> Result<Scratch, String> {
+fn tempfile_dir() -> Result<Scratch, BenchError> {
     let dir = std::env::temp_dir().join(format!("ecscope-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(Scratch(dir))

@@ -82,7 +82,7 @@ pub fn numpy_available() -> bool {
 
 /// A project of `n` moving entities and one move system, with the
 /// profiler and memory tracking off (they are measured on their own).
-fn mover(dir: &Path, name: &str, file: &str, source: &str) -> Result<Runtime, String> {
+fn mover(dir: &Path, name: &str, file: &str, source: &str) -> Result<Runtime, super::BenchError> {
     let mut runtime = open_project(dir, name, file, source)?;
     runtime.apply(RuntimeCommand::SetProfiling(false))?;
     runtime.apply(RuntimeCommand::SetMemoryTracking(false))?;
@@ -95,13 +95,13 @@ fn mover(dir: &Path, name: &str, file: &str, source: &str) -> Result<Runtime, St
 
 /// ns per entity of one frame of `runtime` (median of `reps`); an error
 /// if a script failed, since a failed system measures nothing.
-fn per_entity(runtime: &mut Runtime, n: usize, reps: usize) -> Result<f64, String> {
+fn per_entity(runtime: &mut Runtime, n: usize, reps: usize) -> Result<f64, super::BenchError> {
     let time = median_time(reps, || runtime.step()).as_secs_f64() * 1e9 / n as f64;
     if runtime.error_count() > 0 {
-        return Err(format!(
+        return Err(super::BenchError::Failed(format!(
             "{}: a script failed during the benchmark",
             runtime.project().manifest.project.name
-        ));
+        )));
     }
     Ok(time)
 }
@@ -137,7 +137,7 @@ fn native_flat(n: usize, reps: usize) -> f64 {
 
 /// The move system at each size, every way, as ns per entity with ratios to
 /// the native bevy query of the same size.
-pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), super::BenchError> {
     let sizes: &[usize] = if quick {
         &[100_000]
     } else {
@@ -180,7 +180,7 @@ pub fn movement(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), 
             let value = per_entity(runtime, n, reps)?;
             let name = format!("move/{variant}/{label}");
             recorder.record(&name, value, "ns/entity", Some(&baseline));
-            Ok::<(), String>(())
+            Ok::<(), super::BenchError>(())
         };
         record("lua_entity", &mut lua, reps)?;
         drop(lua);
@@ -218,7 +218,7 @@ const CALLS: usize = 100_000;
 
 /// One call each way between the host and a script, in ns, against a
 /// native call through a function pointer.
-pub fn calls(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+pub fn calls(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), super::BenchError> {
     if !recorder.wants("call/") {
         return Ok(());
     }

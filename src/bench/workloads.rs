@@ -8,7 +8,12 @@ use crate::project::Project;
 use crate::runtime::Runtime;
 
 /// Writes a one-script project and opens it.
-pub fn open_project(dir: &Path, name: &str, file: &str, source: &str) -> Result<Runtime, String> {
+pub fn open_project(
+    dir: &Path,
+    name: &str,
+    file: &str,
+    source: &str,
+) -> Result<Runtime, super::BenchError> {
     let root: PathBuf = dir.join(name);
     std::fs::create_dir_all(root.join("scripts")).map_err(|e| e.to_string())?;
     std::fs::write(
@@ -26,7 +31,7 @@ pub fn open_project(dir: &Path, name: &str, file: &str, source: &str) -> Result<
 }
 
 /// The runtime, or its first script error when a script failed to load.
-fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, String> {
+fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, super::BenchError> {
     if runtime.error_count() == 0 {
         return Ok(runtime);
     }
@@ -39,10 +44,10 @@ fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, String> {
             }
             _ => None,
         });
-    Err(format!(
+    Err(super::BenchError::Failed(format!(
         "the {name} benchmark project failed to load: {}",
         first.unwrap_or_default()
-    ))
+    )))
 }
 
 /// Coroutine resume cost with 10,000 live coroutines, each waiting one
@@ -52,7 +57,11 @@ fn loaded(name: &str, mut runtime: Runtime) -> Result<Runtime, String> {
 /// their hot line costs an evaluation per pass; a data breakpoint and write
 /// tracking cost a check of the watched fields at every line; break on
 /// error (on in the GUI) costs naming each call.
-pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+pub fn coroutines(
+    recorder: &mut Recorder,
+    dir: &Path,
+    quick: bool,
+) -> Result<(), super::BenchError> {
     const COUNT: usize = 10_000;
     let lua = format!(
         "ecs.spawn({{ Position = {{}} }})\nfor i = 1, {COUNT} do\n  ecs.start('c', function()\n    local n = 0\n    while true do\n      n = n + 1\n      coroutine.yield()\n    end\n  end)\nend\n"
@@ -131,7 +140,7 @@ pub fn coroutines(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<()
 /// delay (file events and their settling), compile/load and swap. The
 /// runtime's share (compile/load + swap) is compared with opening the same
 /// project from scratch: what a restart would cost, with the state lost.
-pub fn reload(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+pub fn reload(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), super::BenchError> {
     let lua = "local SPEED = @N@\n\
         ecs.component('Mover', { phase = 0 })\n\
         ecs.persist.ids = ecs.persist.ids or {}\n\
@@ -223,7 +232,7 @@ fn reload_samples(
     file: &str,
     source: &str,
     saves: usize,
-) -> Result<Vec<[f64; 5]>, String> {
+) -> Result<Vec<[f64; 5]>, super::BenchError> {
     use crate::hot_reload::watcher::ProjectWatcher;
     use std::sync::mpsc::channel;
     use std::time::{Duration, Instant};
@@ -256,9 +265,9 @@ fn reload_samples(
         let active = Instant::now();
         runtime.step();
         if runtime.error_count() > 0 {
-            return Err(format!(
+            return Err(super::BenchError::Failed(format!(
                 "the reload benchmark's {file} failed after save {i}"
-            ));
+            )));
         }
         samples.push([
             ms(active - written),
@@ -294,7 +303,7 @@ fn open_files(
     name: &str,
     files: &[(&str, &str)],
     scripts: &[&str],
-) -> Result<Runtime, String> {
+) -> Result<Runtime, super::BenchError> {
     let root = dir.join(name);
     let mut manifest = format!("[project]\nname = \"{name}\"\n[world]\nseed = 42\n");
     for script in scripts {
@@ -324,7 +333,11 @@ def alloc(dt):
 /// off, on, and both, as ratios to the run with both off; configurations
 /// take turns so drift on a shared machine hits them alike. For Python's
 /// heap, the allocator hooks are also compared with `tracemalloc`.
-pub fn profiling_overhead(recorder: &mut Recorder, dir: &Path, quick: bool) -> Result<(), String> {
+pub fn profiling_overhead(
+    recorder: &mut Recorder,
+    dir: &Path,
+    quick: bool,
+) -> Result<(), super::BenchError> {
     use crate::runtime::RuntimeCommand;
 
     let (rounds, frames) = if quick { (3, 10) } else { (9, 30) };
@@ -424,7 +437,7 @@ fn sampling_overhead(
     dir: &Path,
     rounds: usize,
     frames: usize,
-) -> Result<(), String> {
+) -> Result<(), super::BenchError> {
     use crate::runtime::RuntimeCommand;
 
     let mut workloads = vec![(
@@ -457,7 +470,9 @@ fn sampling_overhead(
         }
         let samples: u64 = runtime.samples().iter().map(|(_, n)| n).sum();
         if samples == 0 {
-            return Err(format!("sampling {name} at 1 kHz took no samples"));
+            return Err(super::BenchError::Failed(format!(
+                "sampling {name} at 1 kHz took no samples"
+            )));
         }
         let base = format!("sampling/{name}/off");
         recorder.record(&base, median(&mut off), "ms/frame", None);

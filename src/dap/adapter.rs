@@ -580,7 +580,7 @@ impl Adapter {
             let hit = b["hitCondition"].as_str().filter(|h| !h.trim().is_empty());
             if let Some(Err(e)) = hit.map(crate::scripting::debugger::HitCondition::parse) {
                 answer["verified"] = json!(false);
-                answer["message"] = json!(e);
+                answer["message"] = json!(e.to_string());
             } else if let Some(problem) = &problem {
                 answer["message"] = json!(problem);
             }

@@ -8,6 +8,7 @@
 use bevy_ecs::component::{Component, ComponentId};
 
 use crate::ecs::ScriptValue;
+use crate::ecs::value::ValueError;
 
 /// The entity id scripts see: an integer that is never reused in a run.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -198,7 +199,7 @@ pub enum FieldKind {
 
 impl FieldKind {
     /// The kind of a declared default value.
-    pub fn of_default(value: &ScriptValue) -> Result<FieldKind, String> {
+    pub fn of_default(value: &ScriptValue) -> Result<FieldKind, ValueError> {
         match value {
             ScriptValue::Int(_) => Ok(FieldKind::Int),
             ScriptValue::Float(_) => Ok(FieldKind::Float),
@@ -211,10 +212,10 @@ impl FieldKind {
                     Err("a list default may hold only numbers".into())
                 }
             }
-            other => Err(format!(
+            other => Err(ValueError(format!(
                 "a field's default must be a number, integer, boolean, string or list of numbers, not {}",
                 other.type_name()
-            )),
+            ))),
         }
     }
 
@@ -246,14 +247,14 @@ impl FieldKind {
     }
 
     /// Checks and normalises a value for a field of this kind.
-    pub fn coerce(self, value: ScriptValue) -> Result<ScriptValue, String> {
+    pub fn coerce(self, value: ScriptValue) -> Result<ScriptValue, ValueError> {
         let mismatch =
             |v: &ScriptValue| format!("must be {}, got {}", self.described(), v.type_name());
         match self {
             FieldKind::Float => match value {
                 ScriptValue::Float(_) => Ok(value),
                 ScriptValue::Int(i) => Ok(ScriptValue::Float(i as f64)),
-                other => Err(mismatch(&other)),
+                other => Err(ValueError(mismatch(&other))),
             },
             FieldKind::Int => match value {
                 ScriptValue::Int(_) => Ok(value),
@@ -261,30 +262,30 @@ impl FieldKind {
                     Some(i) => ScriptValue::Int(i),
                     None => ScriptValue::Float(f),
                 }),
-                other => Err(mismatch(&other)),
+                other => Err(ValueError(mismatch(&other))),
             },
             FieldKind::Bool => match value {
                 ScriptValue::Bool(_) => Ok(value),
-                other => Err(mismatch(&other)),
+                other => Err(ValueError(mismatch(&other))),
             },
             FieldKind::Str => match value {
                 ScriptValue::Str(_) => Ok(value),
-                other => Err(mismatch(&other)),
+                other => Err(ValueError(mismatch(&other))),
             },
             FieldKind::List => match value {
                 ScriptValue::List(items) => {
                     if let Some(bad) = items.iter().find(|v| !v.is_number()) {
-                        Err(format!(
+                        Err(ValueError(format!(
                             "must be a list of numbers, but it holds a {}",
                             bad.type_name()
-                        ))
+                        )))
                     } else {
                         Ok(ScriptValue::List(items))
                     }
                 }
                 // An empty Lua table arrives as an empty list; a non-empty
                 // table with keys is not a list.
-                other => Err(mismatch(&other)),
+                other => Err(ValueError(mismatch(&other))),
             },
         }
     }
@@ -428,14 +429,14 @@ impl ComponentDef {
     /// Builds a record from a script value: a table/dict of fields (omitted
     /// fields take defaults, unknown ones are an error), or a string for
     /// `Name`.
-    pub fn record_from_value(&self, value: ScriptValue) -> Result<Record, String> {
+    pub fn record_from_value(&self, value: ScriptValue) -> Result<Record, ValueError> {
         if self.is_name() {
             return match value {
                 ScriptValue::Str(s) => Ok(Record(vec![ScriptValue::Str(s)])),
-                other => Err(format!(
+                other => Err(ValueError(format!(
                     "component Name is a string, got {}",
                     other.type_name()
-                )),
+                ))),
             };
         }
         let map = match value {
@@ -443,11 +444,11 @@ impl ComponentDef {
             // `{}` in Lua: no fields given, all defaults.
             ScriptValue::List(items) if items.is_empty() => Default::default(),
             other => {
-                return Err(format!(
+                return Err(ValueError(format!(
                     "component {} must be a table of fields, got {}",
                     self.name,
                     other.type_name()
-                ));
+                )));
             }
         };
         let mut record = self.default_record();
@@ -461,7 +462,11 @@ impl ComponentDef {
     }
 
     /// Checks a value for one field.
-    pub fn coerce_field(&self, index: usize, value: ScriptValue) -> Result<ScriptValue, String> {
+    pub fn coerce_field(
+        &self,
+        index: usize,
+        value: ScriptValue,
+    ) -> Result<ScriptValue, ValueError> {
         let field = &self.fields[index];
         let value = field
             .kind
@@ -472,9 +477,9 @@ impl ComponentDef {
             && let ScriptValue::Str(s) = &value
             && ShapeKind::parse(s).is_none()
         {
-            return Err(format!(
+            return Err(ValueError(format!(
                 "field Shape.kind must be \"circle\", \"rect\" or \"triangle\", got {s:?}"
-            ));
+            )));
         }
         Ok(value)
     }
@@ -620,11 +625,14 @@ mod tests {
         let err = def
             .record_from_value(map(&[("hq", 5i64.into())]))
             .unwrap_err();
-        assert!(err.contains("no field \"hq\""), "{err}");
+        assert!(err.to_string().contains("no field \"hq\""), "{err}");
         let err = def
             .record_from_value(map(&[("hp", "x".into())]))
             .unwrap_err();
-        assert!(err.contains("must be an integer, got string"), "{err}");
+        assert!(
+            err.to_string().contains("must be an integer, got string"),
+            "{err}"
+        );
     }
 
     #[test]

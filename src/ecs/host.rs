@@ -36,6 +36,12 @@ impl From<String> for ApiError {
     }
 }
 
+impl From<crate::ecs::value::ValueError> for ApiError {
+    fn from(e: crate::ecs::value::ValueError) -> Self {
+        ApiError(e.0)
+    }
+}
+
 /// Result of an API call.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -255,6 +255,25 @@ mod tests {
     }
 }
 
+/// A value that does not fit where a script put it: a field of the wrong
+/// type, a value too large to cross to the host. The message is raised in
+/// the script, at its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+impl From<String> for ValueError {
+    fn from(message: String) -> Self {
+        ValueError(message)
+    }
+}
+
+impl From<&str> for ValueError {
+    fn from(message: &str) -> Self {
+        ValueError(message.to_string())
+    }
+}
+
 thread_local! {
     /// `[limits] value_items` of the runtime on this thread (a runtime and
     /// its scripts live on one thread).
@@ -277,12 +296,12 @@ pub fn begin_value() {
 /// Counts one item (a number, string, list element or map entry) of the
 /// value being converted: an error once it holds more than the limit, so a
 /// script cannot make the host copy an unbounded structure.
-pub fn count_item() -> Result<(), String> {
+pub fn count_item() -> Result<(), ValueError> {
     ITEMS_LEFT.with(|left| match left.get() {
-        0 => Err(format!(
+        0 => Err(ValueError(format!(
             "value too large: more than {} items cross between the script and the host ([limits] value_items)",
             ITEM_LIMIT.with(|l| l.get())
-        )),
+        ))),
         n => {
             left.set(n - 1);
             Ok(())

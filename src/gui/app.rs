@@ -816,7 +816,7 @@ impl EcscopeApp {
                 for file in dirty {
                     if let Err(message) = buffers.save(&file) {
                         // Nothing closes while a save failed.
-                        buffers.problem = Some(message);
+                        buffers.problem = Some((message).to_string());
                         self.leaving = Some(leaving);
                         return;
                     }

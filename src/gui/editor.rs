@@ -193,7 +193,7 @@ impl Buffers {
     }
 
     /// Writes the buffer to its file (atomically) and drops its autosave.
-    pub fn save(&mut self, file: &str) -> Result<(), String> {
+    pub fn save(&mut self, file: &str) -> Result<(), super::GuiError> {
         let full = self.root.join(file);
         let autosave = self.autosave_path(file);
         let b = self

@@ -22,6 +22,24 @@ use std::path::PathBuf;
 
 pub use app::{EcscopeApp, GuiOptions};
 
+/// Something the window could not do (open, save a file, write a
+/// screenshot), and why; the message names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GuiError(pub String);
+
+impl From<String> for GuiError {
+    fn from(message: String) -> Self {
+        GuiError(message)
+    }
+}
+
+impl From<&str> for GuiError {
+    fn from(message: &str) -> Self {
+        GuiError(message.to_string())
+    }
+}
+
 /// The window icon, from `assets/icon.png`.
 fn icon() -> Option<egui::IconData> {
     let image = image::load_from_memory(include_bytes!("../../assets/icon.png")).ok()?;
@@ -34,7 +52,7 @@ fn icon() -> Option<egui::IconData> {
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run(options: GuiOptions) -> Result<(), String> {
+pub fn run(options: GuiOptions) -> Result<(), GuiError> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_inner_size([1400.0, 860.0])
         .with_min_inner_size([720.0, 420.0])
@@ -52,7 +70,7 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         native,
         Box::new(move |cc| Ok(Box::new(EcscopeApp::new(cc, options)))),
     )
-    .map_err(|e| format!("cannot open the window: {e}"))
+    .map_err(|e| GuiError(format!("cannot open the window: {e}")))
 }
 
 /// The folder of the bundled sample projects, when ECScope runs from its

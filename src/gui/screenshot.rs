@@ -26,7 +26,7 @@ pub enum ScreenshotPlan {
 pub const SETTLE_FRAMES: u32 = 12;
 
 /// Saves an eframe screenshot as PNG.
-pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
+pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), super::GuiError> {
     let [w, h] = image.size;
     let rgba: Vec<u8> = image
         .pixels
@@ -37,5 +37,5 @@ pub fn save_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     image::save_buffer(path, &rgba, w as u32, h as u32, image::ColorType::Rgba8)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| super::GuiError(format!("{}: {e}", path.display())))
 }

@@ -306,14 +306,46 @@ impl Profiler {
     }
 }
 
+/// Why a profile could not be saved or served.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// puffin could not encode the frames.
+    #[error("{}: cannot encode the profile: {message}", path.display())]
+    Encode {
+        /// The file.
+        path: std::path::PathBuf,
+        /// puffin's message.
+        message: String,
+    },
+    /// The file could not be written.
+    #[error("{}: cannot write the profile: {source}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The profile stream could not listen on its address.
+    #[error("--serve-profile {address}: cannot listen: {message}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        message: String,
+    },
+}
+
 /// Writes frames as a `.puffin` file (the format `puffin_viewer` reads).
-pub fn write_profile(frames: &FrameView, path: &std::path::Path) -> Result<(), String> {
+pub fn write_profile(frames: &FrameView, path: &std::path::Path) -> Result<(), ProfileError> {
     let mut bytes = Vec::new();
-    frames
-        .write(&mut bytes)
-        .map_err(|e| format!("{}: cannot encode the profile: {e}", path.display()))?;
-    crate::hot_reload::history::write_atomic(path, &bytes)
-        .map_err(|e| format!("{}: cannot write the profile: {e}", path.display()))
+    frames.write(&mut bytes).map_err(|e| ProfileError::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    crate::hot_reload::history::write_atomic(path, &bytes).map_err(|source| ProfileError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The byte length of the whole, well-framed frames at the start of a

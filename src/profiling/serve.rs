@@ -35,8 +35,15 @@ fn remove(id: FrameSinkId) {
 /// Serves the frames of `collector` on `addr` until the server is dropped.
 /// A viewer that disconnects is dropped by the server; frames are sent
 /// only while one is connected.
-pub fn serve(collector: Collector, addr: &str) -> Result<puffin_http::Server, String> {
+pub fn serve(
+    collector: Collector,
+    addr: &str,
+) -> Result<puffin_http::Server, super::profiler::ProfileError> {
     *SERVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(collector);
-    puffin_http::Server::new_custom(addr, install, remove)
-        .map_err(|e| format!("--serve-profile {addr}: cannot listen: {e:#}"))
+    puffin_http::Server::new_custom(addr, install, remove).map_err(|e| {
+        super::profiler::ProfileError::Listen {
+            address: addr.to_string(),
+            message: format!("{e:#}"),
+        }
+    })
 }

@@ -18,6 +18,51 @@ struct Saved {
     breakpoints: Vec<Breakpoint>,
 }
 
+/// Why the saved breakpoints could not be read or written; each names the
+/// file.
+#[derive(Debug, thiserror::Error)]
+pub enum BreakpointsError {
+    /// The file exists but cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not saved breakpoints (it was set aside, or not).
+    #[error("{}:{line}: the saved breakpoints cannot be read ({message}); {}", path.display(), match aside {
+        Some(aside) => format!("the file was kept as {}", aside.display()),
+        None => "the file was left as it is".into(),
+    })]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The line of the first problem.
+        line: usize,
+        /// The parser's message.
+        message: String,
+        /// Where the file was set aside, when it could be.
+        aside: Option<PathBuf>,
+    },
+    /// Breakpoints whose hit count was refused were kept as plain ones.
+    #[error("{}: some saved breakpoints were kept without their hit count: {}", path.display(), refused.join("; "))]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// `file:line: why`, for each.
+        refused: Vec<String>,
+    },
+    /// The breakpoints cannot be written.
+    #[error("{}: cannot save the breakpoints: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// Where a project's breakpoints are kept.
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
@@ -26,28 +71,24 @@ pub fn path(data_dir: &Path) -> PathBuf {
 /// Loads the saved breakpoints into `debugger`. `Ok(false)` when there is
 /// no file; an error names the file and line, and the file is set aside as
 /// `breakpoints.json.corrupt` so that saving does not lose it.
-pub fn load(data_dir: &Path, debugger: &Debugger) -> Result<bool, String> {
+pub fn load(data_dir: &Path, debugger: &Debugger) -> Result<bool, BreakpointsError> {
     let file = path(data_dir);
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
+        Err(source) => return Err(BreakpointsError::Read { path: file, source }),
     };
     let saved: Saved = match serde_json::from_str(&text) {
         Ok(saved) => saved,
         Err(e) => {
             let aside = file.with_extension("json.corrupt");
             let kept = std::fs::rename(&file, &aside).is_ok();
-            return Err(format!(
-                "{}:{}: the saved breakpoints cannot be read ({e}); {}",
-                file.display(),
-                e.line(),
-                if kept {
-                    format!("the file was kept as {}", aside.display())
-                } else {
-                    "the file was left as it is".into()
-                }
-            ));
+            return Err(BreakpointsError::Corrupt {
+                line: e.line(),
+                message: e.to_string(),
+                aside: kept.then_some(aside),
+                path: file,
+            });
         }
     };
     debugger.set_break_on_error(saved.break_on_error);
@@ -62,23 +103,23 @@ pub fn load(data_dir: &Path, debugger: &Debugger) -> Result<bool, String> {
     if refused.is_empty() {
         Ok(true)
     } else {
-        Err(format!(
-            "{}: some saved breakpoints were kept without their hit count: {}",
-            file.display(),
-            refused.join("; ")
-        ))
+        Err(BreakpointsError::Refused {
+            path: file,
+            refused,
+        })
     }
 }
 
 /// Saves the breakpoints of `debugger`.
-pub fn save(data_dir: &Path, debugger: &Debugger) -> Result<(), String> {
+pub fn save(data_dir: &Path, debugger: &Debugger) -> Result<(), BreakpointsError> {
     let file = path(data_dir);
     let saved = Saved {
         version: 1,
         break_on_error: debugger.break_on_error_setting(),
         breakpoints: debugger.breakpoint_list(),
     };
-    let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())?;
+    // Plain data: serialising it cannot fail.
+    let text = serde_json::to_string_pretty(&saved).unwrap_or_default();
     std::fs::create_dir_all(data_dir)
         .and_then(|_| {
             // Written whole, then moved over the old file.
@@ -86,7 +127,7 @@ pub fn save(data_dir: &Path, debugger: &Debugger) -> Result<(), String> {
             std::fs::write(&temporary, text)?;
             std::fs::rename(&temporary, &file)
         })
-        .map_err(|e| format!("{}: cannot save the breakpoints: {e}", file.display()))
+        .map_err(|source| BreakpointsError::Write { path: file, source })
 }
 
 #[cfg(test)]
@@ -110,12 +151,12 @@ mod tests {
         d.set_break_on_error(true);
         save(dir.path(), &d).unwrap();
         let again = Debugger::default();
-        assert_eq!(load(dir.path(), &again), Ok(true));
+        assert!(load(dir.path(), &again).is_ok_and(|loaded| loaded));
         assert_eq!(again.breakpoint_list(), d.breakpoint_list());
         assert!(again.break_on_error_setting());
         std::fs::write(path(dir.path()), "{\n  \"version\": 1,\n  oops\n}").unwrap();
         let err = load(dir.path(), &Debugger::default()).unwrap_err();
-        assert!(err.contains("breakpoints.json:3:"), "{err}");
+        assert!(err.to_string().contains("breakpoints.json:3:"), "{err}");
         assert!(dir.path().join("breakpoints.json.corrupt").exists());
     }
 }

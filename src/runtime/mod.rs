@@ -6,6 +6,30 @@
 
 pub use crate::scripting::SCRIPT_STACK;
 
+/// A command the runtime could not apply, and why (the message names the
+/// script, entity or file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandError(pub String);
+
+impl From<String> for CommandError {
+    fn from(message: String) -> Self {
+        CommandError(message)
+    }
+}
+
+impl From<&str> for CommandError {
+    fn from(message: &str) -> Self {
+        CommandError(message.to_string())
+    }
+}
+
+impl From<crate::scripting::debugger::SpecError> for CommandError {
+    fn from(e: crate::scripting::debugger::SpecError) -> Self {
+        CommandError(e.0)
+    }
+}
+
 pub mod breakpoints;
 pub mod command;
 pub mod dump;
@@ -344,7 +368,7 @@ impl Runtime {
     }
 
     /// Applies a command between frames.
-    pub fn apply(&mut self, command: RuntimeCommand) -> Result<(), String> {
+    pub fn apply(&mut self, command: RuntimeCommand) -> Result<(), CommandError> {
         let mut host = self.host.borrow_mut();
         let result = match command {
             RuntimeCommand::Step { frames } => {
@@ -393,7 +417,7 @@ impl Runtime {
             RuntimeCommand::StepCoroutine { id } => {
                 drop(host);
                 if !self.resume_coroutine(id) {
-                    return Err(format!("there is no running coroutine {id}"));
+                    return Err(CommandError(format!("there is no running coroutine {id}")));
                 }
                 self.release_coroutines();
                 return Ok(());
@@ -403,7 +427,7 @@ impl Runtime {
                     c.paused = paused;
                     Ok(())
                 }
-                None => return Err(format!("there is no running coroutine {id}")),
+                None => return Err(CommandError(format!("there is no running coroutine {id}"))),
             },
             RuntimeCommand::PauseAllCoroutines { paused } => {
                 host.coroutines.all_paused = paused;
@@ -415,8 +439,8 @@ impl Runtime {
                 self.release_coroutines();
                 return match stopped {
                     Ok(true) => Ok(()),
-                    Ok(false) => Err(format!("coroutine {id} has already ended")),
-                    Err(e) => Err(e.0),
+                    Ok(false) => Err(CommandError(format!("coroutine {id} has already ended"))),
+                    Err(e) => Err(CommandError(e.0)),
                 };
             }
             command @ (RuntimeCommand::SetBreakpoint { .. }
@@ -428,7 +452,9 @@ impl Runtime {
             | RuntimeCommand::RemoveDataBreakpoint { .. }
             | RuntimeCommand::TrackWrites { .. }) => {
                 drop(host);
-                return probe::apply_debugger_command(&self.debugger, &command).unwrap_or(Ok(()));
+                return probe::apply_debugger_command(&self.debugger, &command)
+                    .unwrap_or(Ok(()))
+                    .map_err(CommandError::from);
             }
             RuntimeCommand::StepCoroutineLine { id } => {
                 drop(host);
@@ -462,7 +488,7 @@ impl Runtime {
             }
             RuntimeCommand::SetSampleHz(hz) => {
                 drop(host);
-                return self.set_sample_hz(hz);
+                return self.set_sample_hz(hz).map_err(CommandError);
             }
             RuntimeCommand::ClearProfile => {
                 drop(host);
@@ -482,7 +508,7 @@ impl Runtime {
                 Ok(())
             }
         };
-        result.map_err(|e| e.0)
+        result.map_err(|e| CommandError(e.0))
     }
 
     /// The recorded profiler frames (shared; for viewers and `--profile`).
@@ -627,7 +653,7 @@ impl Runtime {
 
     /// Starts the project again from its files: a new world, scripts loaded
     /// afresh (the manifest is read again).
-    pub fn reset(&mut self) -> Result<(), String> {
+    pub fn reset(&mut self) -> Result<(), CommandError> {
         let mut project = Project::open(&self.project.root).map_err(|e| e.to_string())?;
         project.restricted = self.project.restricted;
         let stuck_handler = self.watchdog.stuck_handler();

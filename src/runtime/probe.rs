@@ -127,7 +127,7 @@ impl WorldProbe for HostProbe {
 pub fn apply_debugger_command(
     debugger: &Debugger,
     command: &RuntimeCommand,
-) -> Option<Result<(), String>> {
+) -> Option<Result<(), crate::scripting::debugger::SpecError>> {
     Some(match command {
         RuntimeCommand::SetBreakpoint { file, line, on } => {
             debugger.set_breakpoint(file, *line, *on);
@@ -157,7 +157,9 @@ pub fn apply_debugger_command(
             if debugger.remove_data_breakpoint(*id) {
                 Ok(())
             } else {
-                Err(format!("there is no data breakpoint {id}"))
+                Err(crate::scripting::debugger::SpecError(format!(
+                    "there is no data breakpoint {id}"
+                )))
             }
         }
         RuntimeCommand::TrackWrites { entity } => {

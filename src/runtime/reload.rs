@@ -76,7 +76,7 @@ impl Runtime {
 
     /// Reloads a script from disk now (the Reload button); reloads even an
     /// unchanged text.
-    pub fn reload_path(&mut self, path: &str) -> Result<(), String> {
+    pub fn reload_path(&mut self, path: &str) -> Result<(), super::CommandError> {
         let index = self
             .scripts
             .iter()
@@ -87,7 +87,7 @@ impl Runtime {
     }
 
     /// Restores an earlier version's text on disk and reloads it.
-    pub fn rollback(&mut self, path: &str, version: u32) -> Result<(), String> {
+    pub fn rollback(&mut self, path: &str, version: u32) -> Result<(), super::CommandError> {
         let index = self
             .scripts
             .iter()

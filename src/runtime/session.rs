@@ -616,7 +616,7 @@ fn load_saved_breakpoints(project: &Project, debugger: &Debugger) -> Result<bool
             false => Err(String::new()),
         };
     }
-    super::breakpoints::load(&data_dir, debugger)
+    super::breakpoints::load(&data_dir, debugger).map_err(|e| e.to_string())
 }
 
 impl Drop for Session {
@@ -910,7 +910,8 @@ impl Link {
                     if let Some(Err(message)) =
                         super::probe::apply_debugger_command(debugger, &command)
                     {
-                        self.events.send(SessionEvent::CommandFailed(message));
+                        self.events
+                            .send(SessionEvent::CommandFailed((message).to_string()));
                     }
                     self.save_breakpoints(debugger, &command);
                     publish(self, access);
@@ -1043,8 +1044,8 @@ impl Link {
         let Some(dir) = dir.as_ref() else {
             return;
         };
-        if changes_breakpoints && let Err(message) = super::breakpoints::save(dir, debugger) {
-            self.events.send(SessionEvent::CommandFailed(message));
+        if changes_breakpoints && let Err(e) = super::breakpoints::save(dir, debugger) {
+            self.events.send(SessionEvent::CommandFailed(e.to_string()));
         }
     }
 }
@@ -1305,7 +1306,9 @@ impl Worker {
                 state.playing_before_stop = None;
                 drop(state);
                 if let Err(message) = self.runtime.apply(RuntimeCommand::StepCoroutineLine { id }) {
-                    self.link.events.send(SessionEvent::CommandFailed(message));
+                    self.link
+                        .events
+                        .send(SessionEvent::CommandFailed((message).to_string()));
                 }
             }
             // Run to cursor: frames must pass to reach the line.
@@ -1321,7 +1324,9 @@ impl Worker {
                 let debugger_command = is_debugger_command(&command);
                 let saved = command.clone();
                 if let Err(message) = self.runtime.apply(command) {
-                    self.link.events.send(SessionEvent::CommandFailed(message));
+                    self.link
+                        .events
+                        .send(SessionEvent::CommandFailed((message).to_string()));
                 }
                 if debugger_command {
                     self.link.save_breakpoints(self.runtime.debugger(), &saved);
@@ -1336,7 +1341,9 @@ impl Worker {
         let (breakpoints, on_error) = (old.breakpoint_list(), old.break_on_error_setting());
         let across = old.step_across_calls();
         if let Err(message) = self.runtime.apply(RuntimeCommand::Reset) {
-            self.link.events.send(SessionEvent::CommandFailed(message));
+            self.link
+                .events
+                .send(SessionEvent::CommandFailed((message).to_string()));
         }
         // A reset builds a new runtime: keep the breakpoints and the
         // handler (data breakpoints name entities of the old world).

@@ -20,6 +20,24 @@ use serde::{Deserialize, Serialize};
 
 use super::StackFrame;
 
+/// A breakpoint setting that is not one (a hit count, a data breakpoint's
+/// watch, an entity or field that does not exist), and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+impl From<String> for SpecError {
+    fn from(message: String) -> Self {
+        SpecError(message)
+    }
+}
+
+impl From<&str> for SpecError {
+    fn from(message: &str) -> Self {
+        SpecError(message.to_string())
+    }
+}
+
 /// What the user chose at a break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DebugAction {
@@ -192,7 +210,7 @@ pub enum HitCondition {
 
 impl HitCondition {
     /// Parses `5`, `== 5`, `>= 5`, `> 5`, `< 5`, `<= 5` or `% 5`.
-    pub fn parse(text: &str) -> Result<HitCondition, String> {
+    pub fn parse(text: &str) -> Result<HitCondition, SpecError> {
         let text = text.trim();
         type Make = fn(u64) -> HitCondition;
         let ops: [(&str, Make); 6] = [
@@ -254,7 +272,7 @@ impl BreakpointSpec {
 
     /// Checks what can be checked before the line runs (the hit count);
     /// conditions are checked in their language when reached.
-    pub fn validate(&self) -> Result<Option<HitCondition>, String> {
+    pub fn validate(&self) -> Result<Option<HitCondition>, SpecError> {
         match self.hit_count.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(text) => HitCondition::parse(text).map(Some),
@@ -365,7 +383,7 @@ impl DataBreakpoint {
     }
 
     /// Parses `Health.hp < 0` (any entity) or `Health.hp changes`.
-    pub fn parse(text: &str, entity: Option<u64>) -> Result<DataBreakpoint, String> {
+    pub fn parse(text: &str, entity: Option<u64>) -> Result<DataBreakpoint, SpecError> {
         let text = text.trim();
         let ops = [
             ("<=", CompareOp::AtMost),
@@ -393,12 +411,12 @@ impl DataBreakpoint {
             ),
         };
         let Some((component, field)) = target.split_once('.') else {
-            return Err(format!(
+            return Err(SpecError(format!(
                 "'{text}': write Component.field < value, or Component.field changes"
-            ));
+            )));
         };
         if !is_identifier(component.trim()) || !is_identifier(field.trim()) {
-            return Err(format!("'{target}' is not Component.field"));
+            return Err(SpecError(format!("'{target}' is not Component.field")));
         }
         Ok(DataBreakpoint {
             id: 0,
@@ -793,7 +811,7 @@ impl Debugger {
         file: &str,
         line: u32,
         spec: BreakpointSpec,
-    ) -> Result<(), String> {
+    ) -> Result<(), SpecError> {
         spec.validate()?;
         let clean = |s: Option<String>| s.filter(|t| !t.trim().is_empty());
         let spec = BreakpointSpec {
@@ -884,7 +902,7 @@ impl Debugger {
 
     /// Adds a data breakpoint after checking that its entity, component
     /// and field exist; returns its id.
-    pub fn add_data_breakpoint(&self, mut data: DataBreakpoint) -> Result<u64, String> {
+    pub fn add_data_breakpoint(&self, mut data: DataBreakpoint) -> Result<u64, SpecError> {
         let readings = {
             let probe = self.probe.borrow();
             let probe = probe
@@ -895,10 +913,10 @@ impl Debugger {
         if let DataCondition::Compare(..) = data.condition
             && let Some(r) = readings.iter().find(|r| r.number.is_none())
         {
-            return Err(format!(
+            return Err(SpecError(format!(
                 "{}.{} of entity {} is {}, not a number: it can only be watched for changes",
                 data.component, data.field, r.entity, r.text
-            ));
+            )));
         }
         data.id = self.next_data_id.get();
         self.next_data_id.set(data.id + 1);
@@ -1555,7 +1573,12 @@ mod tests {
         assert_eq!(HitCondition::parse(">= 5"), Ok(HitCondition::AtLeast(5)));
         assert_eq!(HitCondition::parse("%2"), Ok(HitCondition::Every(2)));
         assert!(HitCondition::parse("% 0").is_err());
-        assert!(HitCondition::parse("five").unwrap_err().contains("five"));
+        assert!(
+            HitCondition::parse("five")
+                .unwrap_err()
+                .to_string()
+                .contains("five")
+        );
     }
 
     #[test]

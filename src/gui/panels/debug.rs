@@ -618,7 +618,7 @@ impl DebugPanel {
                 if ui.button("Save").clicked() {
                     let hits = edit.hit_count.trim();
                     match (!hits.is_empty()).then(|| HitCondition::parse(hits)) {
-                        Some(Err(e)) => edit.error = Some(e),
+                        Some(Err(e)) => edit.error = Some(e.to_string()),
                         _ => {
                             let text =
                                 |s: &String| Some(s.trim().to_string()).filter(|t| !t.is_empty());
@@ -692,7 +692,7 @@ impl DebugPanel {
                         self.data_watch.clear();
                         self.data_error = None;
                     }
-                    Err(e) => self.data_error = Some(e),
+                    Err(e) => self.data_error = Some(e.to_string()),
                 }
             }
         });

@@ -80,11 +80,13 @@ impl ProfilerPanel {
     pub fn save_file(&mut self, path: &Path, live: Option<&crate::profiling::profiler::Frames>) {
         let result = match &self.source {
             Source::Live => match live.map(|f| f.lock()) {
-                Some(Ok(frames)) => write_profile(&frames, path),
+                Some(Ok(frames)) => write_profile(&frames, path).map_err(|e| e.to_string()),
                 _ => Err("no project is open".to_string()),
             },
-            Source::File(_, view) => write_profile(view, path),
-            Source::Remote(client) => write_profile(&client.frame_view(), path),
+            Source::File(_, view) => write_profile(view, path).map_err(|e| e.to_string()),
+            Source::Remote(client) => {
+                write_profile(&client.frame_view(), path).map_err(|e| e.to_string())
+            }
         };
         self.message = Some(match result {
             Ok(()) => (false, format!("saved {}", path.display())),

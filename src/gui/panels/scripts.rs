@@ -113,7 +113,7 @@ fn save(buffers: &mut Buffers, file: &str, ctx: &mut PanelCtx) {
             frame: None,
             level: crate::gui::console::Level::Error,
             location: None,
-            text: message,
+            text: (message).to_string(),
             detail: None,
         }),
     }

@@ -5,18 +5,19 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Table, Value};
 
 use crate::scripting::ScriptValue;
+use crate::scripting::value::ValueError;
 
 /// Tables nested deeper than this are refused (also catches cycles).
 const MAX_DEPTH: usize = 32;
 
 /// Converts a Lua value. Tables become lists when their keys are exactly
 /// 1..n (an empty table is an empty list), otherwise maps with string keys.
-pub fn from_lua(value: &Value) -> Result<ScriptValue, String> {
+pub fn from_lua(value: &Value) -> Result<ScriptValue, ValueError> {
     crate::scripting::value::begin_value();
     convert(value, 0)
 }
 
-fn convert(value: &Value, depth: usize) -> Result<ScriptValue, String> {
+fn convert(value: &Value, depth: usize) -> Result<ScriptValue, ValueError> {
     crate::scripting::value::count_item()?;
     Ok(match value {
         Value::Nil => ScriptValue::Nil,
@@ -26,17 +27,22 @@ fn convert(value: &Value, depth: usize) -> Result<ScriptValue, String> {
         Value::String(s) => ScriptValue::Str(s.to_string_lossy()),
         Value::Table(t) => {
             if depth >= MAX_DEPTH {
-                return Err(format!(
+                return Err(ValueError(format!(
                     "table nested more than {MAX_DEPTH} levels deep (or it contains itself)"
-                ));
+                )));
             }
             table(t, depth)?
         }
-        other => return Err(format!("cannot pass a {} value here", other.type_name())),
+        other => {
+            return Err(ValueError(format!(
+                "cannot pass a {} value here",
+                other.type_name()
+            )));
+        }
     })
 }
 
-fn table(t: &Table, depth: usize) -> Result<ScriptValue, String> {
+fn table(t: &Table, depth: usize) -> Result<ScriptValue, ValueError> {
     let len = t.raw_len();
     let mut count = 0usize;
     let mut is_sequence = true;
@@ -57,9 +63,9 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, String> {
         return Ok(ScriptValue::List(items));
     }
     if let Some(hole) = list_hole(t)? {
-        return Err(format!(
+        return Err(ValueError(format!(
             "a list cannot hold nil: item {hole} is nil (use false, or leave the item out and renumber)"
-        ));
+        )));
     }
     let mut map = BTreeMap::new();
     for pair in t.pairs::<Value, Value>() {
@@ -68,10 +74,10 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, String> {
             Value::String(s) => s.to_string_lossy(),
             Value::Integer(i) => i.to_string(),
             other => {
-                return Err(format!(
+                return Err(ValueError(format!(
                     "table keys must be strings (or a list 1..n), found a {} key",
                     other.type_name()
-                ));
+                )));
             }
         };
         map.insert(key, convert(&v, depth + 1)?);

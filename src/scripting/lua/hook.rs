@@ -51,6 +51,12 @@ pub struct Budget {
     thread: AtomicU64,
 }
 
+/// The instruction limit fired: the script's call is stopped with this
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InstructionLimit(pub String);
+
 impl Budget {
     /// A budget of `limit` instructions per frame.
     pub fn new(limit: u64) -> Budget {
@@ -79,16 +85,16 @@ impl Budget {
     /// Counts `n` steps of work done in C on the script's behalf (a
     /// pattern match) while the watchdog has armed the script; past the
     /// limit, trips it and says why.
-    pub fn charge(&self, n: u64) -> Result<(), String> {
+    pub fn charge(&self, n: u64) -> Result<(), InstructionLimit> {
         if self.tripped.load(Ordering::Relaxed) {
-            return Err(self.message());
+            return Err(InstructionLimit(self.message()));
         }
         if !self.armed.load(Ordering::Relaxed) {
             return Ok(());
         }
         if self.used.fetch_add(n, Ordering::Relaxed) + n > self.limit {
             self.tripped.store(true, Ordering::Relaxed);
-            return Err(self.message());
+            return Err(InstructionLimit(self.message()));
         }
         Ok(())
     }

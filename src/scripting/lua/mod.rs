@@ -81,8 +81,11 @@ impl LuaScript {
         // LuaJIT's pattern matcher runs in C, out of the hook's reach; this
         // one counts its steps against the same budget.
         let charged = Arc::clone(&budget);
-        patterns::install(&lua, Rc::new(move || charged.charge(patterns::CHECK_EVERY)))
-            .map_err(setup)?;
+        patterns::install(
+            &lua,
+            Rc::new(move || charged.charge(patterns::CHECK_EVERY).map_err(|e| e.0)),
+        )
+        .map_err(setup)?;
         sandbox::apply(&lua, &ctx, sandboxed).map_err(setup)?;
 
         let exports = ctx

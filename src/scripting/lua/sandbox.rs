@@ -20,7 +20,7 @@ pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
     let resolve = lua.create_function(move |_, (path, writing): (String, bool)| {
         Ok(match allowed(&resolve_root, &path, writing) {
             Ok(full) => (Some(full.display().to_string()), None),
-            Err(problem) => (None, Some(problem)),
+            Err(problem) => (None, Some(problem.0)),
         })
     })?;
     let report_ctx = Rc::clone(ctx);
@@ -37,17 +37,35 @@ pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
     Ok(())
 }
 
+/// A path the sandbox refuses, and why (the message is raised in the
+/// script at the line that asked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl From<String> for Denied {
+    fn from(message: String) -> Self {
+        Denied(message)
+    }
+}
+
+impl From<&str> for Denied {
+    fn from(message: &str) -> Self {
+        Denied(message.to_string())
+    }
+}
+
 /// `path` (relative to the project, or absolute) as an absolute path inside
 /// `root`, or why not. Links are followed for every part of the path that
 /// exists (a link inside the project pointing out of it is outside); a part
 /// that does not exist yet is taken under its nearest existing parent, once
 /// that parent is resolved. A link that points nowhere is refused, since
 /// creating a file through it would create it wherever it points.
-pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
+pub fn inside(root: &Path, path: &str) -> Result<PathBuf, Denied> {
     // C's fopen stops at a NUL: the file opened would not be the one
     // checked here.
     if path.contains('\0') {
-        return Err("a path cannot contain a NUL byte".to_string());
+        return Err(Denied("a path cannot contain a NUL byte".to_string()));
     }
     let given = Path::new(path);
     let joined = if given.is_absolute() {
@@ -87,20 +105,24 @@ pub fn inside(root: &Path, path: &str) -> Result<PathBuf, String> {
     if real.starts_with(root) {
         Ok(real)
     } else {
-        Err("outside the project folder".to_string())
+        Err(Denied("outside the project folder".to_string()))
     }
 }
 
 /// As [`inside`], and also refusing ECScope's own `.ecscope/` folder and,
 /// when `writing`, the manifest: a sandboxed script must not change its own
 /// trust or the project's history.
-pub fn allowed(root: &Path, path: &str, writing: bool) -> Result<PathBuf, String> {
+pub fn allowed(root: &Path, path: &str, writing: bool) -> Result<PathBuf, Denied> {
     let real = inside(root, path)?;
     if real.starts_with(root.join(".ecscope")) {
-        return Err("the .ecscope folder is ECScope's own (history, autosaves)".to_string());
+        return Err(Denied(
+            "the .ecscope folder is ECScope's own (history, autosaves)".to_string(),
+        ));
     }
     if writing && real == root.join("ecscope.toml") {
-        return Err("the manifest cannot be changed by a sandboxed script".to_string());
+        return Err(Denied(
+            "the manifest cannot be changed by a sandboxed script".to_string(),
+        ));
     }
     Ok(real)
 }

@@ -16,6 +16,7 @@ use super::convert::{from_py, to_py, type_name};
 use crate::ecs::components::{CompKey, FieldKind};
 use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::host::{ApiError, HostState, QuerySpec};
+use crate::scripting::value::ValueError;
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
 /// Python source files of the runtime's own code start with this; errors
@@ -1008,7 +1009,7 @@ impl Live {
     }
 
     /// The component's value (a copy).
-    pub fn value(&self) -> Result<ScriptValue, String> {
+    pub fn value(&self) -> Result<ScriptValue, ValueError> {
         self.check().map_err(|e| e.to_string())?;
         self.with_ctx(|ctx| {
             ctx.with_host(|h| {
@@ -1021,6 +1022,7 @@ impl Live {
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?
+        .map_err(ValueError)
     }
 
     fn name(&self) -> String {
@@ -1081,7 +1083,7 @@ impl Live {
 
     /// A plain dict copy of the component.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.value().map_err(PyRuntimeError::new_err)?;
+        let value = self.value().map_err(|e| PyRuntimeError::new_err(e.0))?;
         to_py(py, &value)
     }
 

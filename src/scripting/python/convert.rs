@@ -7,23 +7,24 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::api::Live;
 use crate::scripting::ScriptValue;
+use crate::scripting::value::ValueError;
 
 /// Containers nested deeper than this are refused (also catches cycles).
 const MAX_DEPTH: usize = 32;
 
 /// Converts a Python value: `None`, `bool`, `int`, `float`, `str`, lists and
 /// tuples, dicts with string keys, and live components (copied).
-pub fn from_py(value: &Bound<'_, PyAny>) -> Result<ScriptValue, String> {
+pub fn from_py(value: &Bound<'_, PyAny>) -> Result<ScriptValue, ValueError> {
     crate::scripting::value::begin_value();
     convert(value, 0)
 }
 
-fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, String> {
+fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, ValueError> {
     crate::scripting::value::count_item()?;
     if depth >= MAX_DEPTH {
-        return Err(format!(
+        return Err(ValueError(format!(
             "value nested more than {MAX_DEPTH} levels deep (or it contains itself)"
-        ));
+        )));
     }
     if value.is_none() {
         return Ok(ScriptValue::Nil);
@@ -83,7 +84,10 @@ fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, String
     {
         return Ok(ScriptValue::Float(f));
     }
-    Err(format!("cannot pass a {} value here", type_name(value)))
+    Err(ValueError(format!(
+        "cannot pass a {} value here",
+        type_name(value)
+    )))
 }
 
 /// The Python type name of a value, for messages.
