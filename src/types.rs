@@ -151,6 +151,12 @@ fn python_stub(components: &[Component]) -> String {
 const LUA_API: &str = r#"---@class ecs.QueryOptions
 ---@field without? string[]
 
+---A system's options: its query's `without`, and the components it
+---touches beyond its query (SCRIPT_API §5).
+---@class ecs.SystemOptions: ecs.QueryOptions
+---@field reads? ecs.ComponentName[]
+---@field writes? ecs.ComponentName[]
+
 ---@class ecs
 ---@field persist table<string, any> Kept when this script is hot-reloaded.
 ecs = {}
@@ -205,17 +211,19 @@ function ecs.query(names, opts) end
 function ecs.count(names, opts) end
 
 ---Every frame: `fn(id, c1, c2, ..., dt)` for each match, or `fn(dt)` once.
----@overload fun(name: string, fn: fun(dt: number))
+---@overload fun(name: string, fn: fun(dt: number), opts?: ecs.SystemOptions)
 ---@param name string
 ---@param names ecs.ComponentName[]
 ---@param fn fun(id: integer, ...: any)
-function ecs.system(name, names, fn) end
+---@param opts? ecs.SystemOptions
+function ecs.system(name, names, fn, opts) end
 
 ---Every frame, `fn(view, dt)` with one number array per numeric field.
 ---@param name string
 ---@param names ecs.ComponentName[]
 ---@param fn fun(view: any, dt: number)
-function ecs.batch_system(name, names, fn) end
+---@param opts? ecs.SystemOptions
+function ecs.batch_system(name, names, fn, opts) end
 
 ---Sends an event to every script, in both languages.
 ---@param event string
@@ -312,17 +320,17 @@ def has(id: int, name: str) -> bool: ...
 def query(names: str | list[str] | tuple[str, ...], without: list[str] | None = None) -> Iterator[Any]: ...
 def count(names: str | list[str] | tuple[str, ...], without: list[str] | None = None) -> int: ...
 @overload
-def system(name: str) -> Callable[[_F], _F]: ...
+def system(name: str, *, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> Callable[[_F], _F]: ...
 @overload
-def system(name: str, names: list[str] | tuple[str, ...]) -> Callable[[_F], _F]: ...
+def system(name: str, names: list[str] | tuple[str, ...], *, without: list[str] | None = None, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> Callable[[_F], _F]: ...
 @overload
-def system(name: str, names: list[str] | tuple[str, ...], fn: _F) -> _F: ...
+def system(name: str, names: list[str] | tuple[str, ...], fn: _F, *, without: list[str] | None = None, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> _F: ...
 @overload
-def system(name: str, fn: _F) -> _F: ...
+def system(name: str, fn: _F, *, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> _F: ...
 @overload
-def batch_system(name: str, names: list[str] | tuple[str, ...]) -> Callable[[_F], _F]: ...
+def batch_system(name: str, names: list[str] | tuple[str, ...], *, without: list[str] | None = None, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> Callable[[_F], _F]: ...
 @overload
-def batch_system(name: str, names: list[str] | tuple[str, ...], fn: _F) -> _F: ...
+def batch_system(name: str, names: list[str] | tuple[str, ...], fn: _F, *, without: list[str] | None = None, reads: list[str] | tuple[str, ...] | None = None, writes: list[str] | tuple[str, ...] | None = None) -> _F: ...
 def emit(event: str, payload: Any = None) -> None: ...
 @overload
 def on(event: str) -> Callable[[_F], _F]: ...

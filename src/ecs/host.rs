@@ -71,6 +71,31 @@ pub struct SystemEntry {
     pub enabled: bool,
     /// A batch system (`ecs.batch_system`): one call over arrays.
     pub batch: Option<std::sync::Arc<crate::ecs::batch::BatchLayout>>,
+    /// What it declared it touches (`reads`/`writes`), if it did.
+    pub access: Option<Access>,
+}
+
+/// The components a system declared it touches (SCRIPT_API §5). Its
+/// query's components count as written unless listed under `reads`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Access {
+    /// Components it only reads.
+    pub reads: Vec<CompKey>,
+    /// Components it may change (declared `writes`, and its query's
+    /// components not under `reads`).
+    pub writes: Vec<CompKey>,
+}
+
+impl Access {
+    /// Whether the system may read `key`.
+    pub fn reads(&self, key: CompKey) -> bool {
+        self.reads.contains(&key) || self.writes.contains(&key)
+    }
+
+    /// Whether the system may change `key`.
+    pub fn writes(&self, key: CompKey) -> bool {
+        self.writes.contains(&key)
+    }
 }
 
 /// A registered event handler.
@@ -123,6 +148,9 @@ enum DeferredOp {
 pub struct HostState {
     /// The ECS world.
     pub world: EcsWorld,
+    /// The system running now, when it declared its access: its name and
+    /// what it may touch.
+    running_system: Option<(String, Access)>,
     /// What scripts' `ecs.query` loops visited since last taken.
     query_use: QueryUse,
     frame: u64,
@@ -209,6 +237,7 @@ impl HostState {
     pub fn new(fixed_dt: f64, seed: u64) -> HostState {
         HostState {
             world: EcsWorld::new(),
+            running_system: None,
             query_use: QueryUse::default(),
             frame: 0,
             fixed_dt,
@@ -335,6 +364,58 @@ impl HostState {
         let path = self.script_path(script).to_string();
         self.world.declare(name, fields, &path)?;
         Ok(())
+    }
+
+    /// Marks the start of a system's run: what it declared is checked on
+    /// every component it touches until [`HostState::leave_system`].
+    pub fn enter_system(&mut self, system: &SystemEntry) {
+        self.running_system = system
+            .access
+            .as_ref()
+            .map(|access| (system.name.clone(), access.clone()));
+    }
+
+    /// Marks the end of a system's run.
+    pub fn leave_system(&mut self) {
+        self.running_system = None;
+    }
+
+    /// Whether the running system declared `key` under `reads` only: its
+    /// live components of that type cannot be assigned.
+    pub fn read_only(&self, key: CompKey) -> bool {
+        self.running_system
+            .as_ref()
+            .is_some_and(|(_, access)| !access.writes(key))
+    }
+
+    /// The running system may read `key` (or declares nothing).
+    fn may_read(&self, key: CompKey) -> ApiResult<()> {
+        match &self.running_system {
+            Some((system, access)) if !access.reads(key) => Err(ApiError(format!(
+                "system '{system}' does not declare {}: list it under reads (or writes) in the system's options",
+                self.world.def(key).name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The running system may change `key` (or declares nothing).
+    fn may_write(&self, key: CompKey) -> ApiResult<()> {
+        match &self.running_system {
+            Some((system, access)) if !access.writes(key) => {
+                let name = &self.world.def(key).name;
+                Err(ApiError(if access.reads(key) {
+                    format!(
+                        "system '{system}' lists {name} under reads: to change it, list it under writes"
+                    )
+                } else {
+                    format!(
+                        "system '{system}' does not declare {name}: list it under writes in the system's options"
+                    )
+                }))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Looks up component names, for queries and systems.
@@ -481,6 +562,7 @@ impl HostState {
     /// component is absent.
     pub fn get(&self, id: u64, name: &str) -> ApiResult<ScriptValue> {
         let key = self.key(name)?;
+        self.may_read(key)?;
         Ok(self
             .world
             .read(id, key)
@@ -502,6 +584,7 @@ impl HostState {
     /// component; adding one is structural and may be queued.
     pub fn set(&mut self, id: u64, name: &str, value: ScriptValue) -> ApiResult<()> {
         let key = self.key(name)?;
+        self.may_write(key)?;
         self.require_entity(id, "ecs.set")?;
         let record = self.world.def(key).record_from_value(value)?;
         if self.world.has(id, key) {
@@ -526,6 +609,7 @@ impl HostState {
     /// `ecs.remove(id, name)`.
     pub fn remove(&mut self, id: u64, name: &str) -> ApiResult<()> {
         let key = self.key(name)?;
+        self.may_write(key)?;
         self.require_entity(id, "ecs.remove")?;
         if self.deferring() {
             self.deferred.push(DeferredOp::Remove { id, key });
@@ -538,6 +622,7 @@ impl HostState {
     /// `ecs.has(id, name)`.
     pub fn has(&self, id: u64, name: &str) -> ApiResult<bool> {
         let key = self.key(name)?;
+        self.may_read(key)?;
         Ok(self.world.has(id, key))
     }
 
@@ -580,10 +665,14 @@ impl HostState {
                 "a query needs at least one component name".to_string(),
             ));
         }
-        Ok(QuerySpec {
+        let spec = QuerySpec {
             with: self.component_keys(with)?,
             without: self.component_keys(without)?,
-        })
+        };
+        for &key in spec.with.iter().chain(&spec.without) {
+            self.may_read(key)?;
+        }
+        Ok(spec)
     }
 
     /// A field of a live component, for proxies.
@@ -614,6 +703,7 @@ impl HostState {
             .ok_or_else(|| ApiError(def.unknown_field(field)))?;
         let value = def.coerce_field(index, value)?;
         let name = def.name.clone();
+        self.may_write(key)?;
         if self.world.write_field(id, key, index, value) {
             Ok(())
         } else {
@@ -638,8 +728,9 @@ impl HostState {
         name: &str,
         query: Option<QuerySpec>,
         handle: FnHandle,
+        access: Option<Access>,
     ) {
-        self.push_system(script, name, query, handle, None);
+        self.push_system(script, name, query, handle, None, access);
     }
 
     /// Registers a batch system over `query`'s components.
@@ -649,6 +740,7 @@ impl HostState {
         name: &str,
         query: QuerySpec,
         handle: FnHandle,
+        access: Option<Access>,
     ) {
         let layout = crate::ecs::batch::BatchLayout::of(&self.world, &query.with);
         self.push_system(
@@ -657,7 +749,38 @@ impl HostState {
             Some(query),
             handle,
             Some(std::sync::Arc::new(layout)),
+            access,
         );
+    }
+
+    /// A system's declared access from its options' `reads` and `writes`
+    /// (SCRIPT_API §5), each naming known components; `None` when it
+    /// declares neither.
+    pub fn system_access(
+        &self,
+        query: Option<&QuerySpec>,
+        reads: Option<&[String]>,
+        writes: Option<&[String]>,
+    ) -> ApiResult<Option<Access>> {
+        if reads.is_none() && writes.is_none() {
+            return Ok(None);
+        }
+        let declared_reads = self.component_keys(reads.unwrap_or(&[]))?;
+        let mut access = Access {
+            reads: Vec::new(),
+            writes: self.component_keys(writes.unwrap_or(&[]))?,
+        };
+        for key in declared_reads {
+            if !access.writes.contains(&key) && !access.reads.contains(&key) {
+                access.reads.push(key);
+            }
+        }
+        for &key in query.map(|q| q.with.as_slice()).unwrap_or(&[]) {
+            if !access.reads.contains(&key) && !access.writes.contains(&key) {
+                access.writes.push(key);
+            }
+        }
+        Ok(Some(access))
     }
 
     fn push_system(
@@ -667,6 +790,7 @@ impl HostState {
         query: Option<QuerySpec>,
         handle: FnHandle,
         batch: Option<std::sync::Arc<crate::ecs::batch::BatchLayout>>,
+        access: Option<Access>,
     ) {
         let seq = self.next_seq();
         self.systems.push(SystemEntry {
@@ -677,6 +801,7 @@ impl HostState {
             handle,
             enabled: true,
             batch,
+            access,
         });
         self.systems.sort_by_key(|s| (s.script, s.seq));
     }
@@ -776,6 +901,15 @@ impl HostState {
 
     /// `ecs.spawn(components)` by `script`, counted against its limits.
     pub fn spawn_by(&mut self, script: ScriptId, components: ScriptValue) -> ApiResult<u64> {
+        if self.running_system.is_some()
+            && let ScriptValue::Map(map) = &components
+        {
+            for name in map.keys() {
+                if let Ok(key) = self.key(name) {
+                    self.may_write(key)?;
+                }
+            }
+        }
         self.count_spawn(script)?;
         self.charge_host_bytes(script, components.approx_bytes())?;
         self.spawn(components)

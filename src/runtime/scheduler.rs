@@ -201,6 +201,7 @@ impl Runtime {
                 self.measure_start(index, CallKind::System, u64::from(system.handle.0), || {
                     system.name.clone()
                 });
+            self.host.borrow_mut().enter_system(&system);
             let result = match (&system.batch, &system.query) {
                 (Some(layout), Some(query)) => {
                     self.run_batch_system(index, &system, layout, query, dt)
@@ -246,6 +247,7 @@ impl Runtime {
                     result
                 }
             };
+            self.host.borrow_mut().leave_system();
             self.measure_end(measure);
             self.host.borrow_mut().reset_defer(0);
             if let Err(failure) = result {

@@ -14,7 +14,7 @@ use super::convert::{from_lua, to_lua};
 use super::hook::Budget;
 use crate::ecs::components::CompKey;
 use crate::ecs::coroutines::WaitRequest;
-use crate::scripting::host::{ApiError, HostState, QuerySpec};
+use crate::scripting::host::{Access, ApiError, HostState, QuerySpec};
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
 /// How many coroutines a script may resume inside one another. Each has
@@ -260,6 +260,47 @@ fn query_spec(
         .map_err(|e| api_err(lua, call, e))
 }
 
+/// A system's declared access from its options table's `reads` and
+/// `writes` (SCRIPT_API §5); `None` when it declares neither.
+fn access_of(
+    lua: &Lua,
+    ctx: &Ctx,
+    call: &str,
+    query: Option<&QuerySpec>,
+    opts: Option<&Value>,
+) -> mlua::Result<Option<Access>> {
+    let Some(Value::Table(opts)) = opts else {
+        return Ok(None);
+    };
+    let list = |field: &str| -> mlua::Result<Option<Vec<String>>> {
+        match opts.raw_get::<Value>(field)? {
+            Value::Nil => Ok(None),
+            Value::Table(t) => {
+                let mut names = Vec::new();
+                for v in t.sequence_values::<Value>() {
+                    names.push(arg_str(
+                        lua,
+                        call,
+                        &format!("a component name in {field}"),
+                        &v?,
+                    )?);
+                }
+                Ok(Some(names))
+            }
+            other => Err(located(
+                lua,
+                format!(
+                    "{call}: {field} must be a list of component names such as {{\"Position\"}}, got {}",
+                    describe(&other)
+                ),
+            )),
+        }
+    };
+    let (reads, writes) = (list("reads")?, list("writes")?);
+    ctx.with_host(|h| h.system_access(query, reads.as_deref(), writes.as_deref()))?
+        .map_err(|e| api_err(lua, call, e))
+}
+
 /// Joins values the way `print` does, with the `tostring` the state
 /// started with (kept in the registry at install: a script may replace the
 /// global, and runtime code never calls a script's replacement).
@@ -364,11 +405,15 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         Option<Value>
     )| {
         let name = arg_str(lua, "ecs.system", "the system name", &args.0)?;
-        let (query, f) = match (&args.1, &args.2) {
-            (Value::Function(f), None | Some(Value::Nil)) => (None, f.clone()),
+        let (query, f, opts) = match (&args.1, &args.2) {
+            (Value::Function(f), None | Some(Value::Nil)) => (None, f.clone(), None),
+            // The fn(dt) form with options: ecs.system(name, fn, { writes = ... }).
+            (Value::Function(f), Some(opts @ Value::Table(_))) => {
+                (None, f.clone(), Some(opts.clone()))
+            }
             (names, Some(f)) => {
                 let spec = query_spec(lua, ctx, "ecs.system", names, args.3.as_ref())?;
-                (Some(spec), arg_fn(lua, "ecs.system", f)?)
+                (Some(spec), arg_fn(lua, "ecs.system", f)?, args.3.clone())
             }
             (other, None) => {
                 return Err(located(
@@ -380,12 +425,13 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
                 ));
             }
         };
+        let access = access_of(lua, ctx, "ecs.system", query.as_ref(), opts.as_ref())?;
         let handle = match &query {
-            Some(spec) => keep_with_runner(ctx, &ctx.make_runner, &f, spec)?,
+            Some(spec) => keep_with_runner(ctx, &ctx.make_runner, &f, spec, access.as_ref())?,
             None => ctx.keep_fn(f.clone()),
         };
         let script = ctx.script;
-        ctx.with_host(|h| h.add_system(script, &name, query, handle))
+        ctx.with_host(|h| h.add_system(script, &name, query, handle, access))
     });
     func!("batch_system", |lua,
                            ctx,
@@ -405,10 +451,11 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
             ));
         };
         let spec = query_spec(lua, ctx, "ecs.batch_system", &args.1, args.3.as_ref())?;
+        let access = access_of(lua, ctx, "ecs.batch_system", Some(&spec), args.3.as_ref())?;
         let f = arg_fn(lua, "ecs.batch_system", f)?;
-        let handle = keep_with_runner(ctx, &ctx.make_batch_runner, &f, &spec)?;
+        let handle = keep_with_runner(ctx, &ctx.make_batch_runner, &f, &spec, None)?;
         let script = ctx.script;
-        ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle))
+        ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle, access))
     });
     func!("emit", |lua, ctx, args: (Value, Option<Value>)| {
         let event = arg_str(lua, "ecs.emit", "the event name", &args.0)?;
@@ -636,7 +683,9 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
             },
         );
         let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
-        Ok((n, ids_ptr, ptrs_ptr, keys, token))
+        let read_only: Vec<bool> =
+            ctx.with_host(|h| spec.with.iter().map(|k| h.read_only(*k)).collect())?;
+        Ok((n, ids_ptr, ptrs_ptr, keys, token, read_only))
     });
     prim!("start", |lua, ctx, args: (Value, Value)| {
         let name = arg_str(lua, "ecs.start", "the coroutine name", &args.0)?;
@@ -701,12 +750,20 @@ fn keep_with_runner(
     maker: &RefCell<Option<Function>>,
     f: &Function,
     spec: &QuerySpec,
+    access: Option<&Access>,
 ) -> mlua::Result<FnHandle> {
     let handle = ctx.keep_fn(f.clone());
     let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
+    // Components the system lists under reads get proxies that refuse
+    // assignment.
+    let read_only: Vec<bool> = spec
+        .with
+        .iter()
+        .map(|k| access.is_some_and(|a| !a.writes(*k)))
+        .collect();
     let maker = maker.borrow().clone();
     if let Some(maker) = maker {
-        let runner: Function = maker.call((f.clone(), keys))?;
+        let runner: Function = maker.call((f.clone(), keys, read_only))?;
         ctx.runners.borrow_mut().insert(handle.0, runner);
     }
     Ok(handle)

@@ -47,12 +47,32 @@ end
 local PROXY_DECL =
   "struct { const void * const __ecscope_p; const double __ecscope_id; const uint32_t __ecscope_gen; }"
 
-local function proxy_type(key)
-  local ct = proxy_types[key]
+local read_only_types = {} -- component key -> ctype of proxies that refuse writes
+
+-- `read_only`: a system lists the component under `reads`; assigning a
+-- field is an error at the line (SCRIPT_API §5).
+local function proxy_type(key, read_only)
+  local cache = read_only and read_only_types or proxy_types
+  local ct = cache[key]
   if ct then return ct end
   local layout = P.layout(key)
   local OFF, name = layout.offsets, layout.name
   local get_field, set_field = P.get_field, P.set_field
+  local newindex = function(b, k, v)
+    if b.__ecscope_gen ~= GEN[0] then stale(b, name) end
+    local off = OFF[k]
+    if off and type(v) == "number" then
+      cast(DOUBLES, b.__ecscope_p)[off] = v
+    else
+      set_field(b.__ecscope_id, key, k, v)
+    end
+  end
+  if read_only then
+    newindex = function(b, k)
+      error(format("this system lists %s under reads: it cannot assign %s.%s (list %s under writes)",
+        name, name, tostring(k), name), 2)
+    end
+  end
   -- A new struct type per component, since each has its own metatable.
   ct = ffi.metatype(ffi.typeof(PROXY_DECL), {
     __index = function(b, k)
@@ -61,21 +81,13 @@ local function proxy_type(key)
       if off then return cast(DOUBLES, b.__ecscope_p)[off] end
       return get_field(b.__ecscope_id, key, k)
     end,
-    __newindex = function(b, k, v)
-      if b.__ecscope_gen ~= GEN[0] then stale(b, name) end
-      local off = OFF[k]
-      if off and type(v) == "number" then
-        cast(DOUBLES, b.__ecscope_p)[off] = v
-      else
-        set_field(b.__ecscope_id, key, k, v)
-      end
-    end,
+    __newindex = newindex,
     __tostring = function(b)
       if b.__ecscope_gen ~= GEN[0] then return format("%s of entity %d (expired)", name, b.__ecscope_id) end
       return P.describe(b.__ecscope_id, key)
     end,
   })
-  proxy_types[key] = ct
+  cache[key] = ct
   proxy_keys[#proxy_keys + 1] = { ct, key }
   return ct
 end
@@ -116,12 +128,12 @@ function ecs.emit(event, payload) return raw_emit(event, plain_table(payload)) e
 
 -- ecs.query(names, opts): for id, c1, c2, ... in ecs.query({...}) do
 function ecs.query(names, opts)
-  local n, ids, ptrs, keys, token = P.query(names, opts)
+  local n, ids, ptrs, keys, token, ro = P.query(names, opts)
   ids, ptrs = cast(DOUBLES, ids), cast(POINTERS, ptrs)
   local k = #keys
-  local c1, c2, c3 = proxy_type(keys[1]), keys[2] and proxy_type(keys[2]), keys[3] and proxy_type(keys[3])
   local ctors = {}
-  for j = 1, k do ctors[j] = proxy_type(keys[j]) end
+  for j = 1, k do ctors[j] = proxy_type(keys[j], ro[j]) end
+  local c1, c2, c3 = ctors[1], ctors[2], ctors[3]
   local gen = GEN[0]
   local i, out = -1, {}
   return function()
@@ -147,7 +159,7 @@ end
 
 -- The loop of a per-entity system, generated per system so the JIT records
 -- one trace per system and can inline the system's function.
-local function make_runner(fn, keys)
+local function make_runner(fn, keys, read_only)
   local k = #keys
   local params, args = {}, {}
   for j = 1, k do
@@ -166,7 +178,7 @@ return function(n, ids, ptrs, dt)
 end]], concat(params, ", "), k, concat(args, ", "))
   local chunk = assert(loadstring(src, "=ecscope system loop"))
   local ctors = {}
-  for j = 1, k do ctors[j] = proxy_type(keys[j]) end
+  for j = 1, k do ctors[j] = proxy_type(keys[j], read_only and read_only[j]) end
   return chunk(fn, GEN, cast, DOUBLES, POINTERS, unpack(ctors, 1, k))
 end
 

@@ -15,7 +15,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use super::convert::{from_py, to_py, type_name};
 use crate::ecs::components::{CompKey, FieldKind};
 use crate::ecs::coroutines::WaitRequest;
-use crate::scripting::host::{ApiError, HostState, QuerySpec};
+use crate::scripting::host::{Access, ApiError, HostState, QuerySpec};
 use crate::scripting::value::ValueError;
 use crate::scripting::{FnHandle, ScriptId, ScriptValue, SharedHost};
 
@@ -128,10 +128,12 @@ impl PyCtx {
         api: &Py<EcsApi>,
         key: CompKey,
     ) -> PyResult<LiveTemplate> {
-        let current_generation = self.with_host(|h| h.proxy_generation_ptr())? as *mut u32;
+        let (current_generation, read_only) =
+            self.with_host(|h| (h.proxy_generation_ptr(), h.read_only(key)))?;
         Ok(LiveTemplate {
             key,
-            current_generation: RawPtr(current_generation),
+            read_only,
+            current_generation: RawPtr(current_generation as *mut u32),
             offsets: self.offsets(key)?,
             owner: thread_mark(),
             api: api.clone_ref(py),
@@ -191,6 +193,29 @@ fn names_of(value: &Bound<'_, PyAny>, call: &str) -> PyResult<Vec<String>> {
     }
     Err(PyTypeError::new_err(format!(
         "{call}: expected a list of component names such as [\"Position\", \"Velocity\"], got {}",
+        type_name(value)
+    )))
+}
+
+/// `reads=`/`writes=`: a list (or tuple) of component names; a single
+/// name or anything else is refused, since a string is not a list.
+fn access_list(
+    value: Option<&Bound<'_, PyAny>>,
+    field: &str,
+    call: &str,
+) -> PyResult<Option<Vec<String>>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        return value
+            .try_iter()?
+            .map(|item| arg_str(&item?, call, &format!("a component name in {field}")))
+            .collect::<PyResult<Vec<_>>>()
+            .map(Some);
+    }
+    Err(PyTypeError::new_err(format!(
+        "{call}: {field} must be a list of component names such as [\"Position\"], got {}",
         type_name(value)
     )))
 }
@@ -313,6 +338,24 @@ impl EcsApi {
         let without = without_of(opts, without, call)?;
         self.ctx()?
             .with_host(|h| h.query_spec(&with, &without))?
+            .map_err(|e| PyValueError::new_err(format!("{call}: {}", e.0)))
+    }
+
+    /// A system's declared access (SCRIPT_API §5), or `None` when it
+    /// declares neither `reads` nor `writes`.
+    fn access(
+        &self,
+        query: Option<&QuerySpec>,
+        reads: Option<&Bound<'_, PyAny>>,
+        writes: Option<&Bound<'_, PyAny>>,
+        call: &str,
+    ) -> PyResult<Option<Access>> {
+        let (reads, writes) = (
+            access_list(reads, "reads", call)?,
+            access_list(writes, "writes", call)?,
+        );
+        self.ctx()?
+            .with_host(|h| h.system_access(query, reads.as_deref(), writes.as_deref()))?
             .map_err(|e| PyValueError::new_err(format!("{call}: {}", e.0)))
     }
 }
@@ -463,7 +506,8 @@ impl EcsApi {
 
     /// `ecs.system(name, fn)` or `ecs.system(name, names, fn)`; without the
     /// function, returns a decorator.
-    #[pyo3(signature = (name, names_or_fn=None, func=None, opts=None, *, without=None))]
+    #[pyo3(signature = (name, names_or_fn=None, func=None, opts=None, *, without=None, reads=None, writes=None))]
+    #[allow(clippy::too_many_arguments)]
     fn system<'py>(
         &self,
         py: Python<'py>,
@@ -472,6 +516,8 @@ impl EcsApi {
         func: Option<&Bound<'py, PyAny>>,
         opts: Option<&Bound<'py, PyAny>>,
         without: Option<&Bound<'py, PyAny>>,
+        reads: Option<&Bound<'py, PyAny>>,
+        writes: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let name = arg_str(name, "ecs.system", "the system name")?;
         let (query, f) = match (names_or_fn, func) {
@@ -483,10 +529,12 @@ impl EcsApi {
             // `@ecs.system("name")` decorates a once-per-frame system.
             (None, f) => (None, f.cloned()),
         };
+        let access = self.access(query.as_ref(), reads, writes, "ecs.system")?;
         let registration = Registration::System {
             ctx: Rc::clone(self.ctx()?),
             name,
             query,
+            access,
         };
         match f {
             Some(f) => {
@@ -506,7 +554,8 @@ impl EcsApi {
     /// `ecs.batch_system(name, names, fn)`: `fn(view, dt)` once a frame
     /// over arrays of the matched entities' numeric fields; without the
     /// function, returns a decorator.
-    #[pyo3(signature = (name, names, func=None, opts=None, *, without=None))]
+    #[pyo3(signature = (name, names, func=None, opts=None, *, without=None, reads=None, writes=None))]
+    #[allow(clippy::too_many_arguments)]
     fn batch_system<'py>(
         &self,
         py: Python<'py>,
@@ -515,13 +564,17 @@ impl EcsApi {
         func: Option<&Bound<'py, PyAny>>,
         opts: Option<&Bound<'py, PyAny>>,
         without: Option<&Bound<'py, PyAny>>,
+        reads: Option<&Bound<'py, PyAny>>,
+        writes: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let name = arg_str(name, "ecs.batch_system", "the system name")?;
         let query = self.spec(names, opts, without, "ecs.batch_system")?;
+        let access = self.access(Some(&query), reads, writes, "ecs.batch_system")?;
         let registration = Registration::BatchSystem {
             ctx: Rc::clone(self.ctx()?),
             name,
             query,
+            access,
         };
         registration.now_or_as_decorator(py, func)
     }
@@ -694,11 +747,13 @@ enum Registration {
         ctx: Rc<PyCtx>,
         name: String,
         query: Option<QuerySpec>,
+        access: Option<Access>,
     },
     BatchSystem {
         ctx: Rc<PyCtx>,
         name: String,
         query: QuerySpec,
+        access: Option<Access>,
     },
     Handler {
         ctx: Rc<PyCtx>,
@@ -746,12 +801,22 @@ impl Registration {
         let handle = ctx.keep_fn(f.clone().unbind());
         let script = ctx.script;
         match self {
-            Registration::System { name, query, .. } => {
-                ctx.with_host(|h| h.add_system(script, name, query.clone(), handle))
+            Registration::System {
+                name,
+                query,
+                access,
+                ..
+            } => {
+                ctx.with_host(|h| h.add_system(script, name, query.clone(), handle, access.clone()))
             }
-            Registration::BatchSystem { name, query, .. } => {
-                ctx.with_host(|h| h.add_batch_system(script, name, query.clone(), handle))
-            }
+            Registration::BatchSystem {
+                name,
+                query,
+                access,
+                ..
+            } => ctx.with_host(|h| {
+                h.add_batch_system(script, name, query.clone(), handle, access.clone())
+            }),
             Registration::Handler { event, .. } => {
                 ctx.with_host(|h| h.add_handler(script, event, handle))
             }
@@ -892,6 +957,9 @@ fn thread_mark() -> usize {
 pub struct Live {
     id: u64,
     key: CompKey,
+    /// Made for a system that lists the component under `reads`:
+    /// assigning a field is refused.
+    read_only: bool,
     /// The component's numeric block in world storage (null when it has no
     /// numeric fields).
     ptr: RawPtr<f64>,
@@ -908,6 +976,8 @@ pub struct Live {
 /// The shared part of [`Live`] components of one type.
 pub struct LiveTemplate {
     key: CompKey,
+    /// The running system lists the component under `reads`.
+    read_only: bool,
     current_generation: RawPtr<u32>,
     offsets: Offsets,
     owner: usize,
@@ -920,6 +990,7 @@ impl LiveTemplate {
         Live {
             id,
             key: self.key,
+            read_only: self.read_only,
             ptr: RawPtr(ptr),
             generation,
             current_generation: self.current_generation,
@@ -993,6 +1064,12 @@ impl Live {
 
     fn write(&self, field: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check()?;
+        if self.read_only {
+            let name = self.name();
+            return Err(PyAttributeError::new_err(format!(
+                "this system lists {name} under reads: it cannot assign {name}.{field} (list {name} under writes)"
+            )));
+        }
         if let Some((i, _)) = self.offset(field)
             && !self.ptr.0.is_null()
             && !value.is_instance_of::<PyBool>()
