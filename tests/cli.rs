@@ -731,7 +731,7 @@ fn bad_coroutine_use_is_reported_at_its_line() {
         (
             "ecs.start('c', function()\n  coroutine.yield(5)\nend)",
             2,
-            "may yield only through ecs.wait_frames",
+            "may yield only what ecs.wait_frames, ecs.wait_seconds or ecs.wait_event return, or nothing (a bare yield); it yielded a value of type number",
         ),
         ("ecs.stop(99)", 1, "there is no coroutine 99"),
         ("ecs.start('c', 42)", 1, "expected a function, got number"),
@@ -798,7 +798,7 @@ fn bad_python_coroutine_use_is_reported_at_its_line() {
         (
             "import ecs\ndef c():\n    yield 5\necs.start('c', c)",
             3,
-            "may yield only ecs.wait_frames",
+            "may yield only what ecs.wait_frames, ecs.wait_seconds or ecs.wait_event return, or nothing (a bare yield); it yielded a value of type int",
         ),
         (
             "import ecs\ndef f():\n    return 1\necs.start('c', f)",

@@ -577,3 +577,46 @@ fn a_corrupt_history_is_kept_aside_and_reloads_go_on() {
         .count();
     assert_eq!(kept, 1, "the damaged history is kept, not deleted");
 }
+
+#[test]
+fn persist_keeps_data_and_drops_the_rest_with_a_notice_in_both_languages() {
+    let cases = [
+        (
+            "scripts/p.lua",
+            "ecs.persist.n = 3\necs.persist.list = { 1, 2 }\necs.persist.map = { a = 'x' }\necs.persist.f = function() end\n",
+            "ecs.persist.f = nil\nprint(ecs.persist.n, #ecs.persist.list, ecs.persist.map.a, tostring(ecs.persist.f))\n",
+            "persist.f",
+        ),
+        (
+            "scripts/p.py",
+            "import ecs\nclass Thing:\n    pass\necs.persist['n'] = 3\necs.persist['list'] = [1, 2]\necs.persist['map'] = {'a': 'x'}\necs.persist['f'] = Thing()\n",
+            "import ecs\nprint(ecs.persist['n'], len(ecs.persist['list']), ecs.persist['map']['a'], ecs.persist.get('f'))\n",
+            "persist[\"f\"]",
+        ),
+    ];
+    for (path, v1, v2, dropped) in cases {
+        let f = Fixture::new(&[path], &[(path, v1)]);
+        let mut rt = f.open();
+        rt.step();
+        rt.drain_events();
+        f.write(path, v2);
+        rt.apply(RuntimeCommand::ReloadScript {
+            script: path.into(),
+        })
+        .unwrap();
+        let events = rt.drain_events();
+        let printed = logs(&events);
+        assert!(
+            printed == vec!["3 2 x nil"] || printed == vec!["3 2 x None"],
+            "{path}: data kept: {printed:?}"
+        );
+        let notices = common::notices(&events);
+        assert!(
+            notices.iter().any(
+                |n| n.contains("ecs.persist entry not kept across the reload")
+                    && n.contains(dropped)
+            ),
+            "{path}: {notices:?}"
+        );
+    }
+}

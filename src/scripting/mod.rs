@@ -180,6 +180,15 @@ pub struct Persisted {
     pub dropped: Vec<String>,
 }
 
+/// Why a coroutine step failed when it yielded something that is not a
+/// wait, in either language; `type_name` is the language's name for what
+/// it yielded.
+pub fn bad_yield(type_name: &str) -> String {
+    format!(
+        "a coroutine may yield only what ecs.wait_frames, ecs.wait_seconds or ecs.wait_event return, or nothing (a bare yield); it yielded a value of type {type_name}"
+    )
+}
+
 /// What a coroutine step ended with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resumed {

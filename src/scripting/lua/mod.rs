@@ -516,10 +516,7 @@ impl ScriptBackend for LuaScript {
                     None => (None, None),
                 };
                 return Err(ScriptFailure {
-                    message: format!(
-                        "a coroutine may yield only through ecs.wait_frames, ecs.wait_seconds or ecs.wait_event, or with a bare coroutine.yield(); it yielded a {}",
-                        text(&a)
-                    ),
+                    message: crate::scripting::bad_yield(&text(&a)),
                     line,
                     file,
                     traceback: String::new(),

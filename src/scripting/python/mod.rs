@@ -458,48 +458,51 @@ impl ScriptBackend for PyScript {
     }
 
     fn take_persist(&mut self) -> Persisted {
+        // Data only, as in Lua (SCRIPT_API §3): numbers, strings, booleans,
+        // and lists and dicts of them. It is a copy, so the next version
+        // cannot change this one's state, which comes back if the next
+        // version is rolled back.
         Python::attach(|py| {
             let persist = self.ctx.persist.borrow().clone_ref(py);
-            // A deep copy: the next version must not change this one's
-            // state, which comes back if the next version is rolled back.
-            let copied = py
-                .import("copy")
-                .and_then(|copy| copy.call_method1("deepcopy", (persist.bind(py),)));
-            match copied.and_then(|c| Ok(c.cast_into::<PyDict>()?)) {
-                Ok(dict) => Persisted {
-                    value: Box::new(dict.unbind()),
-                    dropped: Vec::new(),
-                },
-                Err(err) => {
-                    // Not everything deep-copies (open files, locks): keep
-                    // what does, entry by entry.
-                    let dict = PyDict::new(py);
-                    let mut dropped =
-                        vec![format!("deep copy failed ({err}); copied entry by entry")];
-                    for (key, value) in persist.bind(py).iter() {
-                        let copy = py
-                            .import("copy")
-                            .and_then(|c| c.call_method1("deepcopy", (&value,)));
-                        match copy {
-                            Ok(v) => {
-                                let _ = dict.set_item(&key, v);
-                            }
-                            Err(e) => dropped.push(format!("persist[{key}]: {e}")),
-                        }
+            let mut map = std::collections::BTreeMap::new();
+            let mut dropped = Vec::new();
+            for (key, value) in persist.bind(py).iter() {
+                let Ok(key) = key.extract::<String>() else {
+                    dropped.push(format!(
+                        "a key of type {} (keys are strings)",
+                        convert::type_name(&key)
+                    ));
+                    continue;
+                };
+                match convert::from_py(&value) {
+                    Ok(v) => {
+                        map.insert(key, v);
                     }
-                    Persisted {
-                        value: Box::new(dict.unbind()),
-                        dropped,
-                    }
+                    Err(e) => dropped.push(format!("persist[{key:?}]: {e}")),
                 }
+            }
+            Persisted {
+                value: Box::new(ScriptValue::Map(map)),
+                dropped,
             }
         })
     }
 
     fn give_persist(&mut self, persisted: Persisted) {
-        if let Ok(dict) = persisted.value.downcast::<Py<PyDict>>() {
-            *self.ctx.persist.borrow_mut() = *dict;
-        }
+        let Ok(value) = persisted.value.downcast::<ScriptValue>() else {
+            return;
+        };
+        Python::attach(|py| {
+            let dict = PyDict::new(py);
+            if let ScriptValue::Map(map) = *value {
+                for (key, value) in &map {
+                    if let Ok(v) = convert::to_py(py, value) {
+                        let _ = dict.set_item(key, v);
+                    }
+                }
+            }
+            *self.ctx.persist.borrow_mut() = dict.unbind();
+        });
     }
 
     fn dependencies(&self) -> Vec<String> {
@@ -736,10 +739,7 @@ impl ScriptBackend for PyScript {
                     }
                     let (file, line) = generator_location(&generator).unzip();
                     Err(ScriptFailure {
-                        message: format!(
-                            "a coroutine may yield only ecs.wait_frames(n), ecs.wait_seconds(s) or ecs.wait_event(name), or a bare yield; it yielded {}",
-                            value.repr().map(|r| r.to_string()).unwrap_or_default()
-                        ),
+                        message: crate::scripting::bad_yield(&convert::type_name(&value)),
                         line,
                         file,
                         traceback: String::new(),
