@@ -359,7 +359,7 @@ fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     if options.frames.is_none() && !options.realtime {
         return Err(RunError::Arguments(
-            "--frames N is required (or --realtime to run until interrupted)".into(),
+            "--frames N is required (or --realtime to run until interrupted, or --dap to run until the debug client ends the run)".into(),
         ));
     }
     let mut project = Project::open(&options.project)?;
@@ -651,6 +651,8 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
                 break;
             }
             SessionEvent::CommandFailed(message) => eprint_line(format_args!("note: {message}")),
+            // Between the session and its debug client.
+            SessionEvent::BreakpointsChanged(_) => {}
             SessionEvent::Crashed(message) => {
                 errors += 1;
                 eprint_line(format_args!(

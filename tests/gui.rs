@@ -1518,6 +1518,34 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     editor.ok("configurationDone", json!({}));
     h.run_steps(2);
     h.get_by_label_contains("An editor is attached");
+    // A breakpoint set in the window shows in the editor, and goes.
+    let set = |h: &mut Harness<'_, EcscopeApp>, on: bool| {
+        h.state()
+            .session()
+            .unwrap()
+            .send(ecscope::runtime::session::SessionCommand::Runtime(
+                ecscope::runtime::RuntimeCommand::SetBreakpoint {
+                    file: "scripts/intruder.py".into(),
+                    line: 26,
+                    on,
+                },
+            ));
+    };
+    set(&mut h, true);
+    let new = editor.event("breakpoint");
+    assert_eq!(new["body"]["reason"], "new");
+    assert_eq!(new["body"]["breakpoint"]["line"], 26);
+    assert_eq!(
+        new["body"]["breakpoint"]["source"]["path"],
+        root.join("scripts/intruder.py").display().to_string()
+    );
+    set(&mut h, false);
+    let removed = editor.event("breakpoint");
+    assert_eq!(removed["body"]["reason"], "removed");
+    assert_eq!(
+        removed["body"]["breakpoint"]["id"],
+        new["body"]["breakpoint"]["id"]
+    );
     // The window plays; the stop shows in both.
     h.get_by_label("▶ Play").click();
     h.run_steps(1);

@@ -162,6 +162,9 @@ pub struct Adapter {
     /// Live coroutines by id, with their names: from the thread events
     /// (a snapshot may be older than a stop).
     coroutines: BTreeMap<u64, String>,
+    /// Breakpoints someone else set (the window), as told to the client,
+    /// with the ids given them.
+    others: BTreeMap<(String, u32), i64>,
     /// Feeds the session's events into the adapter's input.
     inputs: Sender<Input>,
 }
@@ -216,6 +219,7 @@ impl Adapter {
             ended: false,
             errors: 0,
             coroutines: BTreeMap::new(),
+            others: BTreeMap::new(),
             inputs,
         }
     }
@@ -464,6 +468,11 @@ impl Adapter {
         let paths: Vec<PathBuf> = self.breakpoints.keys().cloned().collect();
         for path in paths {
             self.apply_breakpoints(&path);
+        }
+        // The window's breakpoints show in the editor too.
+        if let Some(s) = &snapshot {
+            let list = Arc::clone(&s.debug.breakpoints);
+            self.others_changed(&list);
         }
         // Joining a world stopped already: the client learns it at once.
         if let Some(info) = snapshot.and_then(|s| s.at_break.clone()) {
@@ -909,6 +918,7 @@ impl Adapter {
                 self.finish(Some(i64::from(self.errors > 0)));
             }
             SessionEvent::Read { id, result } => self.answer_read(id, result),
+            SessionEvent::BreakpointsChanged(list) => self.others_changed(&list),
             SessionEvent::Evaluated { id, result, .. } => self.answer_evaluate(id, result),
         }
     }
@@ -965,6 +975,46 @@ impl Adapter {
             EventKind::ScriptLoaded { .. }
             | EventKind::Suggestion(_)
             | EventKind::ProfileStats { .. } => {}
+        }
+    }
+
+    /// Tells the client of breakpoints set or removed by someone else
+    /// (the window): `breakpoint` events, `new` and `removed`.
+    fn others_changed(&mut self, list: &[crate::scripting::debugger::Breakpoint]) {
+        let now: BTreeSet<(String, u32)> = list
+            .iter()
+            .filter(|b| {
+                !self
+                    .set_lines
+                    .get(&b.file)
+                    .is_some_and(|lines| lines.contains(&b.line))
+            })
+            .map(|b| (b.file.clone(), b.line))
+            .collect();
+        let gone: Vec<(String, u32)> = self
+            .others
+            .keys()
+            .filter(|k| !now.contains(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(id) = self.others.remove(&key) {
+                let body =
+                    json!({"reason": "removed", "breakpoint": {"id": id, "verified": false}});
+                self.event("breakpoint", body);
+            }
+        }
+        for (file, line) in now {
+            if self.others.contains_key(&(file.clone(), line)) {
+                continue;
+            }
+            self.next_breakpoint_id += 1;
+            let id = self.next_breakpoint_id;
+            let body = json!({"reason": "new", "breakpoint": {
+                "id": id, "verified": true, "line": self.line_out(line), "source": self.source(&file),
+            }});
+            self.others.insert((file, line), id);
+            self.event("breakpoint", body);
         }
     }
 

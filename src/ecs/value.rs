@@ -274,37 +274,33 @@ impl From<&str> for ValueError {
     }
 }
 
-thread_local! {
-    /// `[limits] value_items` of the runtime on this thread (a runtime and
-    /// its scripts live on one thread).
-    static ITEM_LIMIT: std::cell::Cell<u64> =
-        const { std::cell::Cell::new(crate::project::DEFAULT_VALUE_ITEMS) };
-    static ITEMS_LEFT: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+/// Counts the items (numbers, strings, list elements, map entries) of one
+/// value crossing from a script to the host, against `[limits]
+/// value_items`, so that a script cannot make the host copy an unbounded
+/// structure. One budget per value, made by the call that converts it.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemBudget {
+    limit: u64,
+    left: u64,
 }
 
-/// Sets the most items one value may hold when it crosses between a script
-/// and the host, for conversions on this thread.
-pub fn set_value_item_limit(limit: u64) {
-    ITEM_LIMIT.with(|l| l.set(limit));
-}
+impl ItemBudget {
+    /// A budget of `limit` items.
+    pub fn new(limit: u64) -> ItemBudget {
+        ItemBudget { limit, left: limit }
+    }
 
-/// Starts counting the items of one value being converted from a script.
-pub fn begin_value() {
-    ITEMS_LEFT.with(|left| left.set(ITEM_LIMIT.with(|l| l.get())));
-}
-
-/// Counts one item (a number, string, list element or map entry) of the
-/// value being converted: an error once it holds more than the limit, so a
-/// script cannot make the host copy an unbounded structure.
-pub fn count_item() -> Result<(), ValueError> {
-    ITEMS_LEFT.with(|left| match left.get() {
-        0 => Err(ValueError(format!(
-            "value too large: more than {} items cross between the script and the host ([limits] value_items)",
-            ITEM_LIMIT.with(|l| l.get())
-        ))),
-        n => {
-            left.set(n - 1);
-            Ok(())
+    /// Counts one item: an error once the value holds more than the limit.
+    pub fn count(&mut self) -> Result<(), ValueError> {
+        match self.left {
+            0 => Err(ValueError(format!(
+                "value too large: more than {} items cross between the script and the host ([limits] value_items)",
+                self.limit
+            ))),
+            n => {
+                self.left = n - 1;
+                Ok(())
+            }
         }
-    })
+    }
 }

@@ -78,6 +78,7 @@ impl Console {
             | SessionEvent::Read { .. }
             | SessionEvent::Stopped(_)
             | SessionEvent::Resumed
+            | SessionEvent::BreakpointsChanged(_)
             | SessionEvent::PausedBetweenFrames { .. } => return,
             SessionEvent::Finished { frames } => Entry {
                 frame: Some(frames),

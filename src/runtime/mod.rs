@@ -134,7 +134,6 @@ impl Runtime {
         let limits = &project.manifest.limits;
         host.borrow_mut().spawn_limit = limits.spawns_per_frame;
         host.borrow_mut().host_bytes_limit = (limits.memory_mb as usize).saturating_mul(1 << 20);
-        crate::scripting::value::set_value_item_limit(limits.value_items);
         let mut runtime = Runtime {
             project: project.clone(),
             host,

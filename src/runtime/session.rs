@@ -139,6 +139,8 @@ pub enum SessionEvent {
         /// `pause` or `step`.
         reason: &'static str,
     },
+    /// The breakpoints changed (from any front end): all of them now.
+    BreakpointsChanged(Arc<Vec<Breakpoint>>),
     /// The run reached its frame limit ([`SessionOptions::frame_limit`]).
     Finished {
         /// Frames run.
@@ -1040,11 +1042,19 @@ impl Link {
                 | RuntimeCommand::ClearBreakpoints
                 | RuntimeCommand::SetBreakOnError(_)
         );
+        if !changes_breakpoints {
+            return;
+        }
+        // Every front end learns the new list (an editor shows the
+        // window's breakpoints).
+        self.events.send(SessionEvent::BreakpointsChanged(Arc::new(
+            debugger.breakpoint_list(),
+        )));
         let dir = self.data_dir.borrow();
         let Some(dir) = dir.as_ref() else {
             return;
         };
-        if changes_breakpoints && let Err(e) = super::breakpoints::save(dir, debugger) {
+        if let Err(e) = super::breakpoints::save(dir, debugger) {
             self.events.send(SessionEvent::CommandFailed(e.to_string()));
         }
     }

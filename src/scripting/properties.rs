@@ -51,13 +51,13 @@ proptest! {
     #[test]
     fn values_cross_between_the_languages_unchanged(v in value()) {
         let lua = mlua::Lua::new();
-        let through_lua = from_lua(&to_lua(&lua, &v).unwrap()).unwrap();
+        let through_lua = from_lua(&to_lua(&lua, &v).unwrap(), u64::MAX).unwrap();
         prop_assert_eq!(&through_lua, &normal(&v));
         let through_python = pyo3::Python::attach(|py| {
-            from_py(&to_py(py, &through_lua).unwrap()).unwrap()
+            from_py(&to_py(py, &through_lua).unwrap(), u64::MAX).unwrap()
         });
         prop_assert_eq!(&through_python, &through_lua);
-        let back = from_lua(&to_lua(&lua, &through_python).unwrap()).unwrap();
+        let back = from_lua(&to_lua(&lua, &through_python).unwrap(), u64::MAX).unwrap();
         prop_assert_eq!(back, through_lua);
     }
 
@@ -66,7 +66,7 @@ proptest! {
         let lua = mlua::Lua::new();
         if let Ok(value) = lua.load(format!("return {source}")).eval::<mlua::Value>() {
             // Either a value or an error message; never a panic.
-            let _ = from_lua(&value);
+            let _ = from_lua(&value, u64::MAX);
         }
     }
 }

@@ -40,6 +40,9 @@ struct QueryBuffers {
 pub struct Ctx {
     /// The shared host.
     pub host: SharedHost,
+    /// `[limits] value_items`: the most items a value from the script may
+    /// hold.
+    pub value_items: Cell<u64>,
     /// This script.
     pub script: ScriptId,
     /// Its manifest path.
@@ -68,6 +71,7 @@ impl Ctx {
     pub fn new(host: SharedHost, script: ScriptId, path: &str, root: PathBuf) -> Ctx {
         Ctx {
             host,
+            value_items: Cell::new(crate::project::DEFAULT_VALUE_ITEMS),
             script,
             path: path.to_string(),
             root,
@@ -342,14 +346,15 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
 
     func!("component", |lua, ctx, args: (Value, Value)| {
         let name = arg_str(lua, "ecs.component", "the component name", &args.0)?;
-        let defaults =
-            from_lua(&args.1).map_err(|e| located(lua, format!("ecs.component({name:?}): {e}")))?;
+        let defaults = from_lua(&args.1, ctx.value_items.get())
+            .map_err(|e| located(lua, format!("ecs.component({name:?}): {e}")))?;
         let script = ctx.script;
         ctx.with_host(|h| h.declare_component(script, &name, defaults))?
             .map_err(|e| api_err(lua, "ecs.component", e))
     });
     func!("spawn", |lua, ctx, components: Value| {
-        let value = from_lua(&components).map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
+        let value = from_lua(&components, ctx.value_items.get())
+            .map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
         let script = ctx.script;
         ctx.with_host(|h| h.spawn_by(script, value))?
             .map(|id| id as i64)
@@ -375,8 +380,8 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     func!("set", |lua, ctx, args: (Value, Value, Value)| {
         let id = arg_id(lua, "ecs.set", &args.0)?;
         let name = arg_str(lua, "ecs.set", "the component name", &args.1)?;
-        let value =
-            from_lua(&args.2).map_err(|e| located(lua, format!("ecs.set({id}, {name:?}): {e}")))?;
+        let value = from_lua(&args.2, ctx.value_items.get())
+            .map_err(|e| located(lua, format!("ecs.set({id}, {name:?}): {e}")))?;
         ctx.with_host(|h| h.set(id, &name, value))?
             .map_err(|e| api_err(lua, "ecs.set", e))
     });
@@ -460,7 +465,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     func!("emit", |lua, ctx, args: (Value, Option<Value>)| {
         let event = arg_str(lua, "ecs.emit", "the event name", &args.0)?;
         let payload = match &args.1 {
-            Some(v) => from_lua(v)
+            Some(v) => from_lua(v, ctx.value_items.get())
                 .map_err(|e| located(lua, format!("ecs.emit({event:?}): payload: {e}")))?,
             None => ScriptValue::Nil,
         };
@@ -628,8 +633,8 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
             let id = arg_id(lua, "component field", &args.0)?;
             let key = arg_key(lua, ctx, &args.1)?;
             let field = field_name(lua, &args.2)?;
-            let value =
-                from_lua(&args.3).map_err(|e| located(lua, format!("field {field:?}: {e}")))?;
+            let value = from_lua(&args.3, ctx.value_items.get())
+                .map_err(|e| located(lua, format!("field {field:?}: {e}")))?;
             ctx.with_host(|h| h.set_field(id, key, &field, value))?
                 .map_err(|e| located(lua, e))
         }
@@ -711,8 +716,8 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
         ctx.with_host(|h| h.stop_coroutine(id))?
             .map_err(|e| api_err(lua, "ecs.stop", e))
     });
-    prim!("check_wait", |lua, _ctx, args: (String, Value)| {
-        let value = from_lua(&args.1).map_err(|e| located(lua, e))?;
+    prim!("check_wait", |lua, ctx, args: (String, Value)| {
+        let value = from_lua(&args.1, ctx.value_items.get()).map_err(|e| located(lua, e))?;
         match HostState::check_wait(&args.0, &value).map_err(|e| located(lua, e))? {
             WaitRequest::Frames(n) => Ok(Value::Integer(n as i64)),
             WaitRequest::Seconds(s) => Ok(Value::Number(s)),

@@ -5,20 +5,24 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Table, Value};
 
 use crate::scripting::ScriptValue;
-use crate::scripting::value::ValueError;
+use crate::scripting::value::{ItemBudget, ValueError};
 
 /// Tables nested deeper than this are refused (also catches cycles).
 const MAX_DEPTH: usize = 32;
 
 /// Converts a Lua value. Tables become lists when their keys are exactly
 /// 1..n (an empty table is an empty list), otherwise maps with string keys.
-pub fn from_lua(value: &Value) -> Result<ScriptValue, ValueError> {
-    crate::scripting::value::begin_value();
-    convert(value, 0)
+/// `items` is `[limits] value_items`: the most items the value may hold.
+pub fn from_lua(value: &Value, items: u64) -> Result<ScriptValue, ValueError> {
+    convert(value, 0, &mut ItemBudget::new(items))
 }
 
-fn convert(value: &Value, depth: usize) -> Result<ScriptValue, ValueError> {
-    crate::scripting::value::count_item()?;
+fn convert(
+    value: &Value,
+    depth: usize,
+    budget: &mut ItemBudget,
+) -> Result<ScriptValue, ValueError> {
+    budget.count()?;
     Ok(match value {
         Value::Nil => ScriptValue::Nil,
         Value::Boolean(b) => ScriptValue::Bool(*b),
@@ -31,7 +35,7 @@ fn convert(value: &Value, depth: usize) -> Result<ScriptValue, ValueError> {
                     "table nested more than {MAX_DEPTH} levels deep (or it contains itself)"
                 )));
             }
-            table(t, depth)?
+            table(t, depth, budget)?
         }
         other => {
             return Err(ValueError(format!(
@@ -42,7 +46,7 @@ fn convert(value: &Value, depth: usize) -> Result<ScriptValue, ValueError> {
     })
 }
 
-fn table(t: &Table, depth: usize) -> Result<ScriptValue, ValueError> {
+fn table(t: &Table, depth: usize, budget: &mut ItemBudget) -> Result<ScriptValue, ValueError> {
     let len = t.raw_len();
     let mut count = 0usize;
     let mut is_sequence = true;
@@ -58,7 +62,7 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, ValueError> {
         let mut items = Vec::with_capacity(len);
         for v in t.sequence_values::<Value>() {
             let v = v.map_err(|e| e.to_string())?;
-            items.push(convert(&v, depth + 1)?);
+            items.push(convert(&v, depth + 1, budget)?);
         }
         return Ok(ScriptValue::List(items));
     }
@@ -80,7 +84,7 @@ fn table(t: &Table, depth: usize) -> Result<ScriptValue, ValueError> {
                 )));
             }
         };
-        map.insert(key, convert(&v, depth + 1)?);
+        map.insert(key, convert(&v, depth + 1, budget)?);
     }
     Ok(ScriptValue::Map(map))
 }

@@ -76,6 +76,7 @@ impl LuaScript {
         // starts the script from the same heap.
         lua.gc_stop();
         let ctx = Rc::new(Ctx::new(host, script, path, root.to_path_buf()));
+        ctx.value_items.set(limits.value_items);
         let budget = Arc::new(Budget::new(limits.instructions_per_frame));
         api::install(&lua, Rc::clone(&ctx), &budget).map_err(setup)?;
         // LuaJIT's pattern matcher runs in C, out of the hook's reach; this
@@ -291,7 +292,7 @@ impl ScriptBackend for LuaScript {
                         continue;
                     }
                 };
-                match convert::from_lua(&value) {
+                match convert::from_lua(&value, self.ctx.value_items.get()) {
                     Ok(v) => {
                         map.insert(key, v);
                     }

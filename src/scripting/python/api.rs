@@ -30,6 +30,9 @@ type Offsets = Arc<[(String, usize, FieldKind)]>;
 pub struct PyCtx {
     /// The shared host.
     pub host: SharedHost,
+    /// `[limits] value_items`: the most items a value from the script may
+    /// hold.
+    pub value_items: Cell<u64>,
     /// This script.
     pub script: ScriptId,
     /// Its manifest path.
@@ -72,6 +75,7 @@ impl PyCtx {
     ) -> PyCtx {
         PyCtx {
             host,
+            value_items: Cell::new(crate::project::DEFAULT_VALUE_ITEMS),
             script,
             path: path.to_string(),
             root,
@@ -176,8 +180,8 @@ fn arg_str(value: &Bound<'_, PyAny>, call: &str, what: &str) -> PyResult<String>
         })
 }
 
-fn arg_value(value: &Bound<'_, PyAny>, call: &str) -> PyResult<ScriptValue> {
-    from_py(value).map_err(|e| PyTypeError::new_err(format!("{call}: {e}")))
+fn arg_value(value: &Bound<'_, PyAny>, call: &str, items: u64) -> PyResult<ScriptValue> {
+    from_py(value, items).map_err(|e| PyTypeError::new_err(format!("{call}: {e}")))
 }
 
 /// Component names from a list/tuple of str (or one str).
@@ -320,7 +324,7 @@ impl EcsApi {
         let value = if value.is_instance_of::<PyBool>() {
             return Err(PyTypeError::new_err(format!("{call}: got a bool")));
         } else {
-            arg_value(value, call)?
+            arg_value(value, call, self.ctx()?.value_items.get())?
         };
         HostState::check_wait(kind, &value)
             .map(|request| WaitObject { request })
@@ -371,7 +375,11 @@ impl EcsApi {
     ) -> PyResult<()> {
         let name = arg_str(name, "ecs.component", "the component name")?;
         let defaults = match defaults {
-            Some(d) => arg_value(d, &format!("ecs.component({name:?})"))?,
+            Some(d) => arg_value(
+                d,
+                &format!("ecs.component({name:?})"),
+                self.ctx()?.value_items.get(),
+            )?,
             None => ScriptValue::Nil,
         };
         let script = self.ctx()?.script;
@@ -388,7 +396,7 @@ impl EcsApi {
                 type_name(components)
             )));
         }
-        let value = arg_value(components, "ecs.spawn")?;
+        let value = arg_value(components, "ecs.spawn", self.ctx()?.value_items.get())?;
         let script = self.ctx()?.script;
         self.ctx()?
             .with_host(|h| h.spawn_by(script, value))?
@@ -432,7 +440,11 @@ impl EcsApi {
     ) -> PyResult<()> {
         let id = arg_id(id, "ecs.set")?;
         let name = arg_str(name, "ecs.set", "the component name")?;
-        let value = arg_value(value, &format!("ecs.set({id}, {name:?})"))?;
+        let value = arg_value(
+            value,
+            &format!("ecs.set({id}, {name:?})"),
+            self.ctx()?.value_items.get(),
+        )?;
         self.ctx()?
             .with_host(|h| h.set(id, &name, value))?
             .map_err(api_err)
@@ -584,7 +596,11 @@ impl EcsApi {
     fn emit(&self, event: &Bound<'_, PyAny>, payload: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let event = arg_str(event, "ecs.emit", "the event name")?;
         let payload = match payload {
-            Some(p) => arg_value(p, &format!("ecs.emit({event:?}) payload"))?,
+            Some(p) => arg_value(
+                p,
+                &format!("ecs.emit({event:?}) payload"),
+                self.ctx()?.value_items.get(),
+            )?,
             None => ScriptValue::Nil,
         };
         let script = self.ctx()?.script;
@@ -1080,7 +1096,8 @@ impl Live {
             unsafe { *self.ptr.0.add(i) = v };
             return Ok(());
         }
-        let value = arg_value(value, &format!("field {field:?}"))?;
+        let items = self.with_ctx(|ctx| ctx.value_items.get())?;
+        let value = arg_value(value, &format!("field {field:?}"), items)?;
         self.with_ctx(|ctx| ctx.with_host(|h| h.set_field(self.id, self.key, field, value)))??
             .map_err(|e| PyValueError::new_err(e.0))
     }

@@ -7,20 +7,24 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::api::Live;
 use crate::scripting::ScriptValue;
-use crate::scripting::value::ValueError;
+use crate::scripting::value::{ItemBudget, ValueError};
 
 /// Containers nested deeper than this are refused (also catches cycles).
 const MAX_DEPTH: usize = 32;
 
 /// Converts a Python value: `None`, `bool`, `int`, `float`, `str`, lists and
 /// tuples, dicts with string keys, and live components (copied).
-pub fn from_py(value: &Bound<'_, PyAny>) -> Result<ScriptValue, ValueError> {
-    crate::scripting::value::begin_value();
-    convert(value, 0)
+/// `items` is `[limits] value_items`: the most items the value may hold.
+pub fn from_py(value: &Bound<'_, PyAny>, items: u64) -> Result<ScriptValue, ValueError> {
+    convert(value, 0, &mut ItemBudget::new(items))
 }
 
-fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, ValueError> {
-    crate::scripting::value::count_item()?;
+fn convert(
+    value: &Bound<'_, PyAny>,
+    depth: usize,
+    budget: &mut ItemBudget,
+) -> Result<ScriptValue, ValueError> {
+    budget.count()?;
     if depth >= MAX_DEPTH {
         return Err(ValueError(format!(
             "value nested more than {MAX_DEPTH} levels deep (or it contains itself)"
@@ -47,14 +51,14 @@ fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, ValueE
     if let Ok(list) = value.cast::<PyList>() {
         return list
             .iter()
-            .map(|item| convert(&item, depth + 1))
+            .map(|item| convert(&item, depth + 1, budget))
             .collect::<Result<_, _>>()
             .map(ScriptValue::List);
     }
     if let Ok(tuple) = value.cast::<PyTuple>() {
         return tuple
             .iter()
-            .map(|item| convert(&item, depth + 1))
+            .map(|item| convert(&item, depth + 1, budget))
             .collect::<Result<_, _>>()
             .map(ScriptValue::List);
     }
@@ -66,7 +70,7 @@ fn convert(value: &Bound<'_, PyAny>, depth: usize) -> Result<ScriptValue, ValueE
                 .map_err(|_| format!("dict keys must be strings, found a {} key", type_name(&k)))?
                 .to_string_lossy()
                 .into_owned();
-            map.insert(key, convert(&v, depth + 1)?);
+            map.insert(key, convert(&v, depth + 1, budget)?);
         }
         return Ok(ScriptValue::Map(map));
     }

@@ -247,6 +247,7 @@ impl PyScript {
             let setup = |e: PyErr| ScriptFailure::message(format!("cannot set up Python: {e}"));
             let persist = PyDict::new(py).unbind();
             let ctx = Rc::new(PyCtx::new(host, script, path, root.to_path_buf(), persist));
+            ctx.value_items.set(limits.value_items);
             let api = Bound::new(py, EcsApi::new(Rc::clone(&ctx))).map_err(setup)?;
             let real_print = py
                 .import("builtins")
@@ -474,7 +475,7 @@ impl ScriptBackend for PyScript {
                     ));
                     continue;
                 };
-                match convert::from_py(&value) {
+                match convert::from_py(&value, self.ctx.value_items.get()) {
                     Ok(v) => {
                         map.insert(key, v);
                     }
