@@ -616,8 +616,13 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
     let listener = crate::dap::Listener::start(address, move || Some(linker.link()))
         .map_err(|e| RunError::Arguments(format!("--dap {address}: cannot listen: {e}")))?;
     eprint_line(format_args!(
-        "waiting for a debug client on {} (the run goes on meanwhile)",
-        listener.address()
+        "waiting for a debug client on {} (the run goes on meanwhile{})",
+        listener.address(),
+        if options.realtime {
+            ""
+        } else {
+            "; frames run flat out: add --realtime to run at the game's pace"
+        }
     ));
     let started = Instant::now();
     let mut frame = 0u64;

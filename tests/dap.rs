@@ -177,9 +177,56 @@ fn a_breakpoint_outside_the_project_or_with_a_bad_hit_count_is_not_verified() {
         json!({"source": {"path": hello}, "breakpoints": [{"line": 36, "hitCondition": "sometimes"}]}),
     );
     assert_eq!(counted["body"]["breakpoints"][0]["verified"], false);
+    let past_end = c.ok(
+        "setBreakpoints",
+        json!({"source": {"path": hello}, "breakpoints": [{"line": 36, "hitCondition": "sometimes"}, {"line": 5000}]}),
+    );
+    assert_eq!(past_end["body"]["breakpoints"][1]["verified"], false);
+    assert!(
+        past_end["body"]["breakpoints"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("past the end of the file"),
+        "{past_end}"
+    );
     c.ok("configurationDone", json!({}));
     // The bad hit count never stops the run: it ends.
     c.event("terminated");
+    // Then there is nothing to pause or continue.
+    let late = c.request("pause", json!({"threadId": 1}));
+    assert_eq!(late["success"], false);
+    assert!(
+        late["message"]
+            .as_str()
+            .unwrap()
+            .contains("the run has ended")
+    );
+    c.ok("disconnect", json!({}));
+}
+
+#[test]
+fn terminate_ends_a_launched_run_at_once() {
+    let sample = common::copy_of_sample("hello_lua");
+    let mut c = Client::stdio();
+    c.initialize();
+    c.ok(
+        "launch",
+        json!({"project": sample.path(), "realtime": true}),
+    );
+    c.ok("configurationDone", json!({}));
+    // It runs (hello_lua prints at load).
+    c.wait("output", |m| m["event"] == "output");
+    c.ok("terminate", json!({}));
+    c.event("terminated");
+    c.seen.clear();
+    // Nothing runs any more: no output in the next half second.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    while let Ok(m) = c.messages.try_recv() {
+        assert!(
+            m["event"] != "output" && m["event"] != "stopped",
+            "after terminate: {m}"
+        );
+    }
     c.ok("disconnect", json!({}));
 }
 

@@ -1575,6 +1575,18 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
         app.snapshot()
             .is_some_and(|s| s.at_break.is_none() && s.view.frame > frame + 2)
     });
+    // The window's Pause shows in the editor as a stop between frames, and
+    // its Play as running again.
+    h.get_by_label("⏸ Pause").click();
+    h.run_steps(1);
+    let paused = editor.event("stopped");
+    assert_eq!(paused["body"]["reason"], "pause");
+    wait(&mut h, "the window paused", |app| {
+        app.snapshot().is_some_and(|s| !s.playing)
+    });
+    h.get_by_label("▶ Play").click();
+    h.run_steps(1);
+    editor.event("continued");
     editor.ok("disconnect", json!({}));
     drop(editor);
     wait(&mut h, "the editor to leave", |app| {

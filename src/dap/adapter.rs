@@ -364,10 +364,17 @@ impl Adapter {
             "pause" => self.pause(seq),
             "terminate" => {
                 self.respond(seq, "terminate", json!({}));
-                self.finish(None);
                 if self.attached {
+                    self.finish(None);
                     return Some(Ended::Terminate);
                 }
+                // The launched run ends now: its session stops (a stopped
+                // script runs on to the end of its call first).
+                if let Port::Own(_) = self.port {
+                    self.port = Port::None;
+                    self.running();
+                }
+                self.finish(Some(i64::from(self.errors > 0)));
                 Ok(())
             }
             "disconnect" => {
@@ -571,7 +578,7 @@ impl Adapter {
             None => None,
             Some(root) => match relative(root, &path) {
                 None => Some(format!(
-                    "{} is not a file of the project {}",
+                    "{} is not a file of the project {} (sources are absolute paths)",
                     path.display(),
                     root.display()
                 )),
@@ -579,6 +586,10 @@ impl Adapter {
                 Some(_) => None,
             },
         };
+        // Lines past the end of the file never run.
+        let lines_in_file = std::fs::read_to_string(&path)
+            .map(|text| text.lines().count() as i64)
+            .ok();
         let mut answers = Vec::new();
         for b in &list {
             self.next_breakpoint_id += 1;
@@ -587,9 +598,17 @@ impl Adapter {
                 "line": b["line"], "source": {"path": path.display().to_string()},
             });
             let hit = b["hitCondition"].as_str().filter(|h| !h.trim().is_empty());
+            let line = b["line"].as_i64().and_then(|l| self.line_in(l));
             if let Some(Err(e)) = hit.map(crate::scripting::debugger::HitCondition::parse) {
                 answer["verified"] = json!(false);
                 answer["message"] = json!(e.to_string());
+            } else if let (Some(line), Some(count), None) = (line, lines_in_file, &problem)
+                && i64::from(line) > count
+            {
+                answer["verified"] = json!(false);
+                answer["message"] = json!(format!(
+                    "line {line} is past the end of the file ({count} lines)"
+                ));
             } else if let Some(problem) = &problem {
                 answer["message"] = json!(problem);
             }
@@ -841,6 +860,9 @@ impl Adapter {
     }
 
     fn resume(&mut self, seq: i64, command: &str, step: Option<DebugAction>) -> Result<(), String> {
+        if self.ended {
+            return Err("the run has ended".into());
+        }
         match (&self.stop, step) {
             (Stop::AtLine(_), action) => {
                 self.resuming = true;
@@ -848,7 +870,10 @@ impl Adapter {
                     action.unwrap_or(DebugAction::Continue),
                 ));
             }
-            (Stop::BetweenFrames, None) => self.port.send(SessionCommand::Play),
+            (Stop::BetweenFrames, None) => {
+                self.resuming = true;
+                self.port.send(SessionCommand::Play);
+            }
             // From between frames every step is "to the next line run".
             (Stop::BetweenFrames, Some(_)) => {
                 self.port.send(SessionCommand::StopAtNextLine("step"))
@@ -867,6 +892,9 @@ impl Adapter {
     }
 
     fn pause(&mut self, seq: i64) -> Result<(), String> {
+        if self.ended {
+            return Err("the run has ended".into());
+        }
         if matches!(self.stop, Stop::Running) && self.started {
             self.port.send(SessionCommand::StopAtNextLine("pause"));
         }

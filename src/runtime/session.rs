@@ -131,10 +131,11 @@ pub enum SessionEvent {
     /// A script stopped (a breakpoint, a step, an error...): the
     /// snapshot with it is already published.
     Stopped(Arc<BreakInfo>),
-    /// The stopped script runs on (whoever chose to).
+    /// The stopped script runs on, or the paused world plays again
+    /// (whoever chose to).
     Resumed,
-    /// The world rests between frames for a pause or a step that found no
-    /// line to stop at (`reason`: `pause` or `step`).
+    /// The world rests between frames: paused, or a pause or step found
+    /// no line to stop at (`reason`: `pause` or `step`).
     PausedBetweenFrames {
         /// `pause` or `step`.
         reason: &'static str,
@@ -1206,8 +1207,15 @@ impl Worker {
         match command {
             SessionCommand::Play => {
                 let mut state = self.link.state.borrow_mut();
+                let was = state.playing;
                 state.playing = !state.finished;
                 state.playing_before_stop = None;
+                let resumed = !was && state.playing;
+                drop(state);
+                // An attached editor shows the world running again.
+                if resumed {
+                    self.link.events.send(SessionEvent::Resumed);
+                }
             }
             SessionCommand::StopAtNextLine(reason) => {
                 let running = self.running();
@@ -1235,8 +1243,16 @@ impl Worker {
             }
             SessionCommand::Pause => {
                 let mut state = self.link.state.borrow_mut();
+                let was = state.playing;
                 state.playing = false;
                 state.playing_before_stop = None;
+                drop(state);
+                // An attached editor shows the world paused.
+                if was {
+                    self.link
+                        .events
+                        .send(SessionEvent::PausedBetweenFrames { reason: "pause" });
+                }
             }
             SessionCommand::Step(frames) => {
                 let mut state = self.link.state.borrow_mut();

@@ -55,10 +55,10 @@ fn reader(input: impl Read + Send + 'static) -> Receiver<Value> {
 /// A client of the adapter: raw bytes out, messages in.
 pub struct Client {
     out: Box<dyn Write>,
-    messages: Receiver<Value>,
+    pub messages: Receiver<Value>,
     seq: i64,
     /// Messages read while waiting for another.
-    seen: Vec<Value>,
+    pub seen: Vec<Value>,
     child: Option<Child>,
 }
 
