@@ -217,3 +217,35 @@ fn python_declarations_are_checked_where_the_system_registers() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn batch_arrays_of_what_a_system_reads_refuse_writes_in_both_languages() {
+    let lua = format!(
+        "{LUA_WORLD}ecs.batch_system(\"drift\", {{ \"Position\", \"Velocity\" }}, function(view, dt)
+  for i = 0, view.n - 1 do
+    view.Position.x[i] = view.Position.x[i] + view.Velocity.x[i]
+    view.Velocity.x[i] = 0
+  end
+end, {{ reads = {{ \"Velocity\" }} }})
+"
+    );
+    let errors = errors_of("main.lua", &lua);
+    assert!(
+        has(&errors, "main.lua:7: ") && has(&errors, "view.Velocity.x is read-only"),
+        "{errors:?}"
+    );
+    let python = format!(
+        "{PY_WORLD}
+
+@ecs.batch_system(\"drift\", [\"Position\", \"Velocity\"], reads=[\"Velocity\"])
+def drift(view, dt):
+    view.Position.x[0] = view.Position.x[0] + view.Velocity.x[0]
+    view.Velocity.x[0] = 0
+"
+    );
+    let errors = errors_of("main.py", &python);
+    assert!(
+        has(&errors, "main.py:10: ") && has(&errors, "read-only"),
+        "{errors:?}"
+    );
+}

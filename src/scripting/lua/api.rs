@@ -458,7 +458,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         let spec = query_spec(lua, ctx, "ecs.batch_system", &args.1, args.3.as_ref())?;
         let access = access_of(lua, ctx, "ecs.batch_system", Some(&spec), args.3.as_ref())?;
         let f = arg_fn(lua, "ecs.batch_system", f)?;
-        let handle = keep_with_runner(ctx, &ctx.make_batch_runner, &f, &spec, None)?;
+        let handle = keep_with_runner(ctx, &ctx.make_batch_runner, &f, &spec, access.as_ref())?;
         let script = ctx.script;
         ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle, access))
     });

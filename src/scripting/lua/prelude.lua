@@ -254,9 +254,10 @@ end
 
 -- The wrapper of a batch system: builds the view once (its arrays' structs
 -- are refilled for each call), then calls fn(view, dt).
-local function make_batch_runner(fn, keys)
+local function make_batch_runner(fn, keys, read_only)
   local cols, view, names = {}, {}, {}
-  for _, key in ipairs(keys) do
+  for j, key in ipairs(keys) do
+    local locked = read_only and read_only[j]
     local layout = P.layout(key)
     local cname = layout.name
     names[#names + 1] = cname
@@ -269,7 +270,7 @@ local function make_batch_runner(fn, keys)
     -- rather than replacing an array for good.
     local arrays, others = {}, layout.others
     for off = 0, count - 1 do
-      local c = new_column(COLUMN, cname .. "." .. by_offset[off])
+      local c = new_column(COLUMN, cname .. "." .. by_offset[off], locked)
       cols[#cols + 1] = c
       arrays[by_offset[off]] = c
     end

@@ -90,7 +90,8 @@ impl PyCtx {
         }
     }
 
-    fn with_host<R>(&self, f: impl FnOnce(&mut HostState) -> R) -> PyResult<R> {
+    /// Runs `f` with the host borrowed; an error if it is already borrowed.
+    pub(crate) fn with_host<R>(&self, f: impl FnOnce(&mut HostState) -> R) -> PyResult<R> {
         let mut host = self
             .host
             .try_borrow_mut()

@@ -269,6 +269,9 @@ pub struct BatchViews {
     view: Py<BatchView>,
     /// Each column's array, in column order, and where it sits.
     arrays: Vec<(String, String, Py<BatchArray>)>,
+    /// Whether each column's array refuses writes (its component is under
+    /// the system's `reads`).
+    read_only: Vec<bool>,
     current: Rc<Cell<u64>>,
 }
 
@@ -306,18 +309,23 @@ fn unshared(py: Python<'_>, array: &Py<BatchArray>, own: isize) -> bool {
 
 impl BatchViews {
     /// The view of a layout.
-    pub fn new(py: Python<'_>, layout: &BatchLayout) -> PyResult<BatchViews> {
+    /// `read_only` says, per component of the layout, whether its arrays
+    /// refuse writes.
+    pub fn new(py: Python<'_>, layout: &BatchLayout, read_only: &[bool]) -> PyResult<BatchViews> {
         let current = Rc::new(Cell::new(0));
         let mut arrays = Vec::new();
+        let mut column_read_only = Vec::new();
         let mut components = HashMap::new();
         let mut names = Vec::new();
-        for comp in &layout.components {
+        for (i, comp) in layout.components.iter().enumerate() {
             names.push(comp.name.clone());
             let mut fields = HashMap::new();
+            let locked = read_only.get(i).copied().unwrap_or(false);
             for (field, _) in &comp.fields {
-                let array = new_array(py, &format!("{}.{field}", comp.name), false, &current)?;
+                let array = new_array(py, &format!("{}.{field}", comp.name), locked, &current)?;
                 fields.insert(field.clone(), array.clone_ref(py));
                 arrays.push((comp.name.clone(), field.clone(), array));
+                column_read_only.push(locked);
             }
             let view = BatchComponentView {
                 name: comp.name.clone(),
@@ -339,6 +347,7 @@ impl BatchViews {
         Ok(BatchViews {
             view: Py::new(py, view)?,
             arrays,
+            read_only: column_read_only,
             current,
         })
     }
@@ -356,7 +365,8 @@ impl BatchViews {
         view.n.set(data.ids.len());
         for (j, (comp, field, array)) in self.arrays.iter_mut().enumerate() {
             if !unshared(py, array, VIEW_REFS) {
-                *array = new_array(py, &format!("{comp}.{field}"), false, &self.current)?;
+                let locked = self.read_only.get(j).copied().unwrap_or(false);
+                *array = new_array(py, &format!("{comp}.{field}"), locked, &self.current)?;
                 if let Some(c) = view.components.get(comp) {
                     c.borrow(py)
                         .fields

@@ -589,10 +589,24 @@ impl ScriptBackend for PyScript {
             let f = self.function(py, handle)?;
             let views = match self.batch_views.entry(handle.0) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                    batch::BatchViews::new(py, &data.layout)
-                        .map_err(|e| failure_from(py, e, self.budget))?,
-                ),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    // Components the system lists under reads get arrays
+                    // that refuse writes.
+                    let read_only: Vec<bool> = self
+                        .ctx
+                        .with_host(|h| {
+                            data.layout
+                                .components
+                                .iter()
+                                .map(|c| h.world.key(&c.name).is_some_and(|k| h.read_only(k)))
+                                .collect()
+                        })
+                        .map_err(|e| failure_from(py, e, self.budget))?;
+                    e.insert(
+                        batch::BatchViews::new(py, &data.layout, &read_only)
+                            .map_err(|e| failure_from(py, e, self.budget))?,
+                    )
+                }
             };
             let view = views
                 .lend(py, data)
