@@ -155,6 +155,51 @@ fn lua_declarations_are_checked_where_the_system_registers() {
     );
 }
 
+#[test]
+fn lua_refuses_options_that_would_leave_a_system_unchecked() {
+    let cases = [
+        (
+            "ecs.system(\"a\", function() end, { read = { \"Position\" } })\n",
+            "unknown option \"read\" (options: without, reads, writes)",
+        ),
+        (
+            "ecs.system(\"a\", function() end, { reads = { Position = true } })\n",
+            "reads must be a list of component names",
+        ),
+        (
+            "ecs.system(\"a\", function() end, { writes = { \"Position\", nil, \"Velocity\" } })\n",
+            "writes must be a list of component names",
+        ),
+        (
+            "ecs.system(\"a\", function() end, 5)\n",
+            "opts must be a table such as",
+        ),
+        (
+            "ecs.system(\"a\", function() end, { reads = { \"Targt\" } })\n",
+            "reads: unknown component \"Targt\"",
+        ),
+    ];
+    for (source, wanted) in cases {
+        let errors = errors_of("main.lua", source);
+        assert!(
+            has(&errors, "main.lua:1: ") && has(&errors, wanted),
+            "{source}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn python_says_reads_is_a_keyword_when_given_in_the_options_dict() {
+    let errors = errors_of(
+        "main.py",
+        "import ecs\n\n\n@ecs.system(\"a\", [\"Position\"], None, {\"reads\": [\"Position\"]})\ndef a(id, pos, dt):\n    pass\n",
+    );
+    assert!(
+        has(&errors, "main.py:4: ") && has(&errors, "reads is a keyword in Python: reads=[...]"),
+        "{errors:?}"
+    );
+}
+
 const PY_WORLD: &str = "import ecs
 
 ecs.component(\"Target\", {\"x\": 0.0})

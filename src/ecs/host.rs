@@ -765,10 +765,14 @@ impl HostState {
         if reads.is_none() && writes.is_none() {
             return Ok(None);
         }
-        let declared_reads = self.component_keys(reads.unwrap_or(&[]))?;
+        let declared_reads = self
+            .component_keys(reads.unwrap_or(&[]))
+            .map_err(|e| ApiError(format!("reads: {}", e.0)))?;
         let mut access = Access {
             reads: Vec::new(),
-            writes: self.component_keys(writes.unwrap_or(&[]))?,
+            writes: self
+                .component_keys(writes.unwrap_or(&[]))
+                .map_err(|e| ApiError(format!("writes: {}", e.0)))?,
         };
         for key in declared_reads {
             if !access.writes.contains(&key) && !access.reads.contains(&key) {

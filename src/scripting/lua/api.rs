@@ -276,10 +276,39 @@ fn access_of(
     let Some(Value::Table(opts)) = opts else {
         return Ok(None);
     };
+    // A misspelt option would leave the system unchecked without a word.
+    for pair in opts.pairs::<Value, Value>() {
+        let (key, _) = pair?;
+        let known = matches!(&key, Value::String(s) if ["without", "reads", "writes"].contains(&s.to_string_lossy().as_str()));
+        if !known {
+            return Err(located(
+                lua,
+                format!(
+                    "{call}: unknown option {} (options: without, reads, writes)",
+                    match &key {
+                        Value::String(s) => format!("{:?}", s.to_string_lossy()),
+                        other => describe(other),
+                    }
+                ),
+            ));
+        }
+    }
     let list = |field: &str| -> mlua::Result<Option<Vec<String>>> {
         match opts.raw_get::<Value>(field)? {
             Value::Nil => Ok(None),
             Value::Table(t) => {
+                // Exactly the keys 1..n: a map or a list with holes is
+                // not a list of names.
+                let n = t.raw_len();
+                let keys = t.pairs::<Value, Value>().count();
+                if keys != n {
+                    return Err(located(
+                        lua,
+                        format!(
+                            "{call}: {field} must be a list of component names such as {{\"Position\"}}, got a table with other keys"
+                        ),
+                    ));
+                }
                 let mut names = Vec::new();
                 for v in t.sequence_values::<Value>() {
                     names.push(arg_str(
@@ -415,6 +444,15 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
             // The fn(dt) form with options: ecs.system(name, fn, { writes = ... }).
             (Value::Function(f), Some(opts @ Value::Table(_))) => {
                 (None, f.clone(), Some(opts.clone()))
+            }
+            (Value::Function(_), Some(other)) => {
+                return Err(located(
+                    lua,
+                    format!(
+                        "ecs.system({name:?}, fn, opts): opts must be a table such as {{ writes = {{\"Clock\"}} }}, got {}",
+                        describe(other)
+                    ),
+                ));
             }
             (names, Some(f)) => {
                 let spec = query_spec(lua, ctx, "ecs.system", names, args.3.as_ref())?;

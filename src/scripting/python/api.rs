@@ -241,6 +241,11 @@ fn without_of(
         })?;
         for (k, v) in dict.iter() {
             let key = arg_str(&k, call, "an option name")?;
+            if key == "reads" || key == "writes" {
+                return Err(PyValueError::new_err(format!(
+                    "{call}: {key} is a keyword in Python: {key}=[...], not an option in the dict"
+                )));
+            }
             if key != "without" {
                 return Err(PyValueError::new_err(format!(
                     "{call}: unknown option {key:?} (options: without)"
