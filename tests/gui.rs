@@ -54,6 +54,24 @@ fn wait(harness: &mut Harness<'_, EcscopeApp>, what: &str, done: impl Fn(&Ecscop
     }
 }
 
+/// Steps the GUI until a label containing `text` shows (or is gone, with
+/// `shown` false); a busy machine may take more than a frame or two.
+fn wait_label(harness: &mut Harness<'_, EcscopeApp>, text: &str, shown: bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.step();
+        if harness.query_by_label_contains(text).is_some() == shown {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for '{text}' to be {}",
+            if shown { "shown" } else { "gone" }
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn snapshot<'h>(harness: &'h Harness<'_, EcscopeApp>) -> &'h Snapshot {
     harness.state().snapshot().expect("a snapshot")
 }
@@ -481,8 +499,7 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
         .nth(1)
         .expect("v1's Diff button")
         .click();
-    h.run_steps(3);
-    h.get_by_label_contains("− local PETALS = 12");
+    wait_label(&mut h, "− local PETALS = 12", true);
     h.get_by_label_contains("+ local PETALS = 20");
     h.get_by_label("+1");
 
@@ -836,9 +853,7 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     assert!(h.query_by_label("A script is stuck").is_some());
     assert!(h.query_by_label("Restart ECScope").is_some());
     h.get_by_label("Keep waiting").click();
-    h.step();
-    h.step();
-    assert!(h.query_by_label("A script is stuck").is_none());
+    wait_label(&mut h, "A script is stuck", false);
     // The call ends by itself; the session goes on.
     wait(&mut h, "the frame after the nap", |app| {
         app.snapshot().is_some_and(|s| s.view.frame >= 1)
@@ -1506,7 +1521,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     h.get_by_label("Start listening").click();
     h.run_steps(2);
     let address = h.state().editor_address().expect("listening");
-    h.get_by_label_contains("no editor yet");
+    wait_label(&mut h, "no editor yet", true);
     let mut editor = Client::tcp(&address);
     editor.initialize();
     editor.ok("attach", json!({"project": root}));
@@ -1516,8 +1531,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
         json!({"source": {"path": guards}, "breakpoints": [{"line": 14}]}),
     );
     editor.ok("configurationDone", json!({}));
-    h.run_steps(2);
-    h.get_by_label_contains("An editor is attached");
+    wait_label(&mut h, "An editor is attached", true);
     // A breakpoint set in the window shows in the editor, and goes.
     let set = |h: &mut Harness<'_, EcscopeApp>, on: bool| {
         h.state()
@@ -1556,8 +1570,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
             .and_then(|s| s.at_break.as_ref())
             .is_some_and(|b| b.line == 14)
     });
-    h.run_steps(2);
-    h.get_by_label_contains("⏸ Stopped at scripts/guards.lua:14");
+    wait_label(&mut h, "⏸ Stopped at scripts/guards.lua:14", true);
     // The window continues: the editor hears it, then the next stop.
     h.get_by_label("▶ Continue").click();
     h.run_steps(1);
@@ -1592,6 +1605,5 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     wait(&mut h, "the editor to leave", |app| {
         app.editor_address().is_some()
     });
-    h.run_steps(2);
-    h.get_by_label_contains("The last editor left");
+    wait_label(&mut h, "The last editor left", true);
 }
