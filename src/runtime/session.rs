@@ -1084,11 +1084,14 @@ fn install_break_handler(runtime: &Runtime, link: &Rc<Link>) {
 }
 
 impl Worker {
-    /// Whether frames run now: playing, or a step or pause waits for a
-    /// line that only a later frame can reach.
+    /// Whether frames run now: playing, or (where steps cross calls, as an
+    /// editor's do) a step or pause waits for a line that only a later
+    /// frame can reach. The window's own steps end with their call.
     fn running(&self) -> bool {
         let state = self.link.state.borrow();
-        !state.finished && (state.playing || self.runtime.debugger().step_pending())
+        let debugger = self.runtime.debugger();
+        !state.finished
+            && (state.playing || (debugger.step_across_calls() && debugger.step_pending()))
     }
 
     /// Runs one frame, then ends the run at its frame limit and gives up a
