@@ -381,6 +381,10 @@ pub fn profiling_overhead(
         let mut plain = open_project(dir, "alloc-py", "main.py", ALLOCATING_PYTHON)?;
         let traced = format!("import tracemalloc\ntracemalloc.start()\n{ALLOCATING_PYTHON}");
         let mut traced = open_project(dir, "alloc-py-traced", "main.py", &traced)?;
+        // Heap counting alone is measured: no profiler, no sampler thread.
+        for runtime in [&mut plain, &mut traced] {
+            runtime.apply(RuntimeCommand::SetProfiling(false))?;
+        }
         // tracemalloc is process-wide: the traced project runs last in
         // each round and switches it off after.
         let mut off = Vec::new();

@@ -25,6 +25,11 @@ use std::time::Duration;
 /// (`path:function:line`), or `None` when it runs no script code.
 pub type StackProbe = Box<dyn Fn(u64) -> Option<Vec<String>> + Send>;
 
+/// Runs the sampler thread's whole loop inside what a language needs for
+/// its probes (Python: one thread state kept for the thread's life, rather
+/// than one made and freed for each probe).
+pub type SamplerContext = Box<dyn FnOnce(Box<dyn FnOnce() + Send>) + Send>;
+
 /// Deepest stack a sample keeps; deeper frames (a runaway recursion) are
 /// cut, and the cut is marked by a frame of its own.
 pub const MAX_DEPTH: usize = 200;
@@ -112,7 +117,7 @@ fn this_thread() -> u64 {
 
 /// Starts sampling this thread's scripts `hz` times a second (1 to
 /// 10,000): a sampler thread reads the stack through `probe`.
-pub fn start(hz: u32, probe: StackProbe) {
+pub fn start(hz: u32, probe: StackProbe, context: Option<SamplerContext>) {
     let shared = Arc::new(Shared::default());
     let period = Duration::from_secs_f64(1.0 / f64::from(hz.clamp(1, 10_000)));
     let target = this_thread();
@@ -121,55 +126,64 @@ pub fn start(hz: u32, probe: StackProbe) {
         let _ = std::thread::Builder::new()
             .name("ecscope-sampler".into())
             .spawn(move || {
-                // After a look that found no script running (between two
-                // calls), looks again sooner, so that short calls are
-                // still sampled at about the rate asked for.
-                let mut wait = period;
-                while !shared.stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(wait);
-                    let root = || shared.root.lock().map(|r| r.0.clone()).unwrap_or_default();
-                    let (key, reader) = {
-                        let Ok(current) = shared.root.lock() else {
-                            break;
-                        };
-                        if let (false, StackReader::Ask(code)) = (current.0.is_empty(), &current.1)
-                        {
-                            // Asked under the lock: the code cannot end its
-                            // call (and its state be closed) meanwhile.
-                            code.ask(PendingSample {
-                                shared: Arc::clone(&shared),
-                                root: current.0.clone(),
-                            });
-                            wait = period;
-                            continue;
-                        }
-                        current.clone()
-                    };
-                    let frames = match reader {
-                        // The root is read again once the stack is: the
-                        // thread may have moved on to another call while
-                        // the probe waited for its turn.
-                        // A call that runs no script code at the moment
-                        // (the runtime converting values between two
-                        // per-entity calls) counts under the root alone.
-                        StackReader::Probe if !key.is_empty() => {
-                            let frames = probe(target).unwrap_or_default();
-                            (root() == key).then_some(frames)
-                        }
-                        // A call whose stack is not read: its share still
-                        // counts, under its own name.
-                        _ => (!key.is_empty()).then(Vec::new),
-                    };
-                    let Some(frames) = frames else {
-                        wait = (period / 8).max(Duration::from_micros(50));
-                        continue;
-                    };
-                    wait = period;
-                    shared.add(key, frames);
+                let body = move || sample_loop(&shared, &probe, period, target);
+                match context {
+                    Some(context) => context(Box::new(body)),
+                    None => body(),
                 }
             });
     }
     SAMPLER.with(|s| *s.borrow_mut() = Some(shared));
+}
+
+/// The sampler thread's loop: until stopped, reads `target`'s stack
+/// `period` apart.
+fn sample_loop(shared: &Arc<Shared>, probe: &StackProbe, period: Duration, target: u64) {
+    // After a look that found no script running (between two
+    // calls), looks again sooner, so that short calls are
+    // still sampled at about the rate asked for.
+    let mut wait = period;
+    while !shared.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(wait);
+        let root = || shared.root.lock().map(|r| r.0.clone()).unwrap_or_default();
+        let (key, reader) = {
+            let Ok(current) = shared.root.lock() else {
+                break;
+            };
+            if let (false, StackReader::Ask(code)) = (current.0.is_empty(), &current.1) {
+                // Asked under the lock: the code cannot end its
+                // call (and its state be closed) meanwhile.
+                code.ask(PendingSample {
+                    shared: Arc::clone(shared),
+                    root: current.0.clone(),
+                });
+                wait = period;
+                continue;
+            }
+            current.clone()
+        };
+        let frames = match reader {
+            // The root is read again once the stack is: the
+            // thread may have moved on to another call while
+            // the probe waited for its turn.
+            // A call that runs no script code at the moment
+            // (the runtime converting values between two
+            // per-entity calls) counts under the root alone.
+            StackReader::Probe if !key.is_empty() => {
+                let frames = probe(target).unwrap_or_default();
+                (root() == key).then_some(frames)
+            }
+            // A call whose stack is not read: its share still
+            // counts, under its own name.
+            _ => (!key.is_empty()).then(Vec::new),
+        };
+        let Some(frames) = frames else {
+            wait = (period / 8).max(Duration::from_micros(50));
+            continue;
+        };
+        wait = period;
+        shared.add(key, frames);
+    }
 }
 
 /// Stops sampling and returns the folded stacks with their counts, in

@@ -74,7 +74,8 @@ impl Runtime {
             s.add(samples::finish());
         }
         if want > 0 {
-            samples::start(want, crate::scripting::sampling_probe(want, python));
+            let (probe, context) = crate::scripting::sampling_probe(want, python);
+            samples::start(want, probe, context);
         }
         s.running = want;
     }

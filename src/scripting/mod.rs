@@ -52,14 +52,23 @@ impl ScriptFailure {
 /// the sampler thread reads itself (Python), set up for `hz` samples a
 /// second. Without Python scripts, nothing: the sampler then never takes
 /// the GIL.
-pub fn sampling_probe(hz: u32, python: bool) -> crate::profiling::samples::StackProbe {
+pub fn sampling_probe(
+    hz: u32,
+    python: bool,
+) -> (
+    crate::profiling::samples::StackProbe,
+    Option<crate::profiling::samples::SamplerContext>,
+) {
     #[cfg(feature = "python")]
     if python {
         python::prepare_sampling(hz);
-        return Box::new(python::stack_of);
+        return (
+            Box::new(python::stack_of),
+            Some(Box::new(python::sampler_context)),
+        );
     }
     let _ = (hz, python);
-    Box::new(|_| None)
+    (Box::new(|_| None), None)
 }
 
 /// One loaded script in one language: the runtime's only way to run script

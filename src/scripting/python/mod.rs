@@ -12,7 +12,7 @@ pub(crate) mod convert;
 mod memory;
 mod trace;
 pub use memory::heap_bytes as python_heap_bytes;
-pub use trace::{prepare_sampling, stack_of};
+pub use trace::{prepare_sampling, sampler_context, stack_of};
 
 use std::collections::BTreeSet;
 use std::collections::HashMap;

@@ -414,6 +414,15 @@ pub fn prepare_sampling(hz: u32) {
     });
 }
 
+/// Runs the sampler thread's loop with a Python thread state kept for the
+/// thread's whole life, the GIL released: each probe then takes the GIL
+/// without making and freeing a thread state. Those are allocated without
+/// the GIL, and with `tracemalloc` tracing (a script may start it) an
+/// allocation without the GIL crashes CPython 3.11.
+pub fn sampler_context(body: Box<dyn FnOnce() + Send>) {
+    Python::attach(|py| py.detach(body));
+}
+
 /// The script stack `thread` runs now, root first, as
 /// `path:function:line` (a [`crate::profiling::samples::StackProbe`]);
 /// takes the GIL, which the scripts' thread gives up at its next bytecode
