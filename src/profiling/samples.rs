@@ -474,6 +474,7 @@ mod tests {
         start(
             1000,
             Box::new(|_| Some(vec!["a.py:work:9".into(), "a.py:slow:5".into()])),
+            None,
         );
         assert!(active());
         set_root("scripts/a.py:work".into(), StackReader::Probe);
