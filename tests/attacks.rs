@@ -1218,3 +1218,133 @@ fn a_script_that_tampers_with_the_leak_watch_only_hurts_itself() {
     // The host kept running frames to the end.
     assert_eq!(runtime.frame(), 1300);
 }
+
+/// A debug client can run code in the project: `--dap` listens on this
+/// machine only.
+#[test]
+fn a_debug_listener_is_refused_off_this_machine() {
+    let dir = project("", &["scripts/main.lua"], &[("scripts/main.lua", "")]);
+    let out = Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .arg("run")
+        .arg(dir.path())
+        .args(["--dap", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (status, _, err) = common::wait_child(out, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("not a loopback address"), "{err}");
+}
+
+/// An editor launching an untrusted project with `restricted`: Python is
+/// not run, and code evaluated at a Lua stop is still sandboxed.
+#[test]
+fn a_restricted_launch_from_an_editor_keeps_the_sandbox() {
+    use serde_json::json;
+    let outside = tempfile::tempdir().unwrap();
+    let stolen = outside.path().join("stolen.txt");
+    let marker = outside.path().join("python-ran.txt");
+    let dir = project(
+        "",
+        &["scripts/main.lua", "scripts/p.py"],
+        &[
+            (
+                "scripts/main.lua",
+                "ecs.system(\"s\", function(dt)\n  local x = 1\nend)\n",
+            ),
+            (
+                "scripts/p.py",
+                &format!(
+                    "open({:?}, 'w').write('ran')\n",
+                    marker.display().to_string()
+                ),
+            ),
+        ],
+    );
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = common::dap::Client::stdio();
+    c.initialize();
+    c.ok(
+        "launch",
+        json!({"project": root, "frames": 5, "restricted": true}),
+    );
+    c.ok(
+        "setBreakpoints",
+        json!({"source": {"path": root.join("scripts/main.lua")}, "breakpoints": [{"line": 2}]}),
+    );
+    c.ok("configurationDone", json!({}));
+    c.event("stopped");
+    let code = format!("io.open({:?}, 'w')", stolen.display().to_string());
+    let answer = c.request(
+        "evaluate",
+        json!({"expression": code, "frameId": 1, "context": "repl"}),
+    );
+    assert!(
+        answer["success"] == false || answer["body"]["result"] == "nil",
+        "{answer}"
+    );
+    c.ok(
+        "setBreakpoints",
+        json!({"source": {"path": root.join("scripts/main.lua")}, "breakpoints": []}),
+    );
+    c.ok("continue", json!({"threadId": 1}));
+    c.event("terminated");
+    assert!(
+        !stolen.exists(),
+        "the evaluated code wrote outside the project"
+    );
+    assert!(!marker.exists(), "Python ran in a restricted launch");
+}
+
+/// A value whose `keys()` never returns, expanded by the debugger: the
+/// listing is bounded like any evaluation, and the run goes on.
+#[test]
+fn expanding_a_hostile_record_in_the_debugger_is_bounded() {
+    use serde_json::json;
+    let dir = project(
+        "",
+        &["scripts/p.py"],
+        &[(
+            "scripts/p.py",
+            "import ecs\n\n\nclass Trap:\n    def keys(self):\n        while True:\n            pass\n\n    def __getitem__(self, k):\n        return 0\n\n\n@ecs.system(\"s\")\ndef s(dt):\n    trap = Trap()\n    return trap\n",
+        )],
+    );
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = common::dap::Client::stdio();
+    c.initialize();
+    c.ok("launch", json!({"project": root, "frames": 3}));
+    c.ok(
+        "setBreakpoints",
+        json!({"source": {"path": root.join("scripts/p.py")}, "breakpoints": [{"line": 16}]}),
+    );
+    c.ok("configurationDone", json!({}));
+    c.event("stopped");
+    let scopes = c.ok("scopes", json!({"frameId": 1}));
+    let locals = scopes["body"]["scopes"][0]["variablesReference"].clone();
+    let vars = c.ok("variables", json!({"variablesReference": locals}));
+    let trap = vars["body"]["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "trap")
+        .cloned()
+        .expect("trap listed");
+    let started = Instant::now();
+    let expanded = c.request(
+        "variables",
+        json!({"variablesReference": trap["variablesReference"]}),
+    );
+    assert_eq!(expanded["success"], false, "{expanded}");
+    assert!(
+        expanded["message"].as_str().unwrap().contains("steps"),
+        "{expanded}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    c.ok(
+        "setBreakpoints",
+        json!({"source": {"path": root.join("scripts/p.py")}, "breakpoints": []}),
+    );
+    c.ok("continue", json!({"threadId": 1}));
+    c.event("terminated");
+}

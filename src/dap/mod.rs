@@ -120,6 +120,13 @@ impl Listener {
         connect: impl Fn() -> Option<SessionLink> + Send + 'static,
     ) -> std::io::Result<Listener> {
         let listener = TcpListener::bind(address)?;
+        // A debug client evaluates code in the project's scripts (Python
+        // unsandboxed): only this machine may connect.
+        if !listener.local_addr()?.ip().is_loopback() {
+            return Err(std::io::Error::other(format!(
+                "{address} is not a loopback address: a debug client can run code in the project, so only 127.0.0.1 or ::1 may be listened on"
+            )));
+        }
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?.to_string();
         let stop = Arc::new(AtomicBool::new(false));

@@ -333,7 +333,7 @@ def _child_expr(parent, key):
     return ""
 
 
-def _children(value, code, shown):
+def _children(value, code, shown, steps):
     out = []
     if isinstance(value, dict):
         items = [(repr(k), v, _child_expr(code, k)) for k, v in value.items()]
@@ -342,7 +342,11 @@ def _children(value, code, shown):
     elif isinstance(value, (set, frozenset)):
         items = [("item", v, "") for v in value]
     elif _is_record(value):
-        items = [(k, value[k], _child_expr(code, k)) for k in type(value).keys(value)]
+        # keys() and [] may be a script's own code: bounded like any
+        # evaluation.
+        items = _limited(
+            lambda: [(k, value[k], _child_expr(code, k)) for k in type(value).keys(value)], steps
+        )
     else:
         fields = getattr(value, "__dict__", None) or {}
         items = [(k, v, "(%s).%s" % (code, k)) for k, v in fields.items()]
@@ -387,7 +391,7 @@ def debug_evaluate(frame, mode, code, steps, shown):
     if mode == "children":
         if not _expandable(value):
             raise TypeError("%s is a %s, which has no items or attributes" % (code, type(value).__name__))
-        return _children(value, code, shown)
+        return _children(value, code, shown, steps)
     if not expression:
         return ("", "ok", "statement", "", False, True)
     return _record("", value, code)
