@@ -255,23 +255,11 @@ mod tests {
     }
 }
 
-/// A value that does not fit where a script put it: a field of the wrong
-/// type, a value too large to cross to the host. The message is raised in
-/// the script, at its line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub String);
-
-impl From<String> for ValueError {
-    fn from(message: String) -> Self {
-        ValueError(message)
-    }
-}
-
-impl From<&str> for ValueError {
-    fn from(message: &str) -> Self {
-        ValueError(message.to_string())
-    }
+crate::message_error! {
+    /// A value that does not fit where a script put it: a field of the wrong
+    /// type, a value too large to cross to the host. The message is raised in
+    /// the script, at its line.
+    ValueError
 }
 
 /// Counts the items (numbers, strings, list elements, map entries) of one

@@ -22,22 +22,10 @@ use std::path::PathBuf;
 
 pub use app::{EcscopeApp, GuiOptions};
 
-/// Something the window could not do (open, save a file, write a
-/// screenshot), and why; the message names the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct GuiError(pub String);
-
-impl From<String> for GuiError {
-    fn from(message: String) -> Self {
-        GuiError(message)
-    }
-}
-
-impl From<&str> for GuiError {
-    fn from(message: &str) -> Self {
-        GuiError(message.to_string())
-    }
+crate::message_error! {
+    /// Something the window could not do (open, save a file, write a
+    /// screenshot), and why; the message names the file.
+    GuiError
 }
 
 /// The window icon, from `assets/icon.png`.

@@ -6,22 +6,10 @@
 
 pub use crate::scripting::SCRIPT_STACK;
 
-/// A command the runtime could not apply, and why (the message names the
-/// script, entity or file).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CommandError(pub String);
-
-impl From<String> for CommandError {
-    fn from(message: String) -> Self {
-        CommandError(message)
-    }
-}
-
-impl From<&str> for CommandError {
-    fn from(message: &str) -> Self {
-        CommandError(message.to_string())
-    }
+crate::message_error! {
+    /// A command the runtime could not apply, and why (the message names the
+    /// script, entity or file).
+    CommandError
 }
 
 impl From<crate::scripting::debugger::SpecError> for CommandError {

@@ -20,22 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use super::StackFrame;
 
-/// A breakpoint setting that is not one (a hit count, a data breakpoint's
-/// watch, an entity or field that does not exist), and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SpecError(pub String);
-
-impl From<String> for SpecError {
-    fn from(message: String) -> Self {
-        SpecError(message)
-    }
-}
-
-impl From<&str> for SpecError {
-    fn from(message: &str) -> Self {
-        SpecError(message.to_string())
-    }
+crate::message_error! {
+    /// A breakpoint setting that is not one (a hit count, a data breakpoint's
+    /// watch, an entity or field that does not exist), and why.
+    SpecError
 }
 
 /// What the user chose at a break.

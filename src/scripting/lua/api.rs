@@ -706,11 +706,19 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
     });
     prim!("query", |lua, ctx, args: (Value, Option<Value>)| {
         let spec = query_spec(lua, ctx, "ecs.query", &args.0, args.1.as_ref())?;
-        let (ids, ptrs) = ctx.with_host(|h| {
+        let (ids, ptrs, read_only) = ctx.with_host(|h| {
             h.begin_defer();
             let ids = h.script_query(&spec);
             let ptrs = h.numeric_ptrs(&ids, &spec.with);
-            (ids, ptrs)
+            // Read-only proxies only where the running system lists a
+            // component under reads (usually none: no table is made).
+            let read_only = spec.with.iter().any(|k| h.read_only(*k)).then(|| {
+                spec.with
+                    .iter()
+                    .map(|k| h.read_only(*k))
+                    .collect::<Vec<bool>>()
+            });
+            (ids, ptrs, read_only)
         })?;
         let n = ids.len() as i64;
         let ids: Vec<f64> = ids.into_iter().map(|id| id as f64).collect();
@@ -726,8 +734,6 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
             },
         );
         let keys: Vec<i64> = spec.with.iter().map(|k| k.0 as i64).collect();
-        let read_only: Vec<bool> =
-            ctx.with_host(|h| spec.with.iter().map(|k| h.read_only(*k)).collect())?;
         Ok((n, ids_ptr, ptrs_ptr, keys, token, read_only))
     });
     prim!("start", |lua, ctx, args: (Value, Value)| {

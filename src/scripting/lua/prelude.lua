@@ -132,7 +132,7 @@ function ecs.query(names, opts)
   ids, ptrs = cast(DOUBLES, ids), cast(POINTERS, ptrs)
   local k = #keys
   local ctors = {}
-  for j = 1, k do ctors[j] = proxy_type(keys[j], ro[j]) end
+  for j = 1, k do ctors[j] = proxy_type(keys[j], ro and ro[j]) end
   local c1, c2, c3 = ctors[1], ctors[2], ctors[3]
   local gen = GEN[0]
   local i, out = -1, {}

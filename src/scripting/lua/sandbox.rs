@@ -37,22 +37,10 @@ pub fn apply(lua: &Lua, ctx: &Rc<Ctx>, sandboxed: bool) -> mlua::Result<()> {
     Ok(())
 }
 
-/// A path the sandbox refuses, and why (the message is raised in the
-/// script at the line that asked).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Denied(pub String);
-
-impl From<String> for Denied {
-    fn from(message: String) -> Self {
-        Denied(message)
-    }
-}
-
-impl From<&str> for Denied {
-    fn from(message: &str) -> Self {
-        Denied(message.to_string())
-    }
+crate::message_error! {
+    /// A path the sandbox refuses, and why (the message is raised in the
+    /// script at the line that asked).
+    Denied
 }
 
 /// `path` (relative to the project, or absolute) as an absolute path inside
