@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub suggest: bool,
     /// Where to write the sampled script stacks, folded.
     pub samples: Option<PathBuf>,
+    /// Worker threads for systems, over the manifest's `[runtime] threads`.
+    pub threads: Option<u32>,
 }
 
 /// Frames `--profile` keeps at most (the latest, plus the slowest).
@@ -363,6 +365,9 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         ));
     }
     let mut project = Project::open(&options.project)?;
+    if let Some(threads) = options.threads {
+        project.manifest.runtime.threads = Some(threads);
+    }
     if options.restricted {
         project = project.restricted();
     }
@@ -596,6 +601,9 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
         )));
     }
     let mut project = Project::open(&options.project)?;
+    if let Some(threads) = options.threads {
+        project.manifest.runtime.threads = Some(threads);
+    }
     if options.restricted {
         project = project.restricted();
     }

@@ -167,6 +167,18 @@ struct RunArgs {
     /// Protocol. Without --frames, runs until the client ends the run.
     #[arg(long, value_name = "ADDR")]
     dap: Option<String>,
+    /// Worker threads for systems that declare their access (1 to 256;
+    /// 1 runs them one at a time), over the manifest's [runtime] threads.
+    #[arg(long, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
+    threads: Option<u32>,
+}
+
+fn parse_threads(text: &str) -> Result<u32, String> {
+    let n: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number of threads from 1 to 256, got {text:?}"))?;
+    ecscope::project::check_threads(n)
 }
 
 fn main() -> ExitCode {
@@ -210,6 +222,7 @@ fn run(args: RunArgs) -> ExitCode {
         restricted: args.restricted,
         suggest: args.suggest,
         samples: args.samples,
+        threads: args.threads,
     };
     let suggest = args.suggest;
     if let Some(address) = args.dap {

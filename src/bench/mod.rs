@@ -3,6 +3,7 @@
 //! run. Timings are medians of several repetitions.
 
 mod movement;
+mod parallel;
 pub use movement::numpy_available;
 mod workloads;
 
@@ -185,6 +186,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
     workloads::coroutines(&mut recorder, scratch.path(), options.quick)?;
     workloads::reload(&mut recorder, scratch.path(), options.quick)?;
     workloads::profiling_overhead(&mut recorder, scratch.path(), options.quick)?;
+    parallel::parallel(&mut recorder, scratch.path(), options.quick)?;
     Ok(BenchReport {
         machine: machine(),
         results: recorder.results,

@@ -6,8 +6,7 @@
 //! as [`ApiError`] messages that the binding raises in the script, with the
 //! script's own file and line.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::Cell;
 
 use crate::ecs::ScriptValue;
 use crate::ecs::components::{CompKey, Record, fields_from_defaults};
@@ -121,6 +120,29 @@ pub struct Registrations {
     coroutines: Vec<crate::ecs::coroutines::Coroutine>,
 }
 
+/// A system that declared its access, while it runs.
+#[derive(Debug)]
+struct Running {
+    thread: std::thread::ThreadId,
+    name: String,
+    access: Access,
+    /// Set while it runs together with other systems: what it does that
+    /// others could see in a different order is kept here, to be applied
+    /// in registration order.
+    sink: Option<Sink>,
+}
+
+/// What one system of a group did that is applied or written in
+/// registration order once the group is done (SCRIPT_API §5).
+#[derive(Debug, Default)]
+pub struct Sink {
+    deferred: Vec<DeferredOp>,
+    bus: Vec<(String, ScriptValue)>,
+    out: Vec<RuntimeEvent>,
+    /// What its `ecs.query` loops visited.
+    pub query_use: QueryUse,
+}
+
 #[derive(Debug)]
 enum DeferredOp {
     Spawn {
@@ -148,14 +170,18 @@ enum DeferredOp {
 pub struct HostState {
     /// The ECS world.
     pub world: EcsWorld,
-    /// The system running now, when it declared its access: its name and
-    /// what it may touch.
-    running_system: Option<(String, Access)>,
+    /// The systems running now that declared their access, one per
+    /// thread running one: what each may touch, and where what it does
+    /// waits when it runs together with others.
+    running: Vec<Running>,
     /// What scripts' `ecs.query` loops visited since last taken.
     query_use: QueryUse,
     frame: u64,
     fixed_dt: f64,
-    rng: DeterministicRng,
+    seed: u64,
+    /// One `ecs.random` stream per script (by [`ScriptId`]), so what one
+    /// script draws does not depend on when other scripts draw.
+    rngs: Vec<DeterministicRng>,
     bus: Vec<(String, ScriptValue)>,
     defer_depth: u32,
     deferred: Vec<DeferredOp>,
@@ -200,6 +226,23 @@ pub const MAX_COMPONENTS_PER_ENTITY: usize = 256;
 /// would otherwise grow without bound.
 pub const MAX_COMPONENT_TYPES: usize = 10_000;
 
+/// What names a script's random stream: its manifest path without the
+/// language's extension, so a script ported to the other language draws
+/// the same numbers.
+fn stream_name(path: &str) -> &str {
+    path.strip_suffix(".lua")
+        .or_else(|| path.strip_suffix(".py"))
+        .unwrap_or(path)
+}
+
+/// FNV-1a of a script's path: a hash that never changes between versions,
+/// machines or runs, to seed the script's random stream.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Adds `n` to `script`'s count for `frame` (a count from an earlier frame
 /// starts over) and returns the new count.
 fn add_this_frame(
@@ -216,9 +259,7 @@ fn add_this_frame(
     *count
 }
 
-/// The host shared between the runtime and the language backends of one
-/// project. Not `Send`: a runtime and its scripts live on one thread.
-pub type SharedHost = Rc<RefCell<HostState>>;
+pub use super::shared::SharedHost;
 
 /// What scripts' `ecs.query` loops visited: entities handed out in all,
 /// and the most by one query.
@@ -237,11 +278,12 @@ impl HostState {
     pub fn new(fixed_dt: f64, seed: u64) -> HostState {
         HostState {
             world: EcsWorld::new(),
-            running_system: None,
+            running: Vec::new(),
             query_use: QueryUse::default(),
             frame: 0,
             fixed_dt,
-            rng: DeterministicRng::new(seed),
+            seed,
+            rngs: Vec::new(),
             bus: Vec::new(),
             defer_depth: 0,
             deferred: Vec::new(),
@@ -291,7 +333,7 @@ impl HostState {
 
     /// Wraps a host for sharing.
     pub fn shared(self) -> SharedHost {
-        Rc::new(RefCell::new(self))
+        super::shared::HostCell::new(self)
     }
 
     // ----- scripts -------------------------------------------------------
@@ -299,6 +341,9 @@ impl HostState {
     /// Records a script's manifest path; its [`ScriptId`] is its position.
     pub fn add_script(&mut self, path: &str) -> ScriptId {
         self.script_paths.push(path.to_string());
+        self.rngs.push(DeterministicRng::new(
+            self.seed ^ stable_hash(stream_name(path)),
+        ));
         ScriptId(self.script_paths.len() as u32 - 1)
     }
 
@@ -331,19 +376,30 @@ impl HostState {
 
     // ----- random --------------------------------------------------------
 
-    /// `ecs.random()`.
-    pub fn random(&mut self) -> f64 {
-        self.rng.next_f64()
+    fn rng(&mut self, script: ScriptId) -> &mut DeterministicRng {
+        let seed = self.seed;
+        let at = script.0 as usize;
+        if at >= self.rngs.len() {
+            // A script the host was not told of (a test's): the bare seed.
+            self.rngs
+                .resize_with(at + 1, || DeterministicRng::new(seed));
+        }
+        &mut self.rngs[at]
     }
 
-    /// `ecs.random_range(a, b)`.
-    pub fn random_range(&mut self, a: f64, b: f64) -> ApiResult<f64> {
+    /// `ecs.random()` in `script`.
+    pub fn random(&mut self, script: ScriptId) -> f64 {
+        self.rng(script).next_f64()
+    }
+
+    /// `ecs.random_range(a, b)` in `script`.
+    pub fn random_range(&mut self, script: ScriptId, a: f64, b: f64) -> ApiResult<f64> {
         if !a.is_finite() || !b.is_finite() {
             return Err(ApiError(format!(
                 "ecs.random_range: bounds must be finite numbers, got {a} and {b}"
             )));
         }
-        Ok(self.rng.range(a, b))
+        Ok(self.rng(script).range(a, b))
     }
 
     // ----- components ----------------------------------------------------
@@ -366,31 +422,76 @@ impl HostState {
         Ok(())
     }
 
-    /// Marks the start of a system's run: what it declared is checked on
-    /// every component it touches until [`HostState::leave_system`].
-    pub fn enter_system(&mut self, system: &SystemEntry) {
-        self.running_system = system
-            .access
-            .as_ref()
-            .map(|access| (system.name.clone(), access.clone()));
+    /// Marks the start of a system's run on this thread: what it declared
+    /// is checked on every component it touches until
+    /// [`HostState::leave_system`]. `grouped` when it runs together with
+    /// other systems: then its structural changes, events and log lines
+    /// are kept apart until [`HostState::apply_sink`].
+    pub fn enter_system(&mut self, system: &SystemEntry, grouped: bool) {
+        if let Some(access) = &system.access {
+            self.running.push(Running {
+                thread: std::thread::current().id(),
+                name: system.name.clone(),
+                access: access.clone(),
+                sink: grouped.then(Sink::default),
+            });
+        }
     }
 
-    /// Marks the end of a system's run.
-    pub fn leave_system(&mut self) {
-        self.running_system = None;
+    /// Marks the end of the system's run on this thread; gives back what
+    /// it kept apart, if it ran in a group.
+    pub fn leave_system(&mut self) -> Option<Sink> {
+        let me = std::thread::current().id();
+        let at = self.running.iter().position(|r| r.thread == me)?;
+        self.running.swap_remove(at).sink
+    }
+
+    /// Queues what a system of a group kept apart, as if it had been done
+    /// now; called for the group's systems in registration order.
+    pub fn apply_sink(&mut self, sink: Sink) {
+        self.deferred.extend(sink.deferred);
+        self.bus.extend(sink.bus);
+        self.out.extend(sink.out);
+    }
+
+    /// The declared system running on this thread, if any.
+    fn current(&self) -> Option<&Running> {
+        if self.running.is_empty() {
+            return None;
+        }
+        let me = std::thread::current().id();
+        self.running.iter().find(|r| r.thread == me)
+    }
+
+    /// Where what the system on this thread does is kept, when it runs in
+    /// a group.
+    fn sink(&mut self) -> Option<&mut Sink> {
+        if self.running.is_empty() {
+            return None;
+        }
+        let me = std::thread::current().id();
+        self.running
+            .iter_mut()
+            .find(|r| r.thread == me)
+            .and_then(|r| r.sink.as_mut())
+    }
+
+    fn push_deferred(&mut self, op: DeferredOp) {
+        match self.sink() {
+            Some(sink) => sink.deferred.push(op),
+            None => self.deferred.push(op),
+        }
     }
 
     /// Whether the running system declared `key` under `reads` only: its
     /// live components of that type cannot be assigned.
     pub fn read_only(&self, key: CompKey) -> bool {
-        self.running_system
-            .as_ref()
-            .is_some_and(|(_, access)| !access.writes(key))
+        self.current().is_some_and(|r| !r.access.writes(key))
     }
 
     /// The running system may read `key` (or declares nothing).
     fn may_read(&self, key: CompKey) -> ApiResult<()> {
-        match &self.running_system {
+        match self.current().map(|r| (&r.name, &r.access)) {
             Some((system, access)) if !access.reads(key) => Err(ApiError(format!(
                 "system '{system}' does not declare {}: list it under reads (or writes) in the system's options",
                 self.world.def(key).name
@@ -401,7 +502,7 @@ impl HostState {
 
     /// The running system may change `key` (or declares nothing).
     fn may_write(&self, key: CompKey) -> ApiResult<()> {
-        match &self.running_system {
+        match self.current().map(|r| (&r.name, &r.access)) {
             Some((system, access)) if !access.writes(key) => {
                 let name = &self.world.def(key).name;
                 Err(ApiError(if access.reads(key) {
@@ -534,7 +635,7 @@ impl HostState {
         let id = self.world.reserve_id();
         if self.deferring() {
             self.pending_spawns.push(id);
-            self.deferred.push(DeferredOp::Spawn { id, parts });
+            self.push_deferred(DeferredOp::Spawn { id, parts });
         } else {
             self.world.spawn_with_id(id, parts);
         }
@@ -545,7 +646,7 @@ impl HostState {
     pub fn despawn(&mut self, id: u64) -> ApiResult<()> {
         if self.deferring() {
             if self.world.exists(id) || self.pending_spawns.contains(&id) {
-                self.deferred.push(DeferredOp::Despawn { id });
+                self.push_deferred(DeferredOp::Despawn { id });
             }
         } else {
             self.world.despawn(id);
@@ -599,7 +700,7 @@ impl HostState {
         }
         if self.deferring() {
             *self.pending_adds.entry(id).or_default() += 1;
-            self.deferred.push(DeferredOp::Insert { id, key, record });
+            self.push_deferred(DeferredOp::Insert { id, key, record });
         } else {
             self.world.insert(id, key, record);
         }
@@ -612,7 +713,7 @@ impl HostState {
         self.may_write(key)?;
         self.require_entity(id, "ecs.remove")?;
         if self.deferring() {
-            self.deferred.push(DeferredOp::Remove { id, key });
+            self.push_deferred(DeferredOp::Remove { id, key });
         } else {
             self.world.remove(id, key);
         }
@@ -647,9 +748,14 @@ impl HostState {
     /// suggestions (a query inside a loop over the same entities).
     pub fn script_query(&mut self, spec: &QuerySpec) -> Vec<u64> {
         let ids = self.query_ids(spec);
-        self.query_use.rows += ids.len() as u64;
-        self.query_use.proxies += (ids.len() * spec.with.len()) as u64;
-        self.query_use.largest = self.query_use.largest.max(ids.len() as u64);
+        let with = spec.with.len();
+        let used = match self.sink() {
+            Some(sink) => &mut sink.query_use,
+            None => &mut self.query_use,
+        };
+        used.rows += ids.len() as u64;
+        used.proxies += (ids.len() * with) as u64;
+        used.largest = used.largest.max(ids.len() as u64);
         ids
     }
 
@@ -899,13 +1005,17 @@ impl HostState {
     /// `ecs.emit(event, payload)` by `script`.
     pub fn emit(&mut self, script: ScriptId, event: &str, payload: ScriptValue) -> ApiResult<()> {
         self.charge_host_bytes(script, event.len() + payload.approx_bytes())?;
-        self.bus.push((event.to_string(), payload));
+        let event = (event.to_string(), payload);
+        match self.sink() {
+            Some(sink) => sink.bus.push(event),
+            None => self.bus.push(event),
+        }
         Ok(())
     }
 
     /// `ecs.spawn(components)` by `script`, counted against its limits.
     pub fn spawn_by(&mut self, script: ScriptId, components: ScriptValue) -> ApiResult<u64> {
-        if self.running_system.is_some()
+        if self.current().is_some()
             && let ScriptValue::Map(map) = &components
         {
             for name in map.keys() {
@@ -1018,10 +1128,14 @@ impl HostState {
 
     /// Adds to the event stream, stamped with the current frame.
     pub fn push_event(&mut self, kind: EventKind) {
-        self.out.push(RuntimeEvent {
+        let event = RuntimeEvent {
             frame: self.frame,
             kind,
-        });
+        };
+        match self.sink() {
+            Some(sink) => sink.out.push(event),
+            None => self.out.push(event),
+        }
     }
 
     /// Takes the event stream accumulated since the last call.

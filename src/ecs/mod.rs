@@ -11,6 +11,7 @@ pub mod coroutines;
 pub mod events;
 pub mod host;
 pub mod random;
+pub mod shared;
 pub mod value;
 pub mod world;
 

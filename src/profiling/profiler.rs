@@ -224,23 +224,7 @@ impl Profiler {
         if !self.on {
             return None;
         }
-        let callee = match self.callees.get(&key) {
-            Some(c) => *c,
-            None => {
-                let (script, name) = names();
-                let file = script.rsplit('/').next().unwrap_or(&script);
-                let label = match key.1 {
-                    CallKind::Coroutine => format!("{file}:coroutine {name}"),
-                    _ => format!("{file}:{name}"),
-                };
-                let callee = Callee {
-                    scope: self.register(label),
-                    entry: self.stats.entry(&script, key.1, &name),
-                };
-                self.callees.insert(key, callee);
-                callee
-            }
-        };
+        let callee = self.callee(key, names);
         let scope = self
             .room_for_scope()
             .then(|| ProfilerScope::new(callee.scope, ""));
@@ -249,6 +233,33 @@ impl Profiler {
             entry: callee.entry,
             started: super::stopped::Stopwatch::start(),
         })
+    }
+
+    fn callee(&mut self, key: CallKey, names: impl FnOnce() -> (String, String)) -> Callee {
+        if let Some(c) = self.callees.get(&key) {
+            return *c;
+        }
+        let (script, name) = names();
+        let file = script.rsplit('/').next().unwrap_or(&script);
+        let label = match key.1 {
+            CallKind::Coroutine => format!("{file}:coroutine {name}"),
+            _ => format!("{file}:{name}"),
+        };
+        let callee = Callee {
+            scope: self.register(label),
+            entry: self.stats.entry(&script, key.1, &name),
+        };
+        self.callees.insert(key, callee);
+        callee
+    }
+
+    /// Counts a call measured elsewhere (on a worker thread) in the
+    /// statistics.
+    pub fn record_call(&mut self, key: CallKey, names: impl FnOnce() -> (String, String), ns: u64) {
+        if self.on {
+            let callee = self.callee(key, names);
+            self.stats.add(callee.entry, ns);
+        }
     }
 
     /// Ends a measured call.

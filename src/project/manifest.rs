@@ -35,6 +35,8 @@ pub struct Manifest {
     pub sandbox: SandboxSection,
     /// `[profiling]` (SCRIPT_API §7).
     pub profiling: ProfilingSection,
+    /// `[runtime]` (SCRIPT_API §5).
+    pub runtime: RuntimeSection,
     /// `[budgets]` (SCRIPT_API §7): `frame_ms`, and p95 ms per frame of
     /// systems named `script:system`. Read and checked here; what they
     /// limit is measured by the budget check.
@@ -60,6 +62,44 @@ impl Default for ProfilingSection {
 
 fn default_sample_hz() -> u32 {
     1000
+}
+
+/// `[runtime]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSection {
+    /// Worker threads for systems; `None` for the machine's cores.
+    pub threads: Option<u32>,
+}
+
+impl RuntimeSection {
+    /// The threads to run systems on: the setting, or the machine's cores.
+    pub fn threads(&self) -> usize {
+        match self.threads {
+            Some(n) => n as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
+        }
+    }
+}
+
+/// The most worker threads `[runtime] threads` and `--threads` may ask for.
+pub const MAX_THREADS: usize = 256;
+
+/// Checks a thread count from the manifest or the command line.
+pub fn check_threads(n: i64) -> Result<u32, String> {
+    if (1..=MAX_THREADS as i64).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(format!(
+            "must be a whole number of threads from 1 to {MAX_THREADS}, got {n}"
+        ))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRuntime {
+    threads: Option<i64>,
 }
 
 /// The most samples per second `sample_hz` may ask for.
@@ -261,6 +301,8 @@ struct RawManifest {
     #[serde(default)]
     profiling: ProfilingSection,
     #[serde(default)]
+    runtime: RawRuntime,
+    #[serde(default)]
     budgets: BTreeMap<String, f64>,
 }
 
@@ -417,6 +459,16 @@ impl Manifest {
                 ),
             ));
         }
+        let threads = match raw.runtime.threads {
+            None => None,
+            Some(n) => Some(check_threads(n).map_err(|message| {
+                error(
+                    find_key_line(text, "runtime", "threads"),
+                    "runtime.threads",
+                    message,
+                )
+            })?),
+        };
         for (key, value) in &raw.budgets {
             if !(value.is_finite() && *value > 0.0) {
                 return Err(error(
@@ -537,6 +589,7 @@ impl Manifest {
             limits: raw.limits,
             history: raw.history,
             profiling: raw.profiling,
+            runtime: RuntimeSection { threads },
             budgets: raw.budgets,
             sandbox: raw.sandbox,
         })

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 pub use manifest::{
     DEFAULT_FIXED_DT, DEFAULT_INSTRUCTIONS_PER_FRAME, DEFAULT_MEMORY_MB, DEFAULT_SPAWNS_PER_FRAME,
-    DEFAULT_VALUE_ITEMS, HistorySection, Language, Limits, MANIFEST_FILE, MAX_SAMPLE_HZ, Manifest,
-    ManifestError, ProjectSection, ScriptEntry, WorldSection, line_of,
+    DEFAULT_VALUE_ITEMS, HistorySection, Language, Limits, MANIFEST_FILE, MAX_SAMPLE_HZ,
+    MAX_THREADS, Manifest, ManifestError, ProjectSection, RuntimeSection, ScriptEntry,
+    WorldSection, check_threads, line_of,
 };
 
 /// Folder inside a project where ECScope keeps its own data.

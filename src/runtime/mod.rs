@@ -22,6 +22,7 @@ pub mod breakpoints;
 pub mod command;
 pub mod dump;
 mod instrument;
+pub mod parallel;
 pub mod probe;
 mod reload;
 mod sampling;
@@ -104,6 +105,11 @@ pub struct Runtime {
     last_errors: std::collections::HashMap<String, String>,
     /// Where the time of the last successful reload went.
     last_reload: Option<reload::ReloadTiming>,
+    /// The worker threads systems run on together, made when first needed,
+    /// with their number.
+    workers: Option<(usize, rayon::ThreadPool)>,
+    /// Groups of systems that ran on the worker threads so far.
+    groups_on_workers: u64,
 }
 
 impl Runtime {
@@ -142,6 +148,8 @@ impl Runtime {
             polling: Default::default(),
             hunts: Default::default(),
             leak_sites: Default::default(),
+            workers: None,
+            groups_on_workers: 0,
         };
         runtime.debugger.set_probe(Some(Box::new(probe::HostProbe {
             host: runtime.host.clone(),
@@ -321,6 +329,12 @@ impl Runtime {
     /// The project.
     pub fn project(&self) -> &Project {
         &self.project
+    }
+
+    /// Groups of systems that ran at the same time on the worker threads
+    /// so far (SCRIPT_API §5).
+    pub fn groups_on_workers(&self) -> u64 {
+        self.groups_on_workers
     }
 
     /// The shared host (world, clock, registrations). Borrow it only

@@ -191,7 +191,16 @@ impl Runtime {
                 .iter()
                 .any(|s| s.script.0 == script && s.handle.0 == handle)
         });
-        for system in systems {
+        let mut at = 0;
+        while at < systems.len() {
+            let together = super::parallel::group_len(&systems, at);
+            if together > 1 {
+                self.run_group(&systems[at..at + together], dt);
+                at += together;
+                continue;
+            }
+            let system = systems[at].clone();
+            at += 1;
             let Some(index) = self.slot_index(system.script) else {
                 continue;
             };
@@ -201,7 +210,7 @@ impl Runtime {
                 self.measure_start(index, CallKind::System, u64::from(system.handle.0), || {
                     system.name.clone()
                 });
-            self.host.borrow_mut().enter_system(&system);
+            self.host.borrow_mut().enter_system(&system, false);
             let result = match (&system.batch, &system.query) {
                 (Some(layout), Some(query)) => {
                     self.run_batch_system(index, &system, layout, query, dt)
@@ -324,7 +333,7 @@ impl Runtime {
     }
 
     /// Reports a failed system or handler and disables it.
-    fn fail_registration(
+    pub(super) fn fail_registration(
         &mut self,
         index: usize,
         handle: FnHandle,

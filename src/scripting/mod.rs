@@ -133,6 +133,18 @@ pub trait ScriptBackend {
     /// Called before each frame (budgets are per frame).
     fn begin_frame(&mut self);
 
+    /// Whether this script's systems may run on a worker thread (SCRIPT_API
+    /// §5). Python's stay on the runtime's thread, where its interpreter
+    /// state and trace functions live.
+    fn runs_on_workers(&self) -> bool {
+        false
+    }
+
+    /// After a call made on a worker thread, on that thread: nothing on it
+    /// refers to this script any more (signals go to the next thread that
+    /// runs it).
+    fn leave_worker(&mut self) {}
+
     /// Runs `on_unload()` if the script defines it.
     fn unload(&mut self) -> Result<(), ScriptFailure>;
 

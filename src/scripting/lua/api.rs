@@ -385,6 +385,8 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         let value = from_lua(&components, ctx.value_items.get())
             .map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
         let script = ctx.script;
+        // An entity id depends on what systems before this one spawned.
+        ctx.host.wait_turn(script);
         ctx.with_host(|h| h.spawn_by(script, value))?
             .map(|id| id as i64)
             .map_err(|e| api_err(lua, "ecs.spawn", e))
@@ -523,7 +525,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         log(lua, ctx, message)
     });
     func!("random", |_lua, ctx, _args: ()| {
-        ctx.with_host(|h| h.random())
+        ctx.with_host(|h| h.random(ctx.script))
     });
     func!("random_range", |lua, ctx, args: (Value, Value)| {
         let num = |v: &Value| match v {
@@ -538,7 +540,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
             )),
         };
         let (a, b) = (num(&args.0)?, num(&args.1)?);
-        ctx.with_host(|h| h.random_range(a, b))?
+        ctx.with_host(|h| h.random_range(ctx.script, a, b))?
             .map_err(|e| api_err(lua, "ecs.random_range", e))
     });
     func!("frame", |_lua, ctx, _args: ()| {
@@ -742,6 +744,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
             return Err(located(lua, "ecs.start: invalid coroutine handle"));
         };
         let script = ctx.script;
+        ctx.host.wait_turn(script);
         ctx.with_host(|h| h.start_coroutine(script, FnHandle(handle as u32), &name) as i64)
     });
     prim!("stop", |lua, ctx, id: Value| {

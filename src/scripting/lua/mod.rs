@@ -360,6 +360,14 @@ impl ScriptBackend for LuaScript {
         result.map_err(|e| self.failure(e))
     }
 
+    fn runs_on_workers(&self) -> bool {
+        true
+    }
+
+    fn leave_worker(&mut self) {
+        hook::leave_thread(self.lua.state(), &self.budget);
+    }
+
     fn batch_in_place(&self) -> bool {
         true
     }

@@ -404,6 +404,8 @@ impl EcsApi {
         }
         let value = arg_value(components, "ecs.spawn", self.ctx()?.value_items.get())?;
         let script = self.ctx()?.script;
+        // An entity id depends on what systems before this one spawned.
+        self.ctx()?.host.wait_turn(script);
         self.ctx()?
             .with_host(|h| h.spawn_by(script, value))?
             .map_err(api_err)
@@ -643,7 +645,9 @@ impl EcsApi {
 
     /// `ecs.random()`.
     fn random(&self) -> PyResult<f64> {
-        self.ctx()?.with_host(|h| h.random())
+        let ctx = self.ctx()?;
+        let script = ctx.script;
+        ctx.with_host(|h| h.random(script))
     }
 
     /// `ecs.random_range(a, b)`.
@@ -660,8 +664,9 @@ impl EcsApi {
             v.extract::<f64>()
         };
         let (a, b) = (num(a)?, num(b)?);
+        let script = self.ctx()?.script;
         self.ctx()?
-            .with_host(|h| h.random_range(a, b))?
+            .with_host(|h| h.random_range(script, a, b))?
             .map_err(api_err)
     }
 
@@ -719,6 +724,7 @@ impl EcsApi {
             },
         );
         let script = self.ctx()?.script;
+        self.ctx()?.host.wait_turn(script);
         self.ctx()?
             .with_host(|h| h.start_coroutine(script, FnHandle(handle), &name))
     }
