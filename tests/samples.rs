@@ -324,7 +324,7 @@ fn stress_scripts_a_thousand_rings_turn() {
 
 #[test]
 fn asteroids_scores_splits_loses_and_restarts() {
-    let ran = run("asteroids", 4000);
+    let ran = run("asteroids", 6500);
     let logs = ran.logs();
     let game = &ran.with("Game")[0];
     assert!(Ran::field(game, "Game", "high_score") > 0.0, "{game}");
