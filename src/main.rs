@@ -173,11 +173,13 @@ struct RunArgs {
     threads: Option<u32>,
 }
 
-fn parse_threads(text: &str) -> Result<u32, String> {
-    let n: i64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("must be a whole number of threads from 1 to 256, got {text:?}"))?;
+fn parse_threads(text: &str) -> Result<u32, ecscope::project::ThreadsError> {
+    let n: i64 = text.trim().parse().map_err(|_| {
+        format!(
+            "must be a whole number of threads from 1 to {}, got {text:?}",
+            ecscope::project::MAX_THREADS
+        )
+    })?;
     ecscope::project::check_threads(n)
 }
 

@@ -1348,3 +1348,72 @@ fn expanding_a_hostile_record_in_the_debugger_is_bounded() {
     c.ok("continue", json!({"threadId": 1}));
     c.event("terminated");
 }
+
+// ----- systems on worker threads ------------------------------------------------
+
+/// Systems that run together on the workers (SCRIPT_API §5) keep every
+/// limit and the sandbox: an endless loop, a flood of host memory and a
+/// write outside the project each stop at their line, and the other
+/// systems of the group go on.
+#[test]
+fn systems_on_worker_threads_keep_their_limits_and_the_sandbox() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("escaped.txt");
+    let escape = format!(
+        "ecs.system('escape', function()\n  local f = io.open({:?}, 'w')\n  f:write('out')\nend, {{ writes = {{}} }})\n",
+        target.display().to_string()
+    );
+    let dir = project(
+        "[limits]\nmemory_mb = 8\ninstructions_per_frame = 2000000\n[runtime]\nthreads = 2\n",
+        &[
+            "scripts/spin.lua",
+            "scripts/flood.lua",
+            "scripts/escape.lua",
+            "scripts/canary.lua",
+        ],
+        &[
+            (
+                "scripts/spin.lua",
+                "ecs.system('spin', function()\n  while true do end\nend, { writes = {} })\n",
+            ),
+            (
+                "scripts/flood.lua",
+                "local big = string.rep('x', 100000)\necs.system('flood', function()\n  while true do ecs.emit('e', big) end\nend, { writes = {} })\n",
+            ),
+            ("scripts/escape.lua", &escape),
+            (
+                "scripts/canary.lua",
+                "ecs.system('alive', function()\n  print('canary alive', ecs.frame())\nend, { writes = {} })\n",
+            ),
+        ],
+    );
+    let project = Project::open(dir.path()).unwrap().restricted();
+    let mut runtime = Runtime::open(project);
+    let mut events = runtime.drain_events();
+    for _ in 0..3 {
+        runtime.step();
+        events.extend(runtime.drain_events());
+    }
+    assert!(
+        runtime.groups_on_workers() > 0,
+        "the group ran on one thread"
+    );
+    let errors = errors(&events);
+    let at = |needle: &str| errors.iter().filter(|e| e.contains(needle)).count();
+    assert_eq!(at("scripts/spin.lua:2"), 1, "{errors:#?}");
+    assert_eq!(at("instruction limit exceeded"), 1, "{errors:#?}");
+    assert_eq!(at("scripts/flood.lua:3"), 1, "{errors:#?}");
+    assert_eq!(at("out of memory"), 1, "{errors:#?}");
+    assert_eq!(at("scripts/escape.lua:2"), 1, "{errors:#?}");
+    assert!(
+        !target.exists(),
+        "a sandboxed system wrote outside the project"
+    );
+    let logs = logs(&events);
+    for frame in 0..3 {
+        assert!(
+            logs.iter().any(|l| *l == format!("canary alive\t{frame}")),
+            "{logs:#?}"
+        );
+    }
+}

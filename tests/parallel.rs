@@ -216,8 +216,7 @@ fn every_sample_and_contract_case_gives_the_same_run_on_1_2_and_4_threads() {
     dirs.sort();
     assert!(dirs.len() > 20, "{dirs:?}");
     for dir in dirs {
-        let copy = tempfile::tempdir().unwrap();
-        copy_dir(&dir, copy.path());
+        let copy = common::copy_of_project(&dir);
         let frames = if dir.ends_with("stress") || dir.ends_with("stress_scripts") {
             5
         } else {
@@ -228,22 +227,6 @@ fn every_sample_and_contract_case_gives_the_same_run_on_1_2_and_4_threads() {
             let (dump, events, _) = run(copy.path(), threads, frames);
             assert_eq!(events, events1, "{}: {threads} threads", dir.display());
             assert_eq!(dump, dump1, "{}: {threads} threads", dir.display());
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let path = entry.path();
-        if path.file_name().is_some_and(|n| n == ".ecscope") {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Condvar, Mutex, ReentrantMutex, ReentrantMutexGuard};
 
@@ -20,6 +21,9 @@ pub type SharedHost = Arc<HostCell>;
 /// another borrow is alive is refused rather than deadlocking.
 pub struct HostCell {
     state: ReentrantMutex<RefCell<HostState>>,
+    /// Whether a group is running: most `ecs.spawn` calls happen outside
+    /// one and need not take the turns' lock.
+    grouped: AtomicBool,
     turns: Mutex<Turns>,
     turn_taken: Condvar,
 }
@@ -75,6 +79,7 @@ impl HostCell {
     pub fn new(state: HostState) -> SharedHost {
         Arc::new(HostCell {
             state: ReentrantMutex::new(RefCell::new(state)),
+            grouped: AtomicBool::new(false),
             turns: Mutex::new(Turns::default()),
             turn_taken: Condvar::new(),
         })
@@ -138,6 +143,7 @@ impl HostCell {
     /// now until [`HostCell::end_turns`].
     pub fn begin_turns(&self, scripts: &[ScriptId]) {
         self.turns.lock().members = scripts.iter().map(|&s| (s, false)).collect();
+        self.grouped.store(true, Ordering::SeqCst);
     }
 
     /// `script`'s system of the running group is done: later ones may now
@@ -152,6 +158,7 @@ impl HostCell {
 
     /// The group is over.
     pub fn end_turns(&self) {
+        self.grouped.store(false, Ordering::SeqCst);
         self.turns.lock().members.clear();
         self.turn_taken.notify_all();
     }
@@ -163,6 +170,9 @@ impl HostCell {
     /// Never called with the host borrowed: the systems waited for need
     /// it.
     pub fn wait_turn(&self, script: ScriptId) {
+        if !self.grouped.load(Ordering::SeqCst) {
+            return;
+        }
         let mut turns = self.turns.lock();
         loop {
             let Some(at) = turns.members.iter().position(|(s, _)| *s == script) else {

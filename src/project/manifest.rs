@@ -77,22 +77,36 @@ impl RuntimeSection {
     pub fn threads(&self) -> usize {
         match self.threads {
             Some(n) => n as usize,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
+            None => machine_cores(),
         }
     }
+}
+
+/// The machine's cores, asked once: the answer reads files under `/sys`
+/// and `/proc`, and the frame loop wants it every frame.
+fn machine_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    })
 }
 
 /// The most worker threads `[runtime] threads` and `--threads` may ask for.
 pub const MAX_THREADS: usize = 256;
 
+crate::message_error!(
+    /// A thread count out of range; the message says the range.
+    ThreadsError
+);
+
 /// Checks a thread count from the manifest or the command line.
-pub fn check_threads(n: i64) -> Result<u32, String> {
+pub fn check_threads(n: i64) -> Result<u32, ThreadsError> {
     if (1..=MAX_THREADS as i64).contains(&n) {
         Ok(n as u32)
     } else {
-        Err(format!(
+        Err(ThreadsError(format!(
             "must be a whole number of threads from 1 to {MAX_THREADS}, got {n}"
-        ))
+        )))
     }
 }
 
@@ -461,11 +475,11 @@ impl Manifest {
         }
         let threads = match raw.runtime.threads {
             None => None,
-            Some(n) => Some(check_threads(n).map_err(|message| {
+            Some(n) => Some(check_threads(n).map_err(|e| {
                 error(
                     find_key_line(text, "runtime", "threads"),
                     "runtime.threads",
-                    message,
+                    e.0,
                 )
             })?),
         };

@@ -8,7 +8,7 @@ pub use manifest::{
     DEFAULT_FIXED_DT, DEFAULT_INSTRUCTIONS_PER_FRAME, DEFAULT_MEMORY_MB, DEFAULT_SPAWNS_PER_FRAME,
     DEFAULT_VALUE_ITEMS, HistorySection, Language, Limits, MANIFEST_FILE, MAX_SAMPLE_HZ,
     MAX_THREADS, Manifest, ManifestError, ProjectSection, RuntimeSection, ScriptEntry,
-    WorldSection, check_threads, line_of,
+    ThreadsError, WorldSection, check_threads, line_of,
 };
 
 /// Folder inside a project where ECScope keeps its own data.

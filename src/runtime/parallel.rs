@@ -269,27 +269,7 @@ impl Runtime {
                     .unwrap_or_default(),
             };
         };
-        let key = (system.script.0, system.handle.0);
-        let mut data = match self.batches.remove(&key) {
-            Some(data) if Arc::ptr_eq(&data.layout, layout) => data,
-            _ => BatchData::new(Arc::clone(layout)),
-        };
-        let in_place = self.scripts[index]
-            .backend
-            .as_ref()
-            .is_some_and(|b| b.batch_in_place());
-        let mut host = self.host.borrow_mut();
-        data.direct = if in_place {
-            host.world
-                .direct_columns(&query.with, &query.without, &layout.fields)
-        } else {
-            None
-        };
-        if data.direct.is_none() {
-            let BatchData { ids, columns, .. } = &mut data;
-            host.world
-                .gather(&query.with, &query.without, &layout.fields, ids, columns);
-        }
+        let data = self.batch_arrays(index, system, layout, query);
         Work::Batch {
             data,
             query: query.clone(),

@@ -283,29 +283,8 @@ impl Runtime {
         dt: f64,
     ) -> Result<(), ScriptFailure> {
         let key = (system.script.0, system.handle.0);
-        let mut data = match self.batches.remove(&key) {
-            Some(data) if Arc::ptr_eq(&data.layout, layout) => data,
-            _ => BatchData::new(Arc::clone(layout)),
-        };
-        let in_place = self.scripts[index]
-            .backend
-            .as_ref()
-            .is_some_and(|b| b.batch_in_place());
-        {
-            let mut host = self.host.borrow_mut();
-            host.begin_defer();
-            data.direct = if in_place {
-                host.world
-                    .direct_columns(&query.with, &query.without, &layout.fields)
-            } else {
-                None
-            };
-            if data.direct.is_none() {
-                let BatchData { ids, columns, .. } = &mut data;
-                host.world
-                    .gather(&query.with, &query.without, &layout.fields, ids, columns);
-            }
-        }
+        self.host.borrow_mut().begin_defer();
+        let mut data = self.batch_arrays(index, system, layout, query);
         data.written.iter_mut().for_each(|w| *w = false);
         self.debugger
             .begin_call(None, || format!("system '{}'", system.name));
@@ -330,6 +309,40 @@ impl Runtime {
         self.debugger.end_call();
         self.batches.insert(key, data);
         result
+    }
+
+    /// A batch system's arrays for this run: the columns in place when
+    /// its language works on them there, else gathered copies (reusing the
+    /// last run's arrays).
+    pub(super) fn batch_arrays(
+        &mut self,
+        index: usize,
+        system: &SystemEntry,
+        layout: &Arc<BatchLayout>,
+        query: &QuerySpec,
+    ) -> BatchData {
+        let key = (system.script.0, system.handle.0);
+        let mut data = match self.batches.remove(&key) {
+            Some(data) if Arc::ptr_eq(&data.layout, layout) => data,
+            _ => BatchData::new(Arc::clone(layout)),
+        };
+        let in_place = self.scripts[index]
+            .backend
+            .as_ref()
+            .is_some_and(|b| b.batch_in_place());
+        let mut host = self.host.borrow_mut();
+        data.direct = if in_place {
+            host.world
+                .direct_columns(&query.with, &query.without, &layout.fields)
+        } else {
+            None
+        };
+        if data.direct.is_none() {
+            let BatchData { ids, columns, .. } = &mut data;
+            host.world
+                .gather(&query.with, &query.without, &layout.fields, ids, columns);
+        }
+        data
     }
 
     /// Reports a failed system or handler and disables it.

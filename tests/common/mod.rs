@@ -104,9 +104,10 @@ pub fn one_script(file: &str, source: &str) -> (tempfile::TempDir, ecscope::runt
     (dir, ecscope::runtime::Runtime::open(project))
 }
 
-/// A sample copied to a temporary folder (its `.ecscope` left behind), so
-/// that edits, breakpoints and histories never touch the repository's.
-pub fn copy_of_sample(name: &str) -> tempfile::TempDir {
+/// A project folder copied to a temporary folder (its `.ecscope` left
+/// behind), so that edits, breakpoints and histories never touch the
+/// repository's.
+pub fn copy_of_project(from: &std::path::Path) -> tempfile::TempDir {
     fn copy(from: &std::path::Path, to: &std::path::Path) {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap().flatten() {
@@ -123,9 +124,15 @@ pub fn copy_of_sample(name: &str) -> tempfile::TempDir {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample_projects")
-        .join(name);
-    copy(&sample, dir.path());
+    copy(from, dir.path());
     dir
+}
+
+/// A sample copied as [`copy_of_project`] does.
+pub fn copy_of_sample(name: &str) -> tempfile::TempDir {
+    copy_of_project(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample_projects")
+            .join(name),
+    )
 }
