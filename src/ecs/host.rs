@@ -441,6 +441,9 @@ impl HostState {
     /// Marks the end of the system's run on this thread; gives back what
     /// it kept apart, if it ran in a group.
     pub fn leave_system(&mut self) -> Option<Sink> {
+        if self.running.is_empty() {
+            return None;
+        }
         let me = std::thread::current().id();
         let at = self.running.iter().position(|r| r.thread == me)?;
         self.running.swap_remove(at).sink

@@ -15,12 +15,21 @@ use super::host::{HostState, ScriptId};
 /// project.
 pub type SharedHost = Arc<HostCell>;
 
-/// A [`HostState`] that any thread may borrow, one thread at a time. The
-/// lock is re-entrant and holds a `RefCell`, so on one thread it behaves
-/// as the `RefCell` alone would: borrows nest, and a mutable borrow while
-/// another borrow is alive is refused rather than deadlocking.
+/// A [`HostState`] for the runtime's thread and, while systems run
+/// together, the worker threads running them.
+///
+/// On the thread that made it (the runtime's), outside a group, a borrow is
+/// a plain `RefCell` borrow: that is every `ecs` call of a run on one
+/// thread, and it must cost no more than it did before there were
+/// workers. While a group runs, every thread takes a re-entrant lock
+/// first, so one thread at a time reaches the `RefCell`; on one thread it
+/// still behaves as the `RefCell` alone would (borrows nest, and a mutable
+/// borrow while another is alive is refused rather than deadlocking). Any
+/// other thread, at any other time, is refused with a panic.
 pub struct HostCell {
     state: ReentrantMutex<RefCell<HostState>>,
+    /// The thread that made the cell: the runtime's.
+    owner: std::thread::ThreadId,
     /// Whether a group is running: most `ecs.spawn` calls happen outside
     /// one and need not take the turns' lock.
     grouped: AtomicBool,
@@ -39,13 +48,22 @@ struct Turns {
 pub struct HostRef<'a> {
     // Declared first: dropped before the lock it was taken under.
     value: Ref<'a, HostState>,
-    _lock: ReentrantMutexGuard<'a, RefCell<HostState>>,
+    _lock: Option<ReentrantMutexGuard<'a, RefCell<HostState>>>,
 }
 
 /// The host borrowed to change.
 pub struct HostMut<'a> {
     value: RefMut<'a, HostState>,
-    _lock: ReentrantMutexGuard<'a, RefCell<HostState>>,
+    _lock: Option<ReentrantMutexGuard<'a, RefCell<HostState>>>,
+}
+
+/// The calling thread's id, kept in a thread-local so that asking costs
+/// no reference count.
+fn this_thread() -> std::thread::ThreadId {
+    thread_local! {
+        static ID: std::thread::ThreadId = std::thread::current().id();
+    }
+    ID.with(|id| *id)
 }
 
 /// The host is already borrowed on this thread in a way that excludes the
@@ -79,26 +97,42 @@ impl HostCell {
     pub fn new(state: HostState) -> SharedHost {
         Arc::new(HostCell {
             state: ReentrantMutex::new(RefCell::new(state)),
+            owner: this_thread(),
             grouped: AtomicBool::new(false),
             turns: Mutex::new(Turns::default()),
             turn_taken: Condvar::new(),
         })
     }
 
+    /// The cell, and the lock it is reached under when it takes one.
     fn lock(
         &self,
     ) -> (
-        ReentrantMutexGuard<'_, RefCell<HostState>>,
+        Option<ReentrantMutexGuard<'_, RefCell<HostState>>>,
         &RefCell<HostState>,
     ) {
+        let owner = this_thread() == self.owner;
+        if owner && !self.grouped.load(Ordering::Acquire) {
+            // SAFETY: no other thread reaches the cell now: workers only
+            // while a group runs, which only this thread starts and which
+            // has ended (`end_turns` waited for the lock), and any other
+            // thread is refused below unless a group runs.
+            return (None, unsafe { &*self.state.data_ptr() });
+        }
         let lock = self.state.lock();
+        // Checked under the lock, which `end_turns` also takes to end a
+        // group: a thread that passes holds the lock until it is done.
+        assert!(
+            owner || self.grouped.load(Ordering::Relaxed),
+            "the ECS host is used from a thread that neither runs the runtime nor a system of a group"
+        );
         let cell: *const RefCell<HostState> = &*lock;
         // SAFETY: the cell lives inside `self`, so the reference is valid for
         // `self`'s borrow; every borrow made through it is kept together
         // with the guard and dropped before it (field order in
         // `HostRef`/`HostMut`), so no other thread reaches the cell while
         // it is borrowed.
-        (lock, unsafe { &*cell })
+        (Some(lock), unsafe { &*cell })
     }
 
     /// Borrows the host to read; panics if this thread has it borrowed to
@@ -141,7 +175,16 @@ impl HostCell {
 
     /// Systems of these scripts (in registration order) run together from
     /// now until [`HostCell::end_turns`].
+    ///
+    /// Called on the runtime's thread with the host not borrowed: a borrow
+    /// made without the lock must not outlive the switch to locking.
     pub fn begin_turns(&self, scripts: &[ScriptId]) {
+        assert!(
+            self.state
+                .try_lock()
+                .is_some_and(|cell| cell.try_borrow_mut().is_ok()),
+            "a group of systems started with the host borrowed"
+        );
         self.turns.lock().members = scripts.iter().map(|&s| (s, false)).collect();
         self.grouped.store(true, Ordering::SeqCst);
     }
@@ -158,7 +201,11 @@ impl HostCell {
 
     /// The group is over.
     pub fn end_turns(&self) {
-        self.grouped.store(false, Ordering::SeqCst);
+        {
+            // Under the lock: a thread that still holds it finishes first.
+            let _lock = self.state.lock();
+            self.grouped.store(false, Ordering::SeqCst);
+        }
         self.turns.lock().members.clear();
         self.turn_taken.notify_all();
     }

@@ -199,7 +199,7 @@ impl Runtime {
                 at += together;
                 continue;
             }
-            let system = systems[at].clone();
+            let system = &systems[at];
             at += 1;
             let Some(index) = self.slot_index(system.script) else {
                 continue;
@@ -210,15 +210,19 @@ impl Runtime {
                 self.measure_start(index, CallKind::System, u64::from(system.handle.0), || {
                     system.name.clone()
                 });
-            self.host.borrow_mut().enter_system(&system, false);
             let result = match (&system.batch, &system.query) {
                 (Some(layout), Some(query)) => {
-                    self.run_batch_system(index, &system, layout, query, dt)
+                    self.host.borrow_mut().enter_system(system, false);
+                    self.run_batch_system(index, system, layout, query, dt)
                 }
                 _ => {
+                    // One borrow before and one after: each takes the
+                    // host's lock, and this runs for every system.
                     let ids = {
                         let mut host = self.host.borrow_mut();
+                        host.enter_system(system, false);
                         host.begin_defer();
+                        host.take_query_use();
                         system.query.as_ref().map(|q| host.query_ids(q))
                     };
                     let comps = system
@@ -228,7 +232,6 @@ impl Runtime {
                         .unwrap_or(&[]);
                     self.debugger
                         .begin_call(None, || format!("system '{}'", system.name));
-                    self.host.borrow_mut().take_query_use();
                     let (allocations, gc) = (
                         crate::profiling::alloc::allocations(),
                         crate::profiling::gc::total(),
@@ -256,9 +259,12 @@ impl Runtime {
                     result
                 }
             };
-            self.host.borrow_mut().leave_system();
             self.measure_end(measure);
-            self.host.borrow_mut().reset_defer(0);
+            {
+                let mut host = self.host.borrow_mut();
+                host.leave_system();
+                host.reset_defer(0);
+            }
             if let Err(failure) = result {
                 self.fail_registration(
                     index,
