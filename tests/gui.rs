@@ -587,6 +587,24 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
 }
 
 #[test]
+fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
+    let mut h = open_on(&sample("parallel_systems"), Some("Profiler"));
+    h.get_by_label("⏭ Step").click();
+    wait(&mut h, "the systems", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.view.frame == 1 && s.profile.systems.rows.len() == 8)
+    });
+    h.get_by_label("Systems").click();
+    h.run_steps(3);
+    h.get_by_label("8 systems in 6 groups: 3 run at the same time as another.");
+    // The first swarm's `think` runs with two others; bees wait, naming
+    // the component and the system in their way.
+    h.get_by_label("together with 2");
+    h.get_by_label("waited: Position conflicts with 'think' (scripts/fish.lua)");
+    h.get_by_label("waited: same script as 'move Fish'");
+}
+
+#[test]
 fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     let mut h = open_on(&sample("boids"), Some("Profiler"));
     for frame in 1..=3u64 {

@@ -270,3 +270,33 @@ fn a_bad_thread_count_is_a_manifest_error_at_its_line_and_a_bad_flag_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn systems_that_ran_on_workers_have_their_own_lanes_in_the_flame_graph() {
+    let dir = project(
+        &[("a.lua", &worker(0, 20_000)), ("b.lua", &worker(1, 20_000))],
+        "",
+    );
+    let mut project = Project::open(dir.path()).unwrap();
+    project.manifest.runtime.threads = Some(2);
+    let mut runtime = Runtime::open(project);
+    for _ in 0..5 {
+        runtime.step();
+    }
+    assert_eq!(runtime.groups_on_workers(), 5);
+    let frames = runtime.profile_frames();
+    let lanes = ecscope::profiling::profiler::lanes(&frames.lock().unwrap());
+    let workers: std::collections::BTreeSet<String> = lanes
+        .iter()
+        .filter(|(thread, _)| thread.starts_with("ecscope-worker-"))
+        .flat_map(|(_, scopes)| scopes.iter().cloned())
+        .collect();
+    // Both systems show on the workers' lanes; the runtime's lane has the
+    // frame.
+    assert!(workers.contains("a.lua:work"), "{lanes:?}");
+    assert!(workers.contains("b.lua:work"), "{lanes:?}");
+    assert!(
+        lanes.values().any(|scopes| scopes.contains("frame")),
+        "{lanes:?}"
+    );
+}

@@ -93,6 +93,7 @@ fn every_sample_folder_is_checked_here() {
         "boids",
         "stress",
         "stress_scripts",
+        "parallel_systems",
         "asteroids",
         "batch_performance",
     ];
@@ -320,6 +321,120 @@ fn stress_scripts_a_thousand_rings_turn() {
         .count();
     assert_eq!(loaded, 1000);
     assert_eq!(ran.with("Ring0999").len(), 10);
+}
+
+/// `parallel_systems` on `threads` threads, from `dir`: the Systems
+/// view after `frames` frames, the world dump, and the groups that ran on
+/// the workers.
+fn parallel_run(
+    dir: &Path,
+    threads: u32,
+    frames: u64,
+) -> (ecscope::runtime::parallel::SystemsView, String, u64) {
+    let mut project = Project::open(dir).unwrap();
+    project.manifest.runtime.threads = Some(threads);
+    let mut runtime = Runtime::open(project);
+    for _ in 0..frames {
+        runtime.step();
+    }
+    let errors: Vec<_> = runtime
+        .drain_events()
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::ScriptError(_)))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    (
+        runtime.systems_view(),
+        runtime.dump_world(),
+        runtime.groups_on_workers(),
+    )
+}
+
+#[test]
+fn parallel_systems_bees_wait_on_position_until_they_list_it_under_reads() {
+    let shipped = sample("parallel_systems");
+    let (view, dump1, _) = parallel_run(&shipped, 1, 30);
+    let (_, dump2, on_workers) = parallel_run(&shipped, 2, 30);
+    assert_eq!(dump1, dump2, "the same world on one thread and two");
+    assert_eq!(on_workers, 30, "one group a frame ran on the workers");
+    let row = |name: &str, script: &str| {
+        view.rows
+            .iter()
+            .find(|r| r.name == name && r.script == script)
+            .unwrap_or_else(|| panic!("{script} {name}: {:?}", view.rows))
+    };
+    // Fish, birds and ants think together; bees wait, as the README says.
+    for swarm in ["fish", "birds", "ants"] {
+        let think = row("think", &format!("scripts/{swarm}.lua"));
+        assert_eq!(think.group, 0, "{think:?}");
+        assert_eq!(think.waited, None);
+        assert!(think.on_workers);
+    }
+    let bees = row("think", "scripts/bees.lua");
+    assert_eq!(bees.group, 1);
+    assert_eq!(
+        bees.waited.as_deref(),
+        Some("Position conflicts with 'think' (scripts/fish.lua)")
+    );
+    let (reads, writes) = bees.access.clone().unwrap();
+    assert!(reads.is_empty(), "{reads:?}");
+    assert_eq!(writes, ["Position", "Bee"]);
+    let fish = row("think", "scripts/fish.lua").access.clone().unwrap();
+    assert_eq!(
+        fish,
+        (vec!["Position".to_string()], vec!["Fish".to_string()])
+    );
+    // Each of motion.lua's systems writes Position: they wait in turn.
+    let move_fish = row("move Fish", "scripts/motion.lua");
+    assert_eq!(move_fish.group, 2);
+    assert_eq!(
+        move_fish.waited.as_deref(),
+        Some("Position conflicts with 'think' (scripts/bees.lua)")
+    );
+    assert_eq!(
+        row("move Bird", "scripts/motion.lua").waited.as_deref(),
+        Some("same script as 'move Fish'")
+    );
+
+    // The README's fix: one line in bees.lua.
+    let fixed = tempfile::tempdir().unwrap();
+    copy_dir(&shipped, fixed.path());
+    let bees_lua = fixed.path().join("scripts/bees.lua");
+    let source = std::fs::read_to_string(&bees_lua).unwrap();
+    assert!(source.contains("end, { writes = {} })"));
+    std::fs::write(
+        &bees_lua,
+        source.replace(
+            "end, { writes = {} })",
+            "end, { reads = { \"Position\" } })",
+        ),
+    )
+    .unwrap();
+    let (view, fixed1, _) = parallel_run(fixed.path(), 1, 30);
+    let (_, fixed2, _) = parallel_run(fixed.path(), 2, 30);
+    let (_, fixed4, _) = parallel_run(fixed.path(), 4, 30);
+    assert_eq!(fixed1, fixed2);
+    assert_eq!(fixed1, fixed4);
+    // Declaring changes which systems run together, not what they do.
+    assert_eq!(fixed1, dump1);
+    let thinkers: Vec<_> = view.rows.iter().filter(|r| r.name == "think").collect();
+    assert_eq!(thinkers.len(), 4);
+    assert!(thinkers.iter().all(|r| r.group == 0 && r.waited.is_none()));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == ".ecscope") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 #[test]

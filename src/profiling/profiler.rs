@@ -46,6 +46,36 @@ fn report(info: ThreadInfo, details: &[ScopeDetails], stream: &StreamInfoRef<'_>
     });
 }
 
+/// Sends the calling thread's scopes to `collector`.
+fn route_to(collector: &Collector) {
+    if !ROUTED.with(Cell::get) {
+        ThreadProfiler::initialize(puffin::now_ns, report);
+        ROUTED.with(|r| r.set(true));
+    }
+    TARGET.with(|target| {
+        let mut target = target.borrow_mut();
+        if !target.as_ref().is_some_and(|t| Arc::ptr_eq(t, collector)) {
+            *target = Some(Arc::clone(collector));
+        }
+    });
+}
+
+/// A call's scope that another thread (a worker running a system of a
+/// group) opens, so the flame graph shows that thread's lane.
+#[derive(Clone)]
+pub struct WorkerScope {
+    collector: Collector,
+    scope: ScopeId,
+}
+
+impl WorkerScope {
+    /// Opens the scope on the calling thread; it ends when dropped.
+    pub fn open(&self) -> ProfilerScope {
+        route_to(&self.collector);
+        ProfilerScope::new(self.scope, "")
+    }
+}
+
 /// Frames recorded by a runtime, shared with viewers.
 pub type Frames = Arc<Mutex<FrameView>>;
 
@@ -153,19 +183,7 @@ impl Profiler {
 
     /// Sends this thread's scopes to this profiler.
     fn route_here(&self) {
-        if !ROUTED.with(Cell::get) {
-            ThreadProfiler::initialize(puffin::now_ns, report);
-            ROUTED.with(|r| r.set(true));
-        }
-        TARGET.with(|target| {
-            let mut target = target.borrow_mut();
-            if !target
-                .as_ref()
-                .is_some_and(|t| Arc::ptr_eq(t, &self.collector))
-            {
-                *target = Some(Arc::clone(&self.collector));
-            }
-        });
+        route_to(&self.collector);
     }
 
     /// Whether another scope fits in this frame's flame graph.
@@ -251,6 +269,24 @@ impl Profiler {
         };
         self.callees.insert(key, callee);
         callee
+    }
+
+    /// The scope of a call that another thread makes and measures (then
+    /// [`Profiler::record_call`] counts it), or `None` while off or when
+    /// the frame already has too many scopes.
+    pub fn worker_scope(
+        &mut self,
+        key: CallKey,
+        names: impl FnOnce() -> (String, String),
+    ) -> Option<WorkerScope> {
+        if !self.on {
+            return None;
+        }
+        let callee = self.callee(key, names);
+        self.room_for_scope().then(|| WorkerScope {
+            collector: Arc::clone(&self.collector),
+            scope: callee.scope,
+        })
     }
 
     /// Counts a call measured elsewhere (on a worker thread) in the
@@ -442,4 +478,30 @@ pub fn scope_names(frames: &FrameView) -> std::collections::BTreeSet<String> {
         .values()
         .map(|d| d.name().to_string())
         .collect()
+}
+
+/// Each thread's lane in the frames: its name, and the names of the scopes
+/// at the top of its lane in any frame.
+pub fn lanes(
+    frames: &FrameView,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let names = frames.scope_collection();
+    let mut lanes = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for frame in frames.recent_frames() {
+        let Ok(frame) = frame.unpacked() else {
+            continue;
+        };
+        for (thread, stream) in &frame.thread_streams {
+            let lane = lanes.entry(thread.name.clone()).or_default();
+            let Ok(top) = puffin::Reader::from_start(&stream.stream).read_top_scopes() else {
+                continue;
+            };
+            for scope in top {
+                if let Some(details) = names.fetch_by_id(&scope.id) {
+                    lane.insert(details.name().to_string());
+                }
+            }
+        }
+    }
+    lanes
 }

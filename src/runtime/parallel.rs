@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::ecs::components::CompKey;
 use crate::ecs::shared::HostCell;
 use crate::profiling::CallKind;
+use crate::profiling::profiler::WorkerScope;
 use crate::scripting::batch::BatchData;
 use crate::scripting::host::{Access, QuerySpec, Sink, SystemEntry};
 use crate::scripting::{ScriptBackend, ScriptFailure};
@@ -44,21 +45,30 @@ pub fn conflict(a: &Access, b: &Access) -> Option<CompKey> {
 /// Whether `next` may join `group` (systems that run together), or why
 /// not.
 pub fn joins(group: &[SystemEntry], next: &SystemEntry) -> Result<(), Alone> {
+    match blocker(group, next) {
+        None => Ok(()),
+        Some((why, _)) => Err(why),
+    }
+}
+
+/// Why `next` may not join `group`, and the member of `group` in its way
+/// (`None` when `next` itself declares nothing).
+fn blocker(group: &[SystemEntry], next: &SystemEntry) -> Option<(Alone, Option<usize>)> {
     let Some(access) = &next.access else {
-        return Err(Alone::DeclaresNothing);
+        return Some((Alone::DeclaresNothing, None));
     };
-    for member in group {
+    for (i, member) in group.iter().enumerate() {
         let Some(other) = &member.access else {
-            return Err(Alone::DeclaresNothing);
+            return Some((Alone::DeclaresNothing, Some(i)));
         };
         if member.script == next.script {
-            return Err(Alone::SameScript);
+            return Some((Alone::SameScript, Some(i)));
         }
         if let Some(key) = conflict(other, access) {
-            return Err(Alone::Conflict(key));
+            return Some((Alone::Conflict(key), Some(i)));
         }
     }
-    Ok(())
+    None
 }
 
 /// How many systems from `systems[at]` on run together (at least one).
@@ -68,6 +78,131 @@ pub fn group_len(systems: &[SystemEntry], at: usize) -> usize {
         end += 1;
     }
     end - at
+}
+
+/// One system as the Systems view lists it, in the order systems run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemRow {
+    /// The script's manifest path.
+    pub script: String,
+    /// The name given to `ecs.system`.
+    pub name: String,
+    /// `per entity`, `fn(dt)` or `batch`.
+    pub form: &'static str,
+    /// Its query's components.
+    pub query: Vec<String>,
+    /// Declared access: (reads, writes), with the query's components
+    /// counted; `None` when it declares nothing.
+    pub access: Option<(Vec<String>, Vec<String>)>,
+    /// Which group it runs in (systems of one group run at the same time).
+    pub group: usize,
+    /// Why it starts a group of its own rather than joining the one
+    /// before it (`None` for the first system and for those that joined).
+    pub waited: Option<String>,
+    /// Its script runs on the worker threads (Lua), rather than on the
+    /// runtime's thread (Python holds the GIL).
+    pub on_workers: bool,
+}
+
+/// The Systems view: how this frame's systems are grouped, and whether
+/// groups run on worker threads now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemsView {
+    /// Worker threads for groups.
+    pub threads: usize,
+    /// Why groups run one system after another now, if they do.
+    pub sequential: Option<String>,
+    /// Groups that ran on the worker threads so far.
+    pub groups_on_workers: u64,
+    /// The enabled systems, in order.
+    pub rows: Vec<SystemRow>,
+}
+
+impl Runtime {
+    /// The systems in the order they run, with their access and groups.
+    pub fn systems_view(&self) -> SystemsView {
+        let host = self.host.borrow();
+        let name = |k: &CompKey| host.world.def(*k).name.clone();
+        let systems: Vec<_> = host.systems().iter().filter(|s| s.enabled).collect();
+        let mut rows = Vec::with_capacity(systems.len());
+        let (mut start, mut group) = (0, 0);
+        let owned: Vec<SystemEntry> = systems.iter().map(|s| (*s).clone()).collect();
+        for (at, system) in systems.iter().enumerate() {
+            let mut waited = None;
+            if at > start {
+                if let Some((why, member)) = blocker(&owned[start..at], system) {
+                    let other = member.map(|m| &owned[start + m]);
+                    waited = Some(match (why, other) {
+                        (Alone::DeclaresNothing, None) => "declares no access".to_string(),
+                        (Alone::DeclaresNothing, Some(o)) => {
+                            format!("'{}' before it declares no access", o.name)
+                        }
+                        (Alone::SameScript, o) => format!(
+                            "same script as '{}'",
+                            o.map(|o| o.name.as_str()).unwrap_or_default()
+                        ),
+                        (Alone::Conflict(key), o) => format!(
+                            "{} conflicts{}",
+                            name(&key),
+                            o.map(|o| {
+                                let script = self.script_path(o.script).unwrap_or_default();
+                                format!(" with '{}' ({script})", o.name)
+                            })
+                            .unwrap_or_default()
+                        ),
+                    });
+                    start = at;
+                    group += 1;
+                }
+            }
+            let on_workers = self
+                .slot_index(system.script)
+                .and_then(|i| self.scripts[i].backend.as_ref())
+                .is_some_and(|b| b.runs_on_workers());
+            rows.push(SystemRow {
+                script: self.script_path(system.script).unwrap_or_default(),
+                name: system.name.clone(),
+                form: match (&system.query, &system.batch) {
+                    (None, _) => "fn(dt)",
+                    (Some(_), Some(_)) => "batch",
+                    (Some(_), None) => "per entity",
+                },
+                query: system
+                    .query
+                    .as_ref()
+                    .map(|q| q.with.iter().map(name).collect())
+                    .unwrap_or_default(),
+                access: system.access.as_ref().map(|a| {
+                    (
+                        a.reads.iter().map(name).collect(),
+                        a.writes.iter().map(name).collect(),
+                    )
+                }),
+                group,
+                waited,
+                on_workers,
+            });
+        }
+        let threads = self.project.manifest.runtime.threads();
+        let sequential = if threads <= 1 {
+            Some("threads = 1".to_string())
+        } else if self.debugger.is_active() {
+            Some("the debugger is on (a breakpoint, a step or a watched field)".to_string())
+        } else {
+            None
+        };
+        SystemsView {
+            threads,
+            sequential,
+            groups_on_workers: self.groups_on_workers,
+            rows,
+        }
+    }
+
+    fn script_path(&self, script: crate::ecs::host::ScriptId) -> Option<String> {
+        self.slot_index(script)
+            .map(|i| self.scripts[i].entry.path.clone())
+    }
 }
 
 /// What a system of a group is handed.
@@ -97,6 +232,8 @@ struct Member {
     system: SystemEntry,
     index: usize,
     work: Work,
+    /// Its flame-graph scope, opened on the thread that runs it.
+    scope: Option<WorkerScope>,
     outcome: Option<Outcome>,
 }
 
@@ -112,14 +249,19 @@ struct Job<'a> {
 // worker, and the runtime's thread touches neither the backend nor the
 // member until the group's scope has ended. What a Lua script's state
 // shares with other scripts is thread-safe (the host behind its lock, the
-// watchdog's slots and budgets in atomics) apart from the debugger, which
-// its hooks only read while debugging, and groups run on workers only
-// while nothing is being debugged (see `Runtime::run_group`).
+// watchdog's slots and budgets in atomics) apart from the debugger. Groups
+// run on workers only while it has no breakpoint, step or watch (see
+// `Runtime::run_group`), so its line hooks are off; a worker only reads
+// its `Cell` flags, which nothing writes until the scope ends, and inside
+// `in_group` it never stops on an error, so it never borrows the
+// debugger's `RefCell`s.
 unsafe impl Send for Job<'_> {}
 
 impl Job<'_> {
     fn run(self) {
-        let outcome = run_member(self.host, Some(&mut *self.backend), self.member, self.dt);
+        let outcome = crate::scripting::debugger::in_group(|| {
+            run_member(self.host, Some(&mut *self.backend), self.member, self.dt)
+        });
         self.backend.leave_worker();
         self.member.outcome = Some(outcome);
     }
@@ -133,6 +275,7 @@ fn run_member(
     dt: f64,
 ) -> Outcome {
     let system = &member.system;
+    let _scope = member.scope.as_ref().map(WorkerScope::open);
     host.borrow_mut().enter_system(system, true);
     let (allocations, gc) = (
         crate::profiling::alloc::allocations(),
@@ -205,6 +348,7 @@ impl Runtime {
                 system: system.clone(),
                 index,
                 work,
+                scope: None,
                 outcome: None,
             });
         }
@@ -220,15 +364,28 @@ impl Runtime {
                     .is_some_and(|b| b.runs_on_workers())
             })
             .count();
-        // The debugger's hooks follow one script thread. The sampler
-        // follows one too: a group on the workers runs with no sampled
-        // root, so its time is measured per system but not sampled.
-        let quiet = !self.debugger.is_active() && !self.debugger.break_on_error_setting();
+        // The debugger's hooks follow one script thread, so a group runs
+        // on the workers only while no breakpoint, step or watch is set
+        // (break on errors alone does not hold it back: an error there is
+        // reported rather than stopped at). The sampler follows one
+        // thread too: a group on the workers runs with no sampled root, so
+        // its time is measured per system but not sampled.
+        let quiet = !self.debugger.is_active();
         let pool = (threads > 1 && quiet && on_workers > 0)
             .then(|| self.take_workers(threads))
             .flatten();
         match pool {
             Some(pool) => {
+                for member in &mut members {
+                    let slot = &self.scripts[member.index];
+                    let (path, name) = (slot.entry.path.clone(), member.system.name.clone());
+                    let key = (
+                        slot.id.0,
+                        CallKind::System,
+                        u64::from(member.system.handle.0),
+                    );
+                    member.scope = self.profiler.worker_scope(key, || (path, name));
+                }
                 self.run_on_workers(&pool, &host, &mut members, dt);
                 self.workers = Some((threads, pool));
                 self.groups_on_workers += 1;
@@ -308,7 +465,8 @@ impl Runtime {
                 }
             }
             for (member, backend) in here {
-                let outcome = run_member(host, backend, member, dt);
+                let outcome =
+                    crate::scripting::debugger::in_group(|| run_member(host, backend, member, dt));
                 member.outcome = Some(outcome);
             }
         });
@@ -322,6 +480,7 @@ impl Runtime {
             index,
             work,
             outcome,
+            ..
         } = member;
         let Some(outcome) = outcome else {
             return;

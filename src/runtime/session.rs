@@ -254,6 +254,8 @@ pub struct ProfileData {
     pub samples: Arc<crate::profiling::samples::SampleSummary>,
     /// Samples a second while recording (0 = off).
     pub sample_hz: u32,
+    /// The systems in order, with their access and groups.
+    pub systems: Arc<super::parallel::SystemsView>,
 }
 
 impl std::fmt::Debug for ProfileData {
@@ -1437,6 +1439,7 @@ impl Worker {
                     samples: Arc::new(crate::profiling::samples::SampleSummary::of(&folded)),
                     folded: Arc::new(folded),
                     sample_hz: self.runtime.sample_hz(),
+                    systems: Arc::new(self.runtime.systems_view()),
                 };
                 state.profile_built = Some(Instant::now());
             }

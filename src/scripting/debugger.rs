@@ -13,6 +13,24 @@
 //! or steps, evaluating watches and console input through the same access.
 
 use std::cell::{Cell, RefCell};
+
+thread_local! {
+    static IN_GROUP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` as a system of a group that runs on the worker threads: an
+/// error there is reported, not stopped at, and the debugger's state is
+/// not touched (only read) from the calling thread meanwhile.
+pub fn in_group<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_GROUP.with(|g| g.set(self.0));
+        }
+    }
+    let _reset = Reset(IN_GROUP.with(|g| g.replace(true)));
+    f()
+}
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -871,9 +889,11 @@ impl Debugger {
         self.break_on_error.get()
     }
 
-    /// Whether an error stops before it is reported.
+    /// Whether an error stops before it is reported. Never in a system of
+    /// a group running on the worker threads (see [`in_group`]): a stop
+    /// there could not hold the whole world still.
     pub fn breaks_on_error(&self) -> bool {
-        self.break_on_error.get() && self.handler.borrow().is_some()
+        !IN_GROUP.with(Cell::get) && self.break_on_error.get() && self.handler.borrow().is_some()
     }
 
     /// Installs the driver's handler; without one, breaks continue at once.

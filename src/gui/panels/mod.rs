@@ -15,6 +15,7 @@ pub mod scene;
 pub mod scripts;
 pub mod start;
 pub mod stuck;
+pub mod systems;
 pub mod trust;
 
 use std::path::Path;

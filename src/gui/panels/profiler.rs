@@ -210,8 +210,11 @@ impl ProfilerPanel {
             ui.colored_label(color, text);
         }
 
+        // The Systems view is a wide table of its own.
         let stats = match (&self.source, live) {
-            (Source::Live, Some(profile)) => Some(profile.stats.clone()),
+            (Source::Live, Some(profile)) if self.view != ProfileView::Systems => {
+                Some(profile.stats.clone())
+            }
             _ => None,
         };
         let mut side_rect = None;
@@ -249,6 +252,13 @@ impl ProfilerPanel {
             self.ui.flamegraph_options.sideways_pan_in_points = 0.0;
         }
         let graph = egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
+            Source::Live if self.view == ProfileView::Systems => {
+                super::samples::view_tabs(ui, &mut self.view);
+                match live {
+                    Some(profile) => super::systems::show(ui, &profile.systems),
+                    None => super::no_project(ui),
+                }
+            }
             Source::Live if self.view != ProfileView::Frames => {
                 super::samples::view_tabs(ui, &mut self.view);
                 if let Some(profile) = live {

@@ -21,15 +21,19 @@ pub enum ProfileView {
     Functions,
     /// The lines the samples landed on most.
     Lines,
+    /// The systems in order: their access, which run together, why others
+    /// wait.
+    Systems,
 }
 
 impl ProfileView {
     /// Every view, in the order of the tabs.
-    pub const ALL: [ProfileView; 4] = [
+    pub const ALL: [ProfileView; 5] = [
         ProfileView::Frames,
         ProfileView::Samples,
         ProfileView::Functions,
         ProfileView::Lines,
+        ProfileView::Systems,
     ];
 
     /// The tab's label.
@@ -39,6 +43,7 @@ impl ProfileView {
             ProfileView::Samples => "Sampled stacks",
             ProfileView::Functions => "Functions",
             ProfileView::Lines => "Hot lines",
+            ProfileView::Systems => "Systems",
         }
     }
 
@@ -55,13 +60,17 @@ impl ProfileView {
                 "Samples per script function: in the function itself (self) and in it or what it called (total)"
             }
             ProfileView::Lines => "The script lines the samples landed on most",
+            ProfileView::Systems => {
+                "The systems in the order they run: what each declared it touches, which run at the same time, and why the others wait"
+            }
         }
     }
 }
 
 /// The tabs that choose the view.
 pub fn view_tabs(ui: &mut egui::Ui, view: &mut ProfileView) {
-    ui.horizontal(|ui| {
+    // Wrapped: beside the statistics, a small pane is narrow.
+    ui.horizontal_wrapped(|ui| {
         for v in ProfileView::ALL {
             ui.selectable_value(view, v, v.label())
                 .on_hover_text(v.hint());
@@ -125,6 +134,7 @@ pub fn show(ui: &mut egui::Ui, view: ProfileView, profile: &ProfileData, ctx: &m
         }
         ProfileView::Functions => functions(ui, summary),
         ProfileView::Lines => lines(ui, summary),
+        ProfileView::Systems => None,
     };
     if let Some(place) = goto {
         *ctx.goto = Some(place);

@@ -8,7 +8,7 @@ use crate::project::Project;
 
 /// The order lessons build on each other; samples not listed come after,
 /// by name.
-const LESSON_ORDER: [&str; 13] = [
+const LESSON_ORDER: [&str; 14] = [
     "hello_lua",
     "hello_python",
     "components_queries",
@@ -20,6 +20,7 @@ const LESSON_ORDER: [&str; 13] = [
     "batch_performance",
     "boids",
     "asteroids",
+    "parallel_systems",
     "stress",
     "stress_scripts",
 ];
