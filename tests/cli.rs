@@ -550,7 +550,7 @@ mod python {
     #[test]
     fn bad_api_calls_are_script_errors_with_lines() {
         let cases = [
-            ("ecs.spawn(5)", "TypeError: ecs.spawn expects a dict"),
+            ("ecs.spawn(5)", "TypeError: ecs.spawn: expected a dict"),
             ("ecs.spawn({'Nope': {}})", "unknown component \"Nope\""),
             (
                 "ecs.spawn({'Position': {'x': 'far'}})",
@@ -559,7 +559,7 @@ mod python {
             ("ecs.spawn({'Position': {'z': 1}})", "no field \"z\""),
             (
                 "ecs.get('one', 'Position')",
-                "entity id must be a non-negative int",
+                "entity id must be a non-negative integer, got str \"one\"",
             ),
             (
                 "i = ecs.spawn({})\necs.despawn(i)\necs.set(i, 'Position', {})",

@@ -146,3 +146,69 @@ fn same_project_gives_the_same_dump_byte_for_byte() {
     };
     assert_eq!(run(), run());
 }
+
+/// The log of the `misuse` case in `language`: each misuse of the `ecs`
+/// API and the message it raised.
+fn misuse_log(language: &str) -> Vec<String> {
+    let project = Project::open(&case_dir("misuse").join(language)).unwrap();
+    let mut runtime = Runtime::open(project);
+    runtime.step();
+    runtime
+        .drain_events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { message, .. } => Some(normalize(message)),
+            EventKind::ScriptError(info) => Some(format!("error: {}", info.message)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Python's words for its types and literals, in Lua's: the one way the
+/// two languages' messages may differ.
+fn in_lua_words(line: &str) -> String {
+    [
+        ("got int ", "got number "),
+        ("got float ", "got number "),
+        ("got str ", "got string "),
+        ("got dict", "got table"),
+        (
+            "a dict of component name: value",
+            "a table of component name = value",
+        ),
+        (
+            "a list of component names such as [\"Position\", \"Velocity\"]",
+            "a table of component names such as {\"Position\", \"Velocity\"}",
+        ),
+        (
+            "a list of component names and",
+            "a table of component names and",
+        ),
+        ("a generator function", "a function"),
+        ("as yield ecs.", "as ecs."),
+        ("scripts/main.py", "scripts/main.lua"),
+    ]
+    .iter()
+    .fold(line.to_string(), |line, (py, lua)| line.replace(py, lua))
+}
+
+/// Every misuse of the `ecs` API in `tests/contract/misuse` raises the same
+/// message in Lua and in Python (apart from each language's names for its
+/// types), and the messages are the expected ones: the sentences are
+/// written once, in `ecs::api`.
+#[test]
+fn misuse_gives_the_same_messages_in_both_languages() {
+    let expected: Vec<String> = read_lines(&case_dir("misuse").join("expected_log.txt"))
+        .iter()
+        .map(|l| normalize(l))
+        .collect();
+    assert_eq!(expected.len(), 22);
+    assert_eq!(misuse_log("lua"), expected, "lua");
+    if cfg!(feature = "python") {
+        let python: Vec<String> = misuse_log("python")
+            .iter()
+            .map(|l| in_lua_words(l))
+            .collect();
+        assert_eq!(python, expected, "python");
+    }
+}

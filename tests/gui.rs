@@ -596,7 +596,7 @@ fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
     });
     h.get_by_label("Systems").click();
     h.run_steps(3);
-    h.get_by_label("8 systems in 6 groups: 3 run at the same time as another.");
+    h.get_by_label("8 systems in 6 groups: 3 share a group with another.");
     // The first swarm's `think` runs with two others; bees wait, naming
     // the component and the system in their way.
     h.get_by_label("together with 2");

@@ -410,8 +410,8 @@ fn parallel_systems_bees_wait_on_position_until_they_list_it_under_reads() {
         ),
     )
     .unwrap();
-    let (view, fixed1, _) = parallel_run(fixed.path(), 1, 30);
-    let (_, fixed2, _) = parallel_run(fixed.path(), 2, 30);
+    let (_, fixed1, _) = parallel_run(fixed.path(), 1, 30);
+    let (view, fixed2, _) = parallel_run(fixed.path(), 2, 30);
     let (_, fixed4, _) = parallel_run(fixed.path(), 4, 30);
     assert_eq!(fixed1, fixed2);
     assert_eq!(fixed1, fixed4);
@@ -420,6 +420,42 @@ fn parallel_systems_bees_wait_on_position_until_they_list_it_under_reads() {
     let thinkers: Vec<_> = view.rows.iter().filter(|r| r.name == "think").collect();
     assert_eq!(thinkers.len(), 4);
     assert!(thinkers.iter().all(|r| r.group == 0 && r.waited.is_none()));
+    assert_eq!(view.sequential, None);
+
+    // A breakpoint makes groups run one system after another, and the
+    // view says why.
+    let mut project = Project::open(fixed.path()).unwrap();
+    project.manifest.runtime.threads = Some(2);
+    let mut runtime = Runtime::open(project);
+    runtime
+        .apply(RuntimeCommand::SetBreakpoint {
+            file: "scripts/motion.lua".into(),
+            line: 1,
+            on: true,
+        })
+        .unwrap();
+    runtime.step();
+    assert_eq!(runtime.groups_on_workers(), 0);
+    assert_eq!(
+        runtime.systems_view().sequential.as_deref(),
+        Some("the debugger is on (a breakpoint, a step or a watched field)")
+    );
+
+    // A system that declares nothing runs alone, and the one after it
+    // says so.
+    let fish_lua = fixed.path().join("scripts/fish.lua");
+    let source = std::fs::read_to_string(&fish_lua).unwrap();
+    std::fs::write(
+        &fish_lua,
+        source.replace("end, { reads = { \"Position\" } })", "end)"),
+    )
+    .unwrap();
+    let (view, _, _) = parallel_run(fixed.path(), 2, 1);
+    assert_eq!(view.rows[0].access, None);
+    assert_eq!(
+        view.rows[1].waited.as_deref(),
+        Some("'think' (scripts/fish.lua) declares no access, so it runs alone")
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -5,6 +5,7 @@
 //! This layer names neither `scripting` (the languages) nor `runtime` (the
 //! frame loop); `scripts/layers.sh` checks it.
 
+pub mod api;
 pub mod batch;
 pub mod components;
 pub mod coroutines;

@@ -368,8 +368,14 @@ impl Runtime {
         self.host.borrow_mut().take_output()
     }
 
-    /// Applies a command between frames.
+    /// Applies a command between frames. The commands that change only
+    /// the debugger go through [`probe::apply_debugger_command`], which a
+    /// session also applies while a script is stopped; the others wait
+    /// for the stop to end.
     pub fn apply(&mut self, command: RuntimeCommand) -> Result<(), CommandError> {
+        if let Some(result) = probe::apply_debugger_command(&self.debugger, &command) {
+            return result.map_err(CommandError::from);
+        }
         let mut host = self.host.borrow_mut();
         let result = match command {
             RuntimeCommand::Step { frames } => {
@@ -444,18 +450,15 @@ impl Runtime {
                     Err(e) => Err(CommandError(e.0)),
                 };
             }
-            command @ (RuntimeCommand::SetBreakpoint { .. }
+            RuntimeCommand::SetBreakpoint { .. }
             | RuntimeCommand::SetBreakpointSpec { .. }
             | RuntimeCommand::ClearBreakpoints
             | RuntimeCommand::RunToLine { .. }
             | RuntimeCommand::SetBreakOnError(_)
             | RuntimeCommand::AddDataBreakpoint { .. }
             | RuntimeCommand::RemoveDataBreakpoint { .. }
-            | RuntimeCommand::TrackWrites { .. }) => {
-                drop(host);
-                return probe::apply_debugger_command(&self.debugger, &command)
-                    .unwrap_or(Ok(()))
-                    .map_err(CommandError::from);
+            | RuntimeCommand::TrackWrites { .. } => {
+                unreachable!("applied to the debugger above")
             }
             RuntimeCommand::StepCoroutineLine { id } => {
                 drop(host);

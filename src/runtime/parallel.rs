@@ -135,7 +135,11 @@ impl Runtime {
                     waited = Some(match (why, other) {
                         (Alone::DeclaresNothing, None) => "declares no access".to_string(),
                         (Alone::DeclaresNothing, Some(o)) => {
-                            format!("'{}' before it declares no access", o.name)
+                            let script = self.script_path(o.script).unwrap_or_default();
+                            format!(
+                                "'{}' ({script}) declares no access, so it runs alone",
+                                o.name
+                            )
                         }
                         (Alone::SameScript, o) => format!(
                             "same script as '{}'",

@@ -911,16 +911,6 @@ impl Link {
                         self.state.borrow_mut().speed = speed.clamp(0.01, 100.0);
                     }
                 }
-                SessionCommand::Runtime(command) if is_debugger_command(&command) => {
-                    if let Some(Err(message)) =
-                        super::probe::apply_debugger_command(debugger, &command)
-                    {
-                        self.events
-                            .send(SessionEvent::CommandFailed((message).to_string()));
-                    }
-                    self.save_breakpoints(debugger, &command);
-                    publish(self, access);
-                }
                 // Step to next line of a coroutine from a stop: this frame
                 // finishes, then the coroutine is resumed once and stops at
                 // its first line.
@@ -946,6 +936,26 @@ impl Link {
                     state.playing = true;
                     return DebugAction::Continue;
                 }
+                SessionCommand::Runtime(command) => {
+                    // What changes only the debugger applies now, as
+                    // `Runtime::apply` would; the rest needs the runtime,
+                    // which is mid-frame, and waits for the stop to end.
+                    match super::probe::apply_debugger_command(debugger, &command) {
+                        Some(result) => {
+                            if let Err(message) = result {
+                                self.events
+                                    .send(SessionEvent::CommandFailed(message.to_string()));
+                            }
+                            self.save_breakpoints(debugger, &command);
+                            publish(self, access);
+                        }
+                        None => self
+                            .state
+                            .borrow_mut()
+                            .queued
+                            .push(SessionCommand::Runtime(command)),
+                    }
+                }
                 other => self.state.borrow_mut().queued.push(other),
             }
         }
@@ -968,21 +978,6 @@ fn assign(
         v.name = name.to_string();
         v
     })
-}
-
-/// Whether a command only changes the debugger (applied at once, also
-/// while stopped). Run to cursor is not: it also plays.
-fn is_debugger_command(command: &RuntimeCommand) -> bool {
-    matches!(
-        command,
-        RuntimeCommand::SetBreakpoint { .. }
-            | RuntimeCommand::SetBreakpointSpec { .. }
-            | RuntimeCommand::ClearBreakpoints
-            | RuntimeCommand::SetBreakOnError(_)
-            | RuntimeCommand::AddDataBreakpoint { .. }
-            | RuntimeCommand::RemoveDataBreakpoint { .. }
-            | RuntimeCommand::TrackWrites { .. }
-    )
 }
 
 /// The coroutine list at a stop: the stopped coroutine shows where it is
@@ -1352,16 +1347,13 @@ impl Worker {
                     self.runtime_reset();
                     return true;
                 }
-                let debugger_command = is_debugger_command(&command);
                 let saved = command.clone();
                 if let Err(message) = self.runtime.apply(command) {
                     self.link
                         .events
                         .send(SessionEvent::CommandFailed((message).to_string()));
                 }
-                if debugger_command {
-                    self.link.save_breakpoints(self.runtime.debugger(), &saved);
-                }
+                self.link.save_breakpoints(self.runtime.debugger(), &saved);
             }
         }
         true

@@ -11,7 +11,9 @@ for k = 1, 10 do
   })
 end
 
+-- It declares what it touches: its own Ring under reads, so it writes
+-- only Position. Every ring writes Position, so no two run at once.
 ecs.system("ring", { "Position", "Ring0384" }, function(id, pos, ring, dt)
   local a = ecs.time() * SPEED + ring.phase
   pos.x, pos.y = CX + math.cos(a) * 8, CY + math.sin(a) * 8
-end)
+end, { reads = { "Ring0384" } })

@@ -14,7 +14,7 @@ pub fn show(ui: &mut egui::Ui, view: &SystemsView) {
     let size = |group: usize| view.rows.iter().filter(|r| r.group == group).count();
     let together = view.rows.iter().filter(|r| size(r.group) > 1).count();
     ui.label(format!(
-        "{} systems in {groups} groups: {together} run at the same time as another.",
+        "{} systems in {groups} groups: {together} share a group with another.",
         view.rows.len()
     ));
     match &view.sequential {
@@ -23,7 +23,7 @@ pub fn show(ui: &mut egui::Ui, view: &SystemsView) {
             format!("Groups run one system after another now: {why}."),
         ),
         None => ui.weak(format!(
-            "Groups run on {} worker threads ({} groups so far). Lua systems run on the workers; Python systems hold the GIL and run on the runtime's thread meanwhile.",
+            "The systems of a group run at the same time, on {} worker threads ({} groups have run there so far). Lua systems run on the workers; Python systems hold the GIL and run on the runtime's thread meanwhile.",
             view.threads, view.groups_on_workers
         )),
     };
@@ -66,6 +66,7 @@ pub fn show(ui: &mut egui::Ui, view: &SystemsView) {
                             }
                         }
                         match &row.waited {
+                            _ if row.access.is_none() => ui.weak("alone: declares no access"),
                             Some(why) => ui.colored_label(theme::WARNING, format!("waited: {why}")),
                             None if size > 1 && first => {
                                 ui.colored_label(theme::OK, format!("together with {}", size - 1))
@@ -74,7 +75,7 @@ pub fn show(ui: &mut egui::Ui, view: &SystemsView) {
                             None => ui.weak("alone"),
                         }
                         .on_hover_text(if row.on_workers {
-                            "A Lua system: it runs on a worker thread when its group does"
+                            "A Lua system: in a group of two or more, it runs on a worker thread"
                         } else {
                             "A Python system: it runs on the runtime's thread (it holds the GIL)"
                         });

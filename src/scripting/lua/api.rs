@@ -12,6 +12,7 @@ use mlua::{Function, LightUserData, Lua, Table, Value, Variadic};
 
 use super::convert::{from_lua, to_lua};
 use super::hook::Budget;
+use crate::ecs::api::{self, Got, LUA};
 use crate::ecs::components::CompKey;
 use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::host::{Access, ApiError, HostState, QuerySpec};
@@ -139,34 +140,20 @@ pub fn located(lua: &Lua, message: impl Display) -> mlua::Error {
 }
 
 fn api_err(lua: &Lua, call: &str, e: ApiError) -> mlua::Error {
-    let msg = e.0;
-    if msg.starts_with("ecs.") {
-        located(lua, msg)
-    } else {
-        located(lua, format!("{call}: {msg}"))
-    }
+    located(lua, api::in_call(call, &e.0))
 }
 
 fn arg_id(lua: &Lua, call: &str, v: &Value) -> mlua::Result<u64> {
     match v {
         Value::Integer(i) if *i >= 0 => Ok(*i as u64),
-        other => Err(located(
-            lua,
-            format!(
-                "{call}: the entity id must be a non-negative integer, got {}",
-                describe(other)
-            ),
-        )),
+        other => Err(located(lua, api::bad_entity_id(call, &got(other)))),
     }
 }
 
 fn arg_str(lua: &Lua, call: &str, what: &str, v: &Value) -> mlua::Result<String> {
     match v {
         Value::String(s) => Ok(s.to_string_lossy()),
-        other => Err(located(
-            lua,
-            format!("{call}: {what} must be a string, got {}", describe(other)),
-        )),
+        other => Err(located(lua, api::not_a_string(call, what, &got(other)))),
     }
 }
 
@@ -180,13 +167,18 @@ fn arg_fn(lua: &Lua, call: &str, v: &Value) -> mlua::Result<Function> {
     }
 }
 
-fn describe(v: &Value) -> String {
+/// A Lua value as a message names it.
+fn got(v: &Value) -> Got {
     match v {
-        Value::Integer(i) => format!("number {i}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {:?}", s.to_string_lossy()),
-        other => other.type_name().to_string(),
+        Value::Integer(i) => Got::new("number", Some(i.to_string())),
+        Value::Number(n) => Got::new("number", Some(n.to_string())),
+        Value::String(s) => Got::string("string", &s.to_string_lossy()),
+        other => Got::new(other.type_name(), None),
     }
+}
+
+fn describe(v: &Value) -> String {
+    got(v).to_string()
 }
 
 /// Component names from `{"A", "B"}` (or a single `"A"`), plus a `without`
@@ -214,13 +206,7 @@ fn arg_names(
             list_of(t)?
         }
         other => {
-            return Err(located(
-                lua,
-                format!(
-                    "{call}: expected a table of component names such as {{\"Position\", \"Velocity\"}}, got {}",
-                    describe(other)
-                ),
-            ));
+            return Err(located(lua, api::not_names(&LUA, call, &got(other))));
         }
     };
     match opts {
@@ -382,6 +368,9 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
             .map_err(|e| api_err(lua, "ecs.component", e))
     });
     func!("spawn", |lua, ctx, components: Value| {
+        if !matches!(components, Value::Table(_)) {
+            return Err(located(lua, api::not_components(&LUA, &got(&components))));
+        }
         let value = from_lua(&components, ctx.value_items.get())
             .map_err(|e| located(lua, format!("ecs.spawn: {e}")))?;
         let script = ctx.script;
@@ -461,13 +450,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
                 (Some(spec), arg_fn(lua, "ecs.system", f)?, args.3.clone())
             }
             (other, None) => {
-                return Err(located(
-                    lua,
-                    format!(
-                        "ecs.system({name:?}, ...): expected a function, or a table of component names and a function; got {}",
-                        describe(other)
-                    ),
-                ));
+                return Err(located(lua, api::bad_system_args(&LUA, &name, &got(other))));
             }
         };
         let access = access_of(lua, ctx, "ecs.system", query.as_ref(), opts.as_ref())?;
@@ -506,7 +489,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         let event = arg_str(lua, "ecs.emit", "the event name", &args.0)?;
         let payload = match &args.1 {
             Some(v) => from_lua(v, ctx.value_items.get())
-                .map_err(|e| located(lua, format!("ecs.emit({event:?}): payload: {e}")))?,
+                .map_err(|e| located(lua, api::bad_payload(&event, &e.to_string())))?,
             None => ScriptValue::Nil,
         };
         let script = ctx.script;
@@ -746,6 +729,21 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
         let script = ctx.script;
         ctx.host.wait_turn(script);
         ctx.with_host(|h| h.start_coroutine(script, FnHandle(handle as u32), &name) as i64)
+    });
+    // What the prelude's own checks say, in the words every binding uses.
+    prim!("misuse", |lua, ctx, args: (String, Value, Value)| {
+        let _ = ctx;
+        let (kind, name, value) = args;
+        let name = match name {
+            Value::String(s) => s.to_string_lossy(),
+            other => describe(&other),
+        };
+        Ok::<_, mlua::Error>(match kind.as_str() {
+            "start" => api::not_a_coroutine(&LUA, &name, &got(&value)),
+            "wait" => api::outside_coroutine(&LUA, &name),
+            "start_name" => api::not_a_string(&name, "the coroutine name", &got(&value)),
+            _ => return Err(located(lua, format!("unknown misuse {kind:?}"))),
+        })
     });
     prim!("stop", |lua, ctx, id: Value| {
         let id = match id {

@@ -332,10 +332,10 @@ local next_handle = 0
 
 function ecs.start(name, fn, ...)
   if type(name) ~= "string" then
-    error(format("ecs.start: the coroutine name must be a string, got %s", type(name)), 2)
+    error(P.misuse("start_name", "ecs.start", name), 2)
   end
   if type(fn) ~= "function" then
-    error(format("ecs.start(%q, ...): expected a function, got %s", name, type(fn)), 2)
+    error(P.misuse("start", name, fn), 2)
   end
   local co = create(fn)
   managed[co] = true
@@ -349,7 +349,7 @@ function ecs.stop(id) return P.stop(id) end
 local function inside(call)
   local co = running()
   if not co or not managed[co] then
-    error(call .. " can only be used inside a coroutine started with ecs.start", 3)
+    error(P.misuse("wait", call, nil), 3)
   end
 end
 

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::convert::{from_py, to_py, type_name};
+use crate::ecs::api::{self, Got};
 use crate::ecs::components::{CompKey, FieldKind};
 use crate::ecs::coroutines::WaitRequest;
 use crate::scripting::host::{Access, ApiError, HostState, QuerySpec};
@@ -151,8 +152,21 @@ impl PyCtx {
     }
 }
 
-fn api_err(e: ApiError) -> PyErr {
-    PyValueError::new_err(e.0)
+/// An error of the host's `ecs` semantics, as `call` raises it.
+fn api_err(call: &'static str) -> impl Fn(ApiError) -> PyErr {
+    move |e| PyValueError::new_err(api::in_call(call, &e.0))
+}
+
+/// A Python value as a message names it.
+fn got(value: &Bound<'_, PyAny>) -> Got {
+    let type_name = type_name(value);
+    if let Ok(s) = value.cast::<PyString>() {
+        return Got::string(type_name, &s.to_string_lossy());
+    }
+    let number = !value.is_instance_of::<PyBool>()
+        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>());
+    let shown = number.then(|| value.repr().map(|r| r.to_string()).unwrap_or_default());
+    Got::new(type_name, shown)
 }
 
 fn arg_id(value: &Bound<'_, PyAny>, call: &str) -> PyResult<u64> {
@@ -162,23 +176,14 @@ fn arg_id(value: &Bound<'_, PyAny>, call: &str) -> PyResult<u64> {
     {
         return Ok(id);
     }
-    Err(PyTypeError::new_err(format!(
-        "{call}: the entity id must be a non-negative int, got {} {}",
-        type_name(value),
-        value.repr().map(|r| r.to_string()).unwrap_or_default()
-    )))
+    Err(PyTypeError::new_err(api::bad_entity_id(call, &got(value))))
 }
 
 fn arg_str(value: &Bound<'_, PyAny>, call: &str, what: &str) -> PyResult<String> {
     value
         .cast::<PyString>()
         .map(|s| s.to_string_lossy().into_owned())
-        .map_err(|_| {
-            PyTypeError::new_err(format!(
-                "{call}: {what} must be a str, got {}",
-                type_name(value)
-            ))
-        })
+        .map_err(|_| PyTypeError::new_err(api::not_a_string(call, what, &got(value))))
 }
 
 fn arg_value(value: &Bound<'_, PyAny>, call: &str, items: u64) -> PyResult<ScriptValue> {
@@ -196,9 +201,10 @@ fn names_of(value: &Bound<'_, PyAny>, call: &str) -> PyResult<Vec<String>> {
             .map(|item| arg_str(&item?, call, "a component name"))
             .collect();
     }
-    Err(PyTypeError::new_err(format!(
-        "{call}: expected a list of component names such as [\"Position\", \"Velocity\"], got {}",
-        type_name(value)
+    Err(PyTypeError::new_err(api::not_names(
+        &api::PYTHON,
+        call,
+        &got(value),
     )))
 }
 
@@ -323,8 +329,9 @@ impl EcsApi {
 
     fn wait(&self, call: &str, kind: &str, value: &Bound<'_, PyAny>) -> PyResult<WaitObject> {
         if !self.ctx()?.in_coroutine.get() {
-            return Err(PyRuntimeError::new_err(format!(
-                "{call} can only be used inside a coroutine started with ecs.start: yield {call}(...)"
+            return Err(PyRuntimeError::new_err(api::outside_coroutine(
+                &api::PYTHON,
+                call,
             )));
         }
         let value = if value.is_instance_of::<PyBool>() {
@@ -334,7 +341,7 @@ impl EcsApi {
         };
         HostState::check_wait(kind, &value)
             .map(|request| WaitObject { request })
-            .map_err(api_err)
+            .map_err(api_err("ecs.wait"))
     }
 
     fn spec(
@@ -391,15 +398,15 @@ impl EcsApi {
         let script = self.ctx()?.script;
         self.ctx()?
             .with_host(|h| h.declare_component(script, &name, defaults))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.component"))
     }
 
     /// `ecs.spawn(components) -> id`.
     fn spawn(&self, components: &Bound<'_, PyAny>) -> PyResult<u64> {
         if !components.is_instance_of::<PyDict>() {
-            return Err(PyTypeError::new_err(format!(
-                "ecs.spawn expects a dict of component name: value, got {}",
-                type_name(components)
+            return Err(PyTypeError::new_err(api::not_components(
+                &api::PYTHON,
+                &got(components),
             )));
         }
         let value = arg_value(components, "ecs.spawn", self.ctx()?.value_items.get())?;
@@ -408,13 +415,15 @@ impl EcsApi {
         self.ctx()?.host.wait_turn(script);
         self.ctx()?
             .with_host(|h| h.spawn_by(script, value))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.spawn"))
     }
 
     /// `ecs.despawn(id)`.
     fn despawn(&self, id: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = arg_id(id, "ecs.despawn")?;
-        self.ctx()?.with_host(|h| h.despawn(id))?.map_err(api_err)
+        self.ctx()?
+            .with_host(|h| h.despawn(id))?
+            .map_err(api_err("ecs.despawn"))
     }
 
     /// `ecs.exists(id)`.
@@ -435,7 +444,7 @@ impl EcsApi {
         let value = self
             .ctx()?
             .with_host(|h| h.get(id, &name))?
-            .map_err(api_err)?;
+            .map_err(api_err("ecs.get"))?;
         to_py(py, &value)
     }
 
@@ -455,7 +464,7 @@ impl EcsApi {
         )?;
         self.ctx()?
             .with_host(|h| h.set(id, &name, value))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.set"))
     }
 
     /// `ecs.remove(id, name)`.
@@ -464,7 +473,7 @@ impl EcsApi {
         let name = arg_str(name, "ecs.remove", "the component name")?;
         self.ctx()?
             .with_host(|h| h.remove(id, &name))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.remove"))
     }
 
     /// `ecs.has(id, name)`.
@@ -473,7 +482,7 @@ impl EcsApi {
         let name = arg_str(name, "ecs.has", "the component name")?;
         self.ctx()?
             .with_host(|h| h.has(id, &name))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.has"))
     }
 
     /// `ecs.query(names, opts=None, *, without=None)`: yields
@@ -542,6 +551,17 @@ impl EcsApi {
         let name = arg_str(name, "ecs.system", "the system name")?;
         let (query, f) = match (names_or_fn, func) {
             (Some(f), None) if f.is_callable() => (None, Some(f.clone())),
+            (Some(other), None)
+                if !(other.is_instance_of::<PyList>()
+                    || other.is_instance_of::<PyTuple>()
+                    || other.is_instance_of::<PyString>()) =>
+            {
+                return Err(PyTypeError::new_err(api::bad_system_args(
+                    &api::PYTHON,
+                    &name,
+                    &got(other),
+                )));
+            }
             (Some(names), f) => (
                 Some(self.spec(names, opts, without, "ecs.system")?),
                 f.cloned(),
@@ -604,17 +624,14 @@ impl EcsApi {
     fn emit(&self, event: &Bound<'_, PyAny>, payload: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let event = arg_str(event, "ecs.emit", "the event name")?;
         let payload = match payload {
-            Some(p) => arg_value(
-                p,
-                &format!("ecs.emit({event:?}) payload"),
-                self.ctx()?.value_items.get(),
-            )?,
+            Some(p) => from_py(p, self.ctx()?.value_items.get())
+                .map_err(|e| PyTypeError::new_err(api::bad_payload(&event, &e.to_string())))?,
             None => ScriptValue::Nil,
         };
         let script = self.ctx()?.script;
         self.ctx()?
             .with_host(|h| h.emit(script, &event, payload))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.emit"))
     }
 
     /// `ecs.on(event, fn)`; without the function, returns a decorator.
@@ -667,7 +684,7 @@ impl EcsApi {
         let script = self.ctx()?.script;
         self.ctx()?
             .with_host(|h| h.random_range(script, a, b))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.random_range"))
     }
 
     /// `ecs.frame()`.
@@ -709,9 +726,10 @@ impl EcsApi {
             }
             made
         } else {
-            return Err(PyTypeError::new_err(format!(
-                "ecs.start({name:?}, ...): expected a generator function, got {}",
-                type_name(func)
+            return Err(PyTypeError::new_err(api::not_a_coroutine(
+                &api::PYTHON,
+                &name,
+                &got(func),
             )));
         };
         let handle = self.ctx()?.next_coroutine.get() + 1;
@@ -740,7 +758,7 @@ impl EcsApi {
         })?;
         self.ctx()?
             .with_host(|h| h.stop_coroutine(id))?
-            .map_err(api_err)
+            .map_err(api_err("ecs.stop"))
     }
 
     /// `yield ecs.wait_frames(n)` inside a coroutine.
@@ -904,7 +922,7 @@ pub fn log(py: Python<'_>, ctx: &PyCtx, message: String) -> PyResult<()> {
     let line = caller_line(py);
     let script = ctx.script;
     ctx.with_host(|h| h.log(script, line, message))?
-        .map_err(api_err)
+        .map_err(api_err("ecs.log"))
 }
 
 /// `print` for scripts: to the console and the event stream, tagged with
