@@ -868,10 +868,13 @@ impl EcscopeApp {
     fn stuck_modal(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         let Some(call) = self.stuck_call() else {
             self.stuck_dismissed = false;
+            self.stuck_seen = None;
             return;
         };
-        // A new report shows again after an earlier one was waited on.
-        if self.stuck_seen.as_ref() != Some(&call) {
+        // A new report shows again after an earlier one was waited on; the
+        // same call reported again (it has run longer, or its line was
+        // found) does not. A call that ended clears the report first.
+        if self.stuck_seen.as_ref().map(|c| &c.script) != Some(&call.script) {
             self.stuck_seen = Some(call.clone());
             self.stuck_dismissed = false;
         }

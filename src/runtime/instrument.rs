@@ -43,11 +43,7 @@ impl Runtime {
         if crate::profiling::samples::active() {
             // The sampled stacks' root: what runs now.
             let name = name();
-            let reader = slot
-                .backend
-                .as_ref()
-                .map(|b| b.stack_reader())
-                .unwrap_or_default();
+            let reader = slot.backend().map(|b| b.stack_reader()).unwrap_or_default();
             crate::profiling::samples::set_root(format!("{path}:{name}"), reader);
             return self
                 .profiler
@@ -88,8 +84,7 @@ impl Runtime {
         let mut lua_total = 0usize;
         for index in 0..self.scripts.len() {
             let name = self.heap_series(index);
-            let slot = &mut self.scripts[index];
-            let Some(backend) = slot.backend.as_mut() else {
+            let Some(backend) = self.backend_mut(index) else {
                 continue;
             };
             let (value, settled) = match backend.memory_bytes() {
@@ -104,7 +99,7 @@ impl Runtime {
                 samples.push(Sample {
                     name,
                     kind: SeriesKind::Bytes,
-                    script: Some(slot.entry.path.clone()),
+                    script: Some(self.scripts[index].entry.path.clone()),
                     value: value as f64,
                     watched: true,
                     settled,
@@ -157,9 +152,7 @@ impl Runtime {
             let settled = if presettled {
                 self.memory.current(&name)
             } else {
-                self.scripts[index]
-                    .backend
-                    .as_mut()
+                self.backend_mut(index)
                     .and_then(|b| b.settled_memory_bytes())
                     .map(|b| b as f64)
             };
@@ -178,7 +171,7 @@ impl Runtime {
             let located = self.leak_sites.contains_key(&path);
             let flagged = self.memory.unlocated(&path);
             if flagged && !located && !self.hunts.contains_key(&index) {
-                if let Some(backend) = self.scripts[index].backend.as_mut() {
+                if let Some(backend) = self.backend_mut(index) {
                     backend.hunt_leak(HuntStep::Start);
                 }
                 self.hunts.insert(
@@ -211,13 +204,14 @@ impl Runtime {
             .map(|(&i, h)| (i, h.watching))
             .collect();
         for (index, watching) in due {
-            let Some(backend) = self.scripts[index].backend.as_mut() else {
+            let Some(backend) = self.backend_mut(index) else {
                 self.hunts.remove(&index);
                 continue;
             };
             if watching {
+                let site = backend.hunt_leak(HuntStep::Finish);
                 self.hunts.remove(&index);
-                if let Some(site) = backend.hunt_leak(HuntStep::Finish) {
+                if let Some(site) = site {
                     self.leak_sites
                         .insert(self.scripts[index].entry.path.clone(), site);
                 }
@@ -258,7 +252,7 @@ impl Runtime {
     /// Ends a script's leak hunt (before its state goes: a reload).
     pub(crate) fn end_hunt(&mut self, index: usize) {
         if self.hunts.remove(&index).is_some()
-            && let Some(backend) = self.scripts[index].backend.as_mut()
+            && let Some(backend) = self.backend_mut(index)
         {
             backend.hunt_leak(HuntStep::Finish);
         }

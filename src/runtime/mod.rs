@@ -28,6 +28,7 @@ mod reload;
 mod sampling;
 mod scheduler;
 pub mod session;
+mod slot;
 pub mod suggest;
 pub mod view;
 
@@ -48,6 +49,7 @@ use crate::scripting::{
     ScriptBackend, ScriptFailure, ScriptId, ScriptValue, StackFrame, check_source,
 };
 use coroutines::Ending;
+pub(crate) use slot::ScriptSlot;
 
 /// Where a script stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,23 +60,6 @@ pub enum ScriptStatus {
     Failed(ErrorInfo),
     /// Not run (a language this build lacks).
     Skipped(String),
-}
-
-/// One script of the project and its backend.
-pub(crate) struct ScriptSlot {
-    pub(crate) entry: ScriptEntry,
-    pub(crate) id: ScriptId,
-    pub(crate) backend: Option<Box<dyn ScriptBackend>>,
-    pub(crate) status: ScriptStatus,
-    /// The running version's number in the history.
-    pub(crate) version: u32,
-    /// Hash of the running version's text.
-    pub(crate) hash: String,
-    /// Errors reported for this script so far.
-    pub(crate) errors: usize,
-    /// The previous version, kept until a freshly reloaded one has run a
-    /// frame.
-    pub(crate) probation: Option<reload::Probation>,
 }
 
 /// A running project: world, scripts and clock.
@@ -167,16 +152,7 @@ impl Runtime {
     /// stored version.
     fn load_script(&mut self, entry: ScriptEntry) {
         let id = self.host.borrow_mut().add_script(&entry.path);
-        let mut slot = ScriptSlot {
-            entry,
-            id,
-            backend: None,
-            status: ScriptStatus::Running,
-            version: 0,
-            hash: String::new(),
-            errors: 0,
-            probation: None,
-        };
+        let mut slot = ScriptSlot::new(entry, id);
         let path = slot.entry.path.clone();
         if self.project.restricted && slot.entry.language == crate::project::Language::Python {
             // Python has no sandbox: an untrusted project's Python is not run.
@@ -236,7 +212,7 @@ impl Runtime {
                     language,
                     version: slot.version,
                 });
-                slot.backend = Some(backend);
+                slot.set_backend(Some(backend));
             }
             Err(failure) => {
                 self.host.borrow_mut().remove_script_registrations(id);
@@ -598,7 +574,7 @@ impl Runtime {
                 .map(|i| self.scripts[i].entry.path.clone())
                 .unwrap_or_default();
             let location = if locate {
-                index.and_then(|i| self.scripts[i].backend.as_mut()?.locate_coroutine(c.handle))
+                index.and_then(|i| self.backend_mut(i)?.locate_coroutine(c.handle))
             } else {
                 None
             };
@@ -647,12 +623,7 @@ impl Runtime {
             (c.script, c.handle)
         };
         let index = self.slot_index(script)?;
-        Some(
-            self.scripts[index]
-                .backend
-                .as_mut()?
-                .inspect_coroutine(handle),
-        )
+        Some(self.backend_mut(index)?.inspect_coroutine(handle))
     }
 
     /// Starts the project again from its files: a new world, scripts loaded

@@ -161,7 +161,7 @@ impl Runtime {
             }
             let on_workers = self
                 .slot_index(system.script)
-                .and_then(|i| self.scripts[i].backend.as_ref())
+                .and_then(|i| self.scripts[i].backend())
                 .is_some_and(|b| b.runs_on_workers());
             rows.push(SystemRow {
                 script: self.script_path(system.script).unwrap_or_default(),
@@ -340,6 +340,9 @@ impl Runtime {
     /// debugged, else one after another here. Either way, what
     /// they queued is applied in registration order once all are done.
     pub(super) fn run_group(&mut self, group: &[SystemEntry], dt: f64) {
+        // The workers need the host while the runtime lends them backends,
+        // so the group holds it by its `Arc`: each member borrows it only
+        // around its call's bookkeeping, and the host locks while grouped.
         let host = Arc::clone(&self.host);
         host.borrow_mut().begin_defer();
         let mut members = Vec::with_capacity(group.len());
@@ -363,8 +366,7 @@ impl Runtime {
             .iter()
             .filter(|m| {
                 self.scripts[m.index]
-                    .backend
-                    .as_ref()
+                    .backend()
                     .is_some_and(|b| b.runs_on_workers())
             })
             .count();
@@ -401,7 +403,7 @@ impl Runtime {
                     let measure = self.measure_start(index, CallKind::System, key, || name.clone());
                     self.debugger
                         .begin_call(None, || format!("system '{name}'"));
-                    let backend = self.scripts[index].backend.as_mut();
+                    let backend = self.backend_mut(index);
                     let mut outcome = run_member(&host, backend, member, dt);
                     self.debugger.end_call();
                     self.measure_end(measure);
@@ -446,12 +448,8 @@ impl Runtime {
         members: &mut [Member],
         dt: f64,
     ) {
-        let mut backends: std::collections::HashMap<usize, &mut Box<dyn ScriptBackend>> = self
-            .scripts
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, slot)| slot.backend.as_mut().map(|b| (i, b)))
-            .collect();
+        let mut backends: std::collections::HashMap<usize, &mut Box<dyn ScriptBackend>> =
+            self.backends_mut().collect();
         let mut here = Vec::new();
         pool.in_place_scope(|scope| {
             for member in members.iter_mut() {

@@ -51,8 +51,7 @@ impl Runtime {
                 let slot = &self.scripts[i];
                 slot.entry.path == change.path
                     || slot
-                        .backend
-                        .as_ref()
+                        .backend()
                         .is_some_and(|b| b.dependencies().contains(&change.path))
             })
             .collect();
@@ -168,7 +167,7 @@ impl Runtime {
         };
         let phase = Instant::now();
 
-        let Some(mut old) = self.scripts[index].backend.take() else {
+        let Some(mut old) = self.scripts[index].set_backend(None) else {
             // The script never loaded: this is its first version that runs.
             self.load_into_slot(index, new, &text, started, origin);
             return;
@@ -197,7 +196,7 @@ impl Runtime {
             Err(failure) => {
                 let _ = self.host.borrow_mut().take_registrations(id);
                 self.host.borrow_mut().restore_registrations(stash);
-                self.scripts[index].backend = Some(old);
+                self.scripts[index].set_backend(Some(old));
                 self.reject(index, &text, failure, origin);
             }
             Ok(()) => {
@@ -212,7 +211,7 @@ impl Runtime {
                     hash: std::mem::replace(&mut slot.hash, hash),
                     errors_at_swap: slot.errors,
                 });
-                slot.backend = Some(new);
+                slot.set_backend(Some(new));
                 slot.version = version;
                 slot.status = ScriptStatus::Running;
                 // The new version's heap starts over, and so does what its
@@ -257,7 +256,7 @@ impl Runtime {
                     .history
                     .record(&path, text, VersionStatus::Loaded, None, origin);
                 let slot = &mut self.scripts[index];
-                slot.backend = Some(backend);
+                slot.set_backend(Some(backend));
                 slot.version = version;
                 slot.hash = hash_text(text);
                 slot.status = ScriptStatus::Running;
@@ -312,7 +311,7 @@ impl Runtime {
         let reason = format!("v{version} failed: {}", failure.message);
         self.report(&path, &format!("reload v{version}"), failure, None);
         let running = self.scripts[index].version;
-        if self.scripts[index].backend.is_some() {
+        if self.scripts[index].backend().is_some() {
             self.host.borrow_mut().push_event(EventKind::RolledBack {
                 script: path,
                 version: running,
@@ -352,7 +351,7 @@ impl Runtime {
                 host.restore_registrations(p.registrations);
             }
             let slot = &mut self.scripts[index];
-            slot.backend = Some(p.backend);
+            slot.set_backend(Some(p.backend));
             slot.version = p.version;
             slot.hash = p.hash;
             let error = self.last_error_of(&path);
@@ -422,7 +421,7 @@ impl Runtime {
     /// coroutines. Its entities stay.
     fn unload_script(&mut self, index: usize) {
         let mut slot = self.scripts.remove(index);
-        if let Some(backend) = slot.backend.as_mut() {
+        if let Some(mut backend) = slot.set_backend(None) {
             if let Err(failure) = backend.unload() {
                 self.report(&slot.entry.path, "on_unload", failure, None);
             }

@@ -22,10 +22,8 @@ impl Runtime {
         self.sync_sampling();
         let started = crate::profiling::stopped::Stopwatch::start();
         self.profiler.begin_frame();
-        for slot in &mut self.scripts {
-            if let Some(backend) = slot.backend.as_mut() {
-                backend.begin_frame();
-            }
+        for (_, backend) in self.backends_mut() {
+            backend.begin_frame();
         }
         {
             let _phase = self.profiler.scope(|| "events".to_string());
@@ -88,7 +86,7 @@ impl Runtime {
                 self.measure_start(index, CallKind::Coroutine, name_key(&name), || name.clone());
             self.debugger
                 .begin_call(Some(id), || format!("coroutine '{name}'"));
-            let result = match self.scripts[index].backend.as_mut() {
+            let result = match self.backend_mut(index) {
                 Some(backend) => backend.resume(handle, &input),
                 None => Ok(Resumed::Returned),
             };
@@ -128,7 +126,7 @@ impl Runtime {
         let released = self.host.borrow_mut().coroutines.take_released();
         for (script, handle) in released {
             if let Some(index) = self.slot_index(script)
-                && let Some(backend) = self.scripts[index].backend.as_mut()
+                && let Some(backend) = self.backend_mut(index)
             {
                 backend.release_coroutine(handle);
             }
@@ -144,7 +142,7 @@ impl Runtime {
                 let Some(index) = self.slot_index(script) else {
                     continue;
                 };
-                let backend = self.scripts[index].backend.as_ref();
+                let backend = self.scripts[index].backend();
                 if backend.is_none() {
                     continue;
                 }
@@ -155,7 +153,7 @@ impl Runtime {
                     });
                 self.debugger
                     .begin_call(None, || format!("handler '{event}'"));
-                let result = match self.scripts[index].backend.as_mut() {
+                let result = match self.backend_mut(index) {
                     Some(backend) => backend.call_handler(handle, &payload),
                     None => Ok(()),
                 };
@@ -236,7 +234,7 @@ impl Runtime {
                         crate::profiling::alloc::allocations(),
                         crate::profiling::gc::total(),
                     );
-                    let result = match self.scripts[index].backend.as_mut() {
+                    let result = match self.backend_mut(index) {
                         Some(backend) => {
                             backend.run_system(system.handle, ids.as_deref(), comps, dt)
                         }
@@ -294,7 +292,7 @@ impl Runtime {
         data.written.iter_mut().for_each(|w| *w = false);
         self.debugger
             .begin_call(None, || format!("system '{}'", system.name));
-        let result = match self.scripts[index].backend.as_mut() {
+        let result = match self.backend_mut(index) {
             Some(backend) => backend.run_batch(system.handle, &mut data, dt),
             None => Ok(()),
         };
@@ -333,8 +331,7 @@ impl Runtime {
             _ => BatchData::new(Arc::clone(layout)),
         };
         let in_place = self.scripts[index]
-            .backend
-            .as_ref()
+            .backend()
             .is_some_and(|b| b.batch_in_place());
         let mut host = self.host.borrow_mut();
         data.direct = if in_place {
@@ -363,7 +360,7 @@ impl Runtime {
         let slot = &self.scripts[index];
         let script = slot.id;
         let path = slot.entry.path.clone();
-        let fallback = slot.backend.as_ref().and_then(|b| b.defined_line(handle));
+        let fallback = slot.backend().and_then(|b| b.defined_line(handle));
         {
             let mut host = self.host.borrow_mut();
             if is_system {

@@ -1070,6 +1070,8 @@ struct Worker {
 /// Makes the session's link decide what happens at the runtime's breaks.
 fn install_break_handler(runtime: &Runtime, link: &Rc<Link>) {
     let link = Rc::clone(link);
+    // The handler runs inside a script call, stopped at a line; the script
+    // holds no host borrow there, so the handler may read the world.
     let host = runtime.host().clone();
     let debugger = Rc::downgrade(runtime.debugger());
     runtime.debugger().set_handler(Some(Box::new(

@@ -196,7 +196,7 @@ impl Runtime {
         handle: crate::scripting::FnHandle,
         name: &str,
     ) {
-        let Some(backend) = self.scripts[index].backend.as_mut() else {
+        let Some(backend) = self.backend_mut(index) else {
             return;
         };
         let Some((file, line)) = backend.locate_coroutine(handle) else {
@@ -236,8 +236,7 @@ impl Runtime {
                 continue;
             }
             let line = slot
-                .backend
-                .as_ref()
+                .backend()
                 .and_then(|b| b.defined_line(crate::scripting::FnHandle(usage.handle)));
             let runs = usage.runs as f64;
             let rows = usage.query.rows as f64 / runs;
@@ -301,8 +300,7 @@ impl Runtime {
             }
             let runs = usage.runs as f64;
             let line = slot
-                .backend
-                .as_ref()
+                .backend()
                 .and_then(|b| b.defined_line(crate::scripting::FnHandle(usage.handle)));
             let row = stats.rows.iter().find(|r| {
                 r.script == slot.entry.path
@@ -393,8 +391,7 @@ impl Runtime {
                 })
                 .and_then(|u| {
                     self.scripts[u.script]
-                        .backend
-                        .as_ref()
+                        .backend()
                         .and_then(|b| b.defined_line(crate::scripting::FnHandle(u.handle)))
                 });
             out.push(Suggestion {

@@ -205,7 +205,7 @@ impl Runtime {
                     path: s.entry.path.clone(),
                     language: s.entry.language,
                     status: s.status.clone(),
-                    memory_bytes: s.backend.as_ref().and_then(|b| b.memory_bytes()),
+                    memory_bytes: s.backend().and_then(|b| b.memory_bytes()),
                     version: s.version,
                 })
                 .collect(),
