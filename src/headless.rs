@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::hot_reload::watcher::ProjectWatcher;
+use crate::profiling::trace::Trace;
 use crate::project::Project;
 use crate::runtime::{EventKind, Runtime, RuntimeEvent};
 
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub suggest: bool,
     /// Where to write the sampled script stacks, folded.
     pub samples: Option<PathBuf>,
+    /// Where to write the Chrome Trace Event JSON (SCRIPT_API §7).
+    pub trace: Option<PathBuf>,
     /// Worker threads for systems, over the manifest's `[runtime] threads`.
     pub threads: Option<u32>,
 }
@@ -394,6 +397,10 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
         None => None,
     };
+    let trace_file = match &options.trace {
+        Some(path) => Some(OutputFile::create(path).map_err(output_error(path))?),
+        None => None,
+    };
     let (mut sink, console) = event_sink(options)?;
 
     let changes = if options.watch {
@@ -406,12 +413,36 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     } else {
         None
     };
+    // Made before the project opens, so its scripts' loading is on it.
+    let trace = trace_file.as_ref().map(|_| {
+        std::sync::Arc::new(std::sync::Mutex::new(Trace::new(
+            &project.manifest.project.name,
+        )))
+    });
     let mut runtime = Runtime::open(project);
     if samples_file.is_some() {
         runtime.sample_always();
     }
+    // The trace gets every finished frame from the profiler, and each
+    // frame's events and counters from the loop below.
+    if let Some(trace) = &trace {
+        let fed = std::sync::Arc::clone(trace);
+        if let Ok(mut collector) = runtime.profile_collector().lock() {
+            collector.add_sink(Box::new(move |frame| {
+                if let Ok(mut trace) = fed.lock() {
+                    trace.add_frame(frame);
+                }
+            }));
+        }
+    }
     let emit = |runtime: &mut Runtime, sink: &mut EventSink, frames: u64| -> Result<(), RunError> {
-        for event in runtime.drain_events() {
+        let events = runtime.drain_events();
+        if let Some(trace) = &trace
+            && let Ok(mut trace) = trace.lock()
+        {
+            trace_frame(&mut trace, runtime, &events);
+        }
+        for event in events {
             report_to_terminal(&event, console).map_err(|source| RunError::Write {
                 target: STDOUT.to_string(),
                 what: "log lines",
@@ -523,6 +554,12 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
             .map_err(write_failed(&file, "the world dump"))?;
         written.push((file, "the world dump"));
     }
+    if let (Some(mut file), Some(trace)) = (trace_file, &trace) {
+        let text = trace.lock().map(|t| t.to_json()).unwrap_or_default();
+        file.write(text.as_bytes())
+            .map_err(write_failed(&file, "the trace"))?;
+        written.push((file, "the trace"));
+    }
     for (file, what) in written {
         let failed = write_failed(&file, what);
         file.finish().map_err(failed)?;
@@ -533,6 +570,44 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         elapsed,
         suggestions,
     })
+}
+
+/// What happened in the frame just run, on the trace: its events that are
+/// instants (errors, reloads, rollbacks, leaks) and its counters (memory
+/// and entity counts), at the frame's end.
+fn trace_frame(trace: &mut Trace, runtime: &Runtime, events: &[RuntimeEvent]) {
+    let now = puffin::now_ns();
+    for event in events {
+        let category = match &event.kind {
+            EventKind::ScriptError(_) => "error",
+            EventKind::Reloaded { .. } => "reload",
+            EventKind::RolledBack { .. } => "rollback",
+            EventKind::LeakSuspected { .. } | EventKind::LeakLocated { .. } => "leak",
+            _ => continue,
+        };
+        let args = serde_json::to_value(event).unwrap_or_default();
+        trace.instant(&event.describe(), category, now, args);
+    }
+    let mut heaps = Vec::new();
+    let mut lua = 0.0;
+    for series in runtime.memory_series_now() {
+        match (series.script, series.kind) {
+            (Some(_), _) => lua += series.value,
+            (None, crate::profiling::memory::SeriesKind::Count) => {
+                trace.counter(&series.name, now, &[(series.name.as_str(), series.value)]);
+            }
+            (None, crate::profiling::memory::SeriesKind::Bytes) => {
+                heaps.push((series.name, series.value));
+            }
+        }
+    }
+    if !heaps.is_empty() || lua > 0.0 {
+        let mut values: Vec<(&str, f64)> = heaps.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        if lua > 0.0 {
+            values.push(("lua scripts", lua));
+        }
+        trace.counter("memory (bytes)", now, &values);
+    }
 }
 
 /// Errors and notices to standard error (best effort), log lines to
@@ -591,6 +666,7 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
     let unavailable = [
         ("--dump-world", options.dump_world.is_some()),
         ("--profile", options.profile.is_some()),
+        ("--trace", options.trace.is_some()),
         ("--serve-profile", options.serve_profile.is_some()),
         ("--suggest", options.suggest),
         ("--samples", options.samples.is_some()),

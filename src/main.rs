@@ -162,6 +162,13 @@ struct RunArgs {
     /// [profiling] sample_hz (Python scripts for now).
     #[arg(long, value_name = "FILE")]
     samples: Option<PathBuf>,
+    /// Write a Chrome Trace Event JSON file that ui.perfetto.dev and
+    /// chrome://tracing open: frames, phases, systems, handlers and
+    /// coroutine resumes on one track per thread, errors, reloads,
+    /// rollbacks and leaks as instants, memory and entity counts as
+    /// counters.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
     /// Accept one debug client at a time on this address (e.g.
     /// 127.0.0.1:4711): an editor attaches with the Debug Adapter
     /// Protocol. Without --frames, runs until the client ends the run.
@@ -224,6 +231,7 @@ fn run(args: RunArgs) -> ExitCode {
         restricted: args.restricted,
         suggest: args.suggest,
         samples: args.samples,
+        trace: args.trace,
         threads: args.threads,
     };
     let suggest = args.suggest;

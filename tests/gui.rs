@@ -1422,6 +1422,48 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
 }
 
 #[test]
+fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
+    let mut h = open_on(&sample("hello_lua"), Some("Profiler"));
+    for frame in 1..=3u64 {
+        h.get_by_label("⏭ Step").click();
+        wait(&mut h, "a step", |app| {
+            app.snapshot().is_some_and(|s| s.view.frame == frame)
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.trace.json");
+    h.get_by_label("File").click();
+    h.run_steps(1);
+    h.get_by_label("Export trace…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&file.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    h.get_by_label_contains("trace events to");
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let frames: Vec<u64> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "frame")
+        .filter_map(|e| e["args"]["frame"].as_u64())
+        .collect();
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    assert!(frames.windows(2).all(|w| w[1] == w[0] + 1), "{frames:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "ecscope: hello_lua")
+    );
+}
+
+#[test]
 fn a_suggestion_names_the_slow_system_and_opens_its_line() {
     let project = common::copy_of_sample("profiling_hotspots");
     let mut h = open_on(project.path(), Some("Profiler"));

@@ -537,6 +537,14 @@ impl EcscopeApp {
                     ui.close();
                     self.profile_prompt = Some(ProfilePrompt::samples(self.state.session.as_ref()));
                 }
+                if ui
+                    .button("Export trace…")
+                    .on_hover_text("The frames the Profiler shows as a Chrome Trace Event file, for ui.perfetto.dev or chrome://tracing")
+                    .clicked()
+                {
+                    ui.close();
+                    self.profile_prompt = Some(ProfilePrompt::trace(self.state.session.as_ref()));
+                }
                 if ui.button("Connect to a profile stream…").clicked() {
                     ui.close();
                     self.panels.profiler.ask_connect();
@@ -620,6 +628,7 @@ impl EcscopeApp {
         let mut open = true;
         let mut act = false;
         let title = match (prompt.save, prompt.samples) {
+            _ if prompt.trace => "Export trace",
             (true, true) => "Save samples",
             (true, false) => "Save profile",
             _ => "Open profile",
@@ -629,7 +638,9 @@ impl EcscopeApp {
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {
-                ui.label(if prompt.samples {
+                ui.label(if prompt.trace {
+                    "Chrome Trace Event JSON of the frames the Profiler shows (open it at ui.perfetto.dev or chrome://tracing): type the path, or browse."
+                } else if prompt.samples {
                     "Folded stacks, one \"stack count\" line each (for inferno, flamegraph.pl or speedscope): type the path, or browse."
                 } else {
                     "A .puffin file: type its path, or browse."
@@ -641,7 +652,11 @@ impl EcscopeApp {
                         .labelled_by(label.id);
                     act |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if ui.button("Browse…").clicked() {
-                        let dialog = if prompt.samples {
+                        let dialog = if prompt.trace {
+                            rfd::FileDialog::new()
+                                .add_filter("trace", &["json"])
+                                .set_file_name("trace.json")
+                        } else if prompt.samples {
                             rfd::FileDialog::new()
                                 .add_filter("folded stacks", &["folded", "txt"])
                                 .set_file_name("samples.folded")
@@ -677,6 +692,23 @@ impl EcscopeApp {
             let path = PathBuf::from(prompt.path.trim());
             if prompt.path.trim().is_empty() {
                 prompt.error = Some("Type a path first.".into());
+            } else if prompt.trace {
+                let frames = self
+                    .state
+                    .snapshot
+                    .as_ref()
+                    .map(|s| s.profile.frames.clone());
+                let project = self
+                    .state
+                    .session
+                    .as_ref()
+                    .map(|s| s.project().manifest.project.name.clone())
+                    .unwrap_or_default();
+                self.panels
+                    .profiler
+                    .export_trace(&path, frames.as_ref(), &project);
+                self.profile_prompt = None;
+                self.show_pane(Pane::Profiler);
             } else if prompt.samples {
                 let folded = self
                     .state
@@ -1332,6 +1364,8 @@ struct ProfilePrompt {
     save: bool,
     /// Saves the sampled stacks (folded) rather than the frames.
     samples: bool,
+    /// Exports the frames as a Chrome trace.
+    trace: bool,
     path: String,
     error: Option<String>,
 }
@@ -1351,12 +1385,23 @@ impl ProfilePrompt {
         ProfilePrompt {
             save,
             samples: false,
+            trace: false,
             path: path.display().to_string(),
             error: None,
         }
     }
 
     /// Saving the sampled stacks: `samples.folded` in the project folder.
+    fn trace(session: Option<&Session>) -> ProfilePrompt {
+        let mut prompt = ProfilePrompt::new(true, session);
+        prompt.trace = true;
+        prompt.path = PathBuf::from(&prompt.path)
+            .with_file_name("trace.json")
+            .display()
+            .to_string();
+        prompt
+    }
+
     fn samples(session: Option<&Session>) -> ProfilePrompt {
         let mut prompt = ProfilePrompt::new(true, session);
         prompt.samples = true;

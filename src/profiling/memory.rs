@@ -26,6 +26,19 @@ pub enum SeriesKind {
     Count,
 }
 
+/// A series' latest value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesNow {
+    /// The series' name.
+    pub name: String,
+    /// Bytes or a count.
+    pub kind: SeriesKind,
+    /// The script this heap belongs to, when it is one script's.
+    pub script: Option<String>,
+    /// The value.
+    pub value: f64,
+}
+
 /// One series: (frame, value) samples, the newest last.
 #[derive(Debug, Clone)]
 pub struct Series {

@@ -10,6 +10,7 @@ pub mod samples;
 pub mod serve;
 pub mod stats;
 pub mod stopped;
+pub mod trace;
 
 pub use profiler::Profiler;
 pub use stats::{CallKind, StatRow, StatsTable};

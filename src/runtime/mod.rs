@@ -526,6 +526,22 @@ impl Runtime {
         self.memory.view()
     }
 
+    /// The memory series sampled in the last frame, with their values.
+    pub fn memory_series_now(&self) -> Vec<crate::profiling::memory::SeriesNow> {
+        let frame = self.frame();
+        self.memory
+            .series()
+            .iter()
+            .filter(|s| s.samples.back().is_some_and(|&(f, _)| f + 1 >= frame))
+            .map(|s| crate::profiling::memory::SeriesNow {
+                name: s.name.clone(),
+                kind: s.kind,
+                script: s.script.clone(),
+                value: s.current(),
+            })
+            .collect()
+    }
+
     /// Every stored version of a script, oldest first.
     pub fn history(&mut self, path: &str) -> Vec<Version> {
         self.history.versions(path)

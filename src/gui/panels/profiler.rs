@@ -94,6 +94,46 @@ impl ProfilerPanel {
         });
     }
 
+    /// Writes the frames shown (live, file or remote) as a Chrome Trace
+    /// Event file for ui.perfetto.dev or chrome://tracing.
+    pub fn export_trace(
+        &mut self,
+        path: &Path,
+        live: Option<&crate::profiling::profiler::Frames>,
+        project: &str,
+    ) {
+        use crate::profiling::trace::{Trace, write};
+        let trace = match &self.source {
+            Source::Live => match live.map(|f| f.lock()) {
+                Some(Ok(frames)) => Ok(Trace::of_view(&frames, project)),
+                _ => Err("no project is open".to_string()),
+            },
+            Source::File(file, view) => Ok(Trace::of_view(
+                view,
+                &file.file_name().unwrap_or_default().to_string_lossy(),
+            )),
+            Source::Remote(client) => Ok(Trace::of_view(&client.frame_view(), "remote")),
+        };
+        self.message = Some(match trace {
+            Ok(trace) if trace.is_empty() => (
+                true,
+                "no frames to export yet: record, and let the project run".to_string(),
+            ),
+            Ok(trace) => match write(&trace, path) {
+                Ok(()) => (
+                    false,
+                    format!(
+                        "exported {} trace events to {} (open it at ui.perfetto.dev)",
+                        trace.len(),
+                        path.display()
+                    ),
+                ),
+                Err(e) => (true, format!("cannot write {}: {e}", path.display())),
+            },
+            Err(e) => (true, e),
+        });
+    }
+
     /// Saves the open project's sampled stacks, folded.
     pub fn save_samples(&mut self, path: &Path, folded: Option<&Vec<(String, u64)>>) {
         self.message = Some(match folded {

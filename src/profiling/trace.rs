@@ -1,0 +1,226 @@
+//! Chrome Trace Event JSON (SCRIPT_API §7), which ui.perfetto.dev and
+//! chrome://tracing open: the profiler's scopes as spans on one track per
+//! thread, instant events for what happened (reloads, rollbacks, errors,
+//! leaks), counter tracks for memory and entity counts, and the process's
+//! and threads' names.
+//!
+//! A [`Trace`] is fed as the run goes (each finished puffin frame, each
+//! event, each frame's counters) and written whole at the end.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use std::sync::Arc;
+
+use puffin::{FrameData, FrameView};
+use serde_json::{Value, json};
+
+/// The track (thread id) of the runtime's own thread.
+const RUNTIME_TID: u64 = 1;
+
+/// A trace being recorded.
+#[derive(Default)]
+pub struct Trace {
+    /// The events so far, each a JSON object, comma-separated.
+    events: String,
+    count: usize,
+    /// Each thread's track, by thread name.
+    threads: HashMap<String, u64>,
+    /// Keeps the scope names each frame brings (and the latest frame).
+    view: FrameView,
+    /// Scope names given up front (a saved or live view's).
+    names: HashMap<puffin::ScopeId, String>,
+    /// When the trace begins (0 on its time line), on puffin's clock.
+    origin_ns: i64,
+}
+
+impl Trace {
+    /// An empty trace of the process `process` (the project's name),
+    /// beginning now: make it before the project opens, so that its
+    /// scripts' loading is on it too.
+    pub fn new(process: &str) -> Trace {
+        Trace::starting(process, puffin::now_ns())
+    }
+
+    fn starting(process: &str, origin_ns: i64) -> Trace {
+        let mut trace = Trace {
+            origin_ns,
+            ..Trace::default()
+        };
+        trace.view.set_max_recent(1);
+        trace.view.set_max_slow(0);
+        trace.push(&json!({
+            "name": "process_name", "ph": "M", "pid": 1, "tid": 0,
+            "args": { "name": format!("ecscope: {process}") },
+        }));
+        trace
+    }
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether it holds no event but the process's name.
+    pub fn is_empty(&self) -> bool {
+        self.count <= 1
+    }
+
+    fn push(&mut self, event: &Value) {
+        if self.count > 0 {
+            self.events.push_str(",\n");
+        }
+        let _ = write!(self.events, "{event}");
+        self.count += 1;
+    }
+
+    /// Microseconds since the trace began.
+    fn micros(&self, ns: i64) -> f64 {
+        (ns - self.origin_ns).max(0) as f64 / 1000.0
+    }
+
+    /// The track of the thread named `name`; the runtime's thread (the one
+    /// whose lane has the `frame` scope) is the first.
+    fn track(&mut self, name: &str, runtime: bool) -> u64 {
+        if let Some(tid) = self.threads.get(name) {
+            return *tid;
+        }
+        let tid = if runtime && !self.threads.values().any(|t| *t == RUNTIME_TID) {
+            RUNTIME_TID
+        } else {
+            RUNTIME_TID + 1 + self.threads.len() as u64
+        };
+        self.threads.insert(name.to_string(), tid);
+        let label = if name.is_empty() { "thread" } else { name };
+        self.push(&json!({
+            "name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
+            "args": { "name": label },
+        }));
+        self.push(&json!({
+            "name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid,
+            "args": { "sort_index": tid },
+        }));
+        tid
+    }
+
+    /// Adds a finished puffin frame: every scope as a span on its
+    /// thread's track, nested as recorded.
+    pub fn add_frame(&mut self, frame: Arc<FrameData>) {
+        self.view.add_frame(Arc::clone(&frame));
+        let Ok(unpacked) = frame.unpacked() else {
+            return;
+        };
+        let index = frame.meta().frame_index;
+        for (thread, stream) in &unpacked.thread_streams {
+            let Ok(top) = puffin::Reader::from_start(&stream.stream).read_top_scopes() else {
+                continue;
+            };
+            let runtime = top.iter().any(|s| self.name(s.id) == "frame");
+            let tid = self.track(&thread.name, runtime);
+            self.add_scopes(&stream.stream, top, tid, index);
+        }
+    }
+
+    fn name(&self, id: puffin::ScopeId) -> String {
+        if let Some(name) = self.names.get(&id) {
+            return name.clone();
+        }
+        self.view
+            .scope_collection()
+            .fetch_by_id(&id)
+            .map_or_else(|| format!("scope {}", id.0), |d| d.name().to_string())
+    }
+
+    /// The trace of the frames `view` holds (the Profiler's, or a
+    /// `.puffin` file's), oldest first.
+    pub fn of_view(view: &FrameView, process: &str) -> Trace {
+        let mut frames: Vec<_> = view.recent_frames().cloned().collect();
+        frames.sort_by_key(|f| f.meta().frame_index);
+        let origin = frames
+            .iter()
+            .map(|f| f.meta().range_ns.0)
+            .min()
+            .unwrap_or(0);
+        let mut trace = Trace::starting(process, origin);
+        trace.names = view
+            .scope_collection()
+            .scopes_by_id()
+            .iter()
+            .map(|(id, d)| (*id, d.name().to_string()))
+            .collect();
+        for frame in frames {
+            trace.add_frame(frame);
+        }
+        trace
+    }
+
+    fn add_scopes(
+        &mut self,
+        stream: &puffin::Stream,
+        scopes: Vec<puffin::Scope<'_>>,
+        tid: u64,
+        frame: u64,
+    ) {
+        for scope in scopes {
+            let name = self.name(scope.id);
+            let category = if name == "frame" {
+                "frame"
+            } else if name.contains(".lua:") || name.contains(".py:") {
+                "script"
+            } else {
+                "phase"
+            };
+            let ts = self.micros(scope.record.start_ns);
+            let mut event = json!({
+                "name": name, "cat": category, "ph": "X", "pid": 1, "tid": tid,
+                "ts": ts, "dur": scope.record.duration_ns as f64 / 1000.0,
+            });
+            if category == "frame" {
+                event["args"] = json!({ "frame": frame });
+            }
+            self.push(&event);
+            if scope.child_begin_position < scope.child_end_position
+                && let Ok(reader) = puffin::Reader::with_offset(stream, scope.child_begin_position)
+                && let Ok(children) = reader.read_top_scopes()
+            {
+                self.add_scopes(stream, children, tid, frame);
+            }
+        }
+    }
+
+    /// Adds something that happened at `ns` (puffin's clock): a reload, a
+    /// rollback, an error, a leak, a stop. `args` says what.
+    pub fn instant(&mut self, name: &str, category: &str, ns: i64, args: Value) {
+        let ts = self.micros(ns);
+        self.push(&json!({
+            "name": name, "cat": category, "ph": "i", "s": "p", "pid": 1,
+            "tid": RUNTIME_TID, "ts": ts, "args": args,
+        }));
+    }
+
+    /// Adds the values of a counter track at `ns` (puffin's clock).
+    pub fn counter(&mut self, name: &str, ns: i64, values: &[(&str, f64)]) {
+        let ts = self.micros(ns);
+        let args: serde_json::Map<String, Value> = values
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), json!(v)))
+            .collect();
+        self.push(&json!({
+            "name": name, "ph": "C", "pid": 1, "tid": RUNTIME_TID, "ts": ts,
+            "args": args,
+        }));
+    }
+
+    /// The whole trace as Chrome Trace Event JSON.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n{}\n]}}\n",
+            self.events
+        )
+    }
+}
+
+/// Writes `trace` to `path` whole (a temporary file renamed into place).
+pub fn write(trace: &Trace, path: &std::path::Path) -> std::io::Result<()> {
+    crate::hot_reload::history::write_atomic(path, trace.to_json().as_bytes())
+}
