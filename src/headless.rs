@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub samples: Option<PathBuf>,
     /// Where to write the Chrome Trace Event JSON (SCRIPT_API §7).
     pub trace: Option<PathBuf>,
+    /// Measure `[budgets]` at the end (SCRIPT_API §7).
+    pub check_budgets: bool,
     /// Worker threads for systems, over the manifest's `[runtime] threads`.
     pub threads: Option<u32>,
 }
@@ -70,6 +72,9 @@ pub mod exit {
     /// Bad arguments, a bad manifest, or an output path that cannot be
     /// created: nothing ran.
     pub const NOTHING_RAN: u8 = 2;
+    /// `--check-budgets`: the run completed without a script error, and a
+    /// `[budgets]` limit was exceeded (SCRIPT_API §7).
+    pub const OVER_BUDGET: u8 = 3;
     /// An output's reader went away (a broken pipe, as in `ecscope run DIR
     /// | head -1`): the run stopped there. 128 + SIGPIPE, the status a shell
     /// shows for a program that a broken pipe ended.
@@ -150,6 +155,8 @@ pub struct RunSummary {
     pub elapsed: Duration,
     /// What the suggestion rules found, with `suggest`.
     pub suggestions: Vec<crate::runtime::suggest::Suggestion>,
+    /// `[budgets]` measured, with `check_budgets`.
+    pub budgets: Vec<crate::runtime::budgets::BudgetResult>,
 }
 
 /// Writes one line to standard error; a standard error that cannot be
@@ -362,6 +369,15 @@ fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 /// writes the dump. Script errors do not stop the run; they are counted in
 /// the summary. An output that fails stops it (see [`RunError::Write`]).
 pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
+    if options.check_budgets && project_budgets_empty(&options.project) {
+        return Err(RunError::Arguments(format!(
+            "--check-budgets needs a [budgets] table in {}",
+            options
+                .project
+                .join(crate::project::MANIFEST_FILE)
+                .display()
+        )));
+    }
     if options.frames.is_none() && !options.realtime {
         return Err(RunError::Arguments(
             "--frames N is required (or --realtime to run until interrupted, or --dap to run until the debug client ends the run)".into(),
@@ -569,7 +585,18 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         errors: runtime.error_count(),
         elapsed,
         suggestions,
+        budgets: if options.check_budgets {
+            runtime.budget_results()
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// Whether the project's manifest has no `[budgets]` (an unreadable one
+/// is reported when the project opens).
+fn project_budgets_empty(dir: &Path) -> bool {
+    Project::open(dir).is_ok_and(|p| p.manifest.budgets.is_empty())
 }
 
 /// What happened in the frame just run, on the trace: its events that are
@@ -667,6 +694,7 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
         ("--dump-world", options.dump_world.is_some()),
         ("--profile", options.profile.is_some()),
         ("--trace", options.trace.is_some()),
+        ("--check-budgets", options.check_budgets),
         ("--serve-profile", options.serve_profile.is_some()),
         ("--suggest", options.suggest),
         ("--samples", options.samples.is_some()),
@@ -770,5 +798,6 @@ pub fn run_with_debugger(options: &RunOptions, address: &str) -> Result<RunSumma
         errors,
         elapsed,
         suggestions: Vec::new(),
+        budgets: Vec::new(),
     })
 }

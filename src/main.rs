@@ -169,6 +169,12 @@ struct RunArgs {
     /// counters.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// After the run, measure the manifest's [budgets] (p95 frame time and
+    /// p95 ms per frame of named systems, over the last 600 frames) and
+    /// exit 3 when one is exceeded, naming it with the measured and the
+    /// allowed value.
+    #[arg(long)]
+    check_budgets: bool,
     /// Accept one debug client at a time on this address (e.g.
     /// 127.0.0.1:4711): an editor attaches with the Debug Adapter
     /// Protocol. Without --frames, runs until the client ends the run.
@@ -232,6 +238,7 @@ fn run(args: RunArgs) -> ExitCode {
         suggest: args.suggest,
         samples: args.samples,
         trace: args.trace,
+        check_budgets: args.check_budgets,
         threads: args.threads,
     };
     let suggest = args.suggest;
@@ -293,8 +300,18 @@ fn finish_run(
                     }
                 }
             }
+            for budget in &summary.budgets {
+                let verdict = if budget.exceeded() {
+                    "over budget"
+                } else {
+                    "budget"
+                };
+                eprint_line(format_args!("{verdict}: {}", budget.describe()));
+            }
             if summary.errors > 0 {
                 ExitCode::from(exit::SCRIPT_ERROR)
+            } else if summary.budgets.iter().any(|b| b.exceeded()) {
+                ExitCode::from(exit::OVER_BUDGET)
             } else {
                 ExitCode::SUCCESS
             }

@@ -1422,6 +1422,34 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
 }
 
 #[test]
+fn the_statistics_mark_a_system_over_its_budget() {
+    let dir = common::copy_of_sample("boids");
+    let manifest = dir.path().join("ecscope.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[budgets]\n\"scripts/flock.lua:steer\" = 0.001\nframe_ms = 1000\n"),
+    )
+    .unwrap();
+    let mut h = open_on(dir.path(), Some("Profiler"));
+    for frame in 1..=3u64 {
+        h.get_by_label("⏭ Step").click();
+        wait(&mut h, "a step", |app| {
+            app.snapshot().is_some_and(|s| s.view.frame == frame)
+        });
+    }
+    wait(&mut h, "the budgets measured", |app| {
+        app.snapshot()
+            .is_some_and(|s| s.profile.budgets.iter().any(|b| b.exceeded()))
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("Over budget: scripts/flock.lua:steer: p95 ");
+    h.get_by_label("flock.lua:steer ⚠");
+    // The system within its budget is not marked.
+    assert!(h.query_by_label("flock.lua:move ⚠").is_none());
+}
+
+#[test]
 fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     let mut h = open_on(&sample("hello_lua"), Some("Profiler"));
     for frame in 1..=3u64 {

@@ -41,6 +41,8 @@ pub struct Manifest {
     /// systems named `script:system`. Read and checked here; what they
     /// limit is measured by the budget check.
     pub budgets: BTreeMap<String, f64>,
+    /// The line of each `[budgets]` key in `ecscope.toml`, for messages.
+    pub budget_lines: BTreeMap<String, usize>,
 }
 
 /// `[profiling]`.
@@ -604,6 +606,11 @@ impl Manifest {
             history: raw.history,
             profiling: raw.profiling,
             runtime: RuntimeSection { threads },
+            budget_lines: raw
+                .budgets
+                .keys()
+                .filter_map(|k| Some((k.clone(), find_key_line(text, "budgets", k)?)))
+                .collect(),
             budgets: raw.budgets,
             sandbox: raw.sandbox,
         })

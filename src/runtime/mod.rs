@@ -19,6 +19,7 @@ impl From<crate::scripting::debugger::SpecError> for CommandError {
 }
 
 pub mod breakpoints;
+pub mod budgets;
 pub mod command;
 pub mod dump;
 mod instrument;
@@ -144,6 +145,7 @@ impl Runtime {
         for entry in entries {
             runtime.load_script(entry);
         }
+        runtime.check_budget_names();
         runtime
     }
 

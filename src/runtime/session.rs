@@ -256,6 +256,8 @@ pub struct ProfileData {
     pub sample_hz: u32,
     /// The systems in order, with their access and groups.
     pub systems: Arc<super::parallel::SystemsView>,
+    /// `[budgets]` measured over the statistics window.
+    pub budgets: Arc<Vec<super::budgets::BudgetResult>>,
 }
 
 impl std::fmt::Debug for ProfileData {
@@ -1434,6 +1436,7 @@ impl Worker {
                     folded: Arc::new(folded),
                     sample_hz: self.runtime.sample_hz(),
                     systems: Arc::new(self.runtime.systems_view()),
+                    budgets: Arc::new(self.runtime.budget_results()),
                 };
                 state.profile_built = Some(Instant::now());
             }

@@ -282,7 +282,10 @@ impl ProfilerPanel {
                 ui.strong("Statistics");
                 egui::ScrollArea::horizontal()
                     .id_salt("stats-scroll")
-                    .show(ui, |ui| stats_table(ui, &stats, &mut self.table));
+                    .show(ui, |ui| {
+                        let budgets = live.map(|p| p.budgets.as_slice()).unwrap_or_default();
+                        stats_table(ui, &stats, budgets, &mut self.table)
+                    });
             });
             side_rect = Some(side.response.rect);
         }

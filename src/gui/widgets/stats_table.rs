@@ -1,6 +1,8 @@
 //! The statistics table: scripts, or every system, handler and coroutine,
 //! ranked by any column (click a header).
 
+use crate::gui::theme;
+use crate::runtime::budgets::BudgetResult;
 use egui_extras::{Column, TableBuilder};
 
 use crate::profiling::{StatRow, StatsTable};
@@ -63,8 +65,13 @@ fn key(row: &StatRow, sort: SortBy) -> f64 {
     }
 }
 
-/// Shows the table of `stats`.
-pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState) {
+/// Shows the table of `stats`, marking what is over its `[budgets]` limit.
+pub fn stats_table(
+    ui: &mut egui::Ui,
+    stats: &StatsTable,
+    budgets: &[BudgetResult],
+    state: &mut TableState,
+) {
     ui.horizontal(|ui| {
         ui.selectable_value(&mut state.by_script, false, "By call");
         ui.selectable_value(&mut state.by_script, true, "By script");
@@ -74,6 +81,38 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
             stats.frames, stats.frame_mean_ms, stats.frame_p95_ms, stats.frame_max_ms
         ));
     });
+    if !budgets.is_empty() {
+        let over: Vec<&BudgetResult> = budgets.iter().filter(|b| b.exceeded()).collect();
+        if over.is_empty() {
+            ui.colored_label(
+                theme::OK,
+                format!(
+                    "All {} budgets are met ([budgets] in ecscope.toml).",
+                    budgets.len()
+                ),
+            )
+        } else {
+            ui.colored_label(
+                theme::ERROR,
+                format!(
+                    "Over budget: {}",
+                    over.iter()
+                        .map(|b| b.describe())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )
+        };
+    }
+    let budget_of = |r: &StatRow| {
+        (r.kind == Some(crate::profiling::CallKind::System))
+            .then(|| {
+                budgets
+                    .iter()
+                    .find(|b| b.key.rsplit_once(':') == Some((r.script.as_str(), r.name.as_str())))
+            })
+            .flatten()
+    };
     let mut rows: Vec<&StatRow> = if state.by_script {
         stats.scripts.iter().collect()
     } else {
@@ -218,12 +257,32 @@ pub fn stats_table(ui: &mut egui::Ui, stats: &StatsTable, state: &mut TableState
                             }
                         }
                     };
-                    ui.label(text).on_hover_text(&r.script);
+                    let budget = budget_of(r);
+                    match budget {
+                        Some(b) if b.exceeded() => {
+                            ui.colored_label(theme::ERROR, format!("{text} ⚠"))
+                                .on_hover_text(b.describe());
+                        }
+                        Some(b) => {
+                            ui.label(text).on_hover_text(b.describe());
+                        }
+                        None => {
+                            ui.label(text).on_hover_text(&r.script);
+                        }
+                    }
                 });
+                let over = budget_of(r).is_some_and(BudgetResult::exceeded);
                 for &i in &visible {
                     let cell = columns[i].3;
                     row.col(|ui| {
-                        ui.monospace(cell(r));
+                        if over && columns[i].0 == Some(SortBy::P95) {
+                            ui.colored_label(
+                                theme::ERROR,
+                                egui::RichText::new(cell(r)).monospace(),
+                            );
+                        } else {
+                            ui.monospace(cell(r));
+                        }
                     });
                 }
             });
