@@ -76,9 +76,28 @@ enum Command {
     /// Write editor typings for the ecs API and the project's components:
     /// LuaLS annotations and a Python stub, in DIR/.ecscope/types/.
     Types(TypesArgs),
+    /// Compare two saved profiles (.puffin): each system's, handler's,
+    /// coroutine's and phase's mean ms per frame before and after, the
+    /// ratio, the change, and whether it is beyond the frame-to-frame
+    /// noise.
+    ///
+    /// Exit status: 0 compared; 2 a profile could not be read.
+    Compare(CompareArgs),
     /// A debug adapter on standard input and output, for editors (VS Code,
     /// Neovim, JetBrains IDEs): `launch` with {"project": DIR}.
     Dap,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The profile before the change (File › Save profile…, or
+    /// `ecscope run --profile`).
+    before: PathBuf,
+    /// The profile after it.
+    after: PathBuf,
+    /// Print JSON: the scopes compared, largest change first.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +231,7 @@ fn main() -> ExitCode {
         Some(Command::New(args)) => new_project(args),
         Some(Command::Types(args)) => types(args),
         Some(Command::Dap) => dap(),
+        Some(Command::Compare(args)) => compare(args),
         None => open_gui(cli),
     }
 }
@@ -332,6 +352,53 @@ fn dap() -> ExitCode {
                 "error: the debug adapter cannot use standard output: {e}"
             ));
             ExitCode::from(exit::SCRIPT_ERROR)
+        }
+    }
+}
+
+fn compare(args: CompareArgs) -> ExitCode {
+    use ecscope::profiling::compare;
+    let mut measured = Vec::new();
+    for path in [&args.before, &args.after] {
+        match ecscope::profiling::profiler::read_profile(path) {
+            Ok((view, warning)) => {
+                if let Some(warning) = warning {
+                    eprint_line(format_args!("note: {warning}"));
+                }
+                measured.push(compare::measures(&view));
+            }
+            Err(e) => {
+                eprint_line(format_args!("error: {e}"));
+                return ExitCode::from(exit::NOTHING_RAN);
+            }
+        }
+    }
+    let (before, after) = (&measured[0], &measured[1]);
+    if compare::different_projects(before, after) {
+        eprint_line(format_args!(
+            "note: the two profiles share no script system: they may be of different projects"
+        ));
+    }
+    let changes = compare::compare(before, after);
+    let text = if args.json {
+        serde_json::json!({
+            "before": { "path": args.before, "frames": before.get("frame").map_or(0, |m| m.frames) },
+            "after": { "path": args.after, "frames": after.get("frame").map_or(0, |m| m.frames) },
+            "scopes": changes.iter().map(|c| {
+                let mut v = serde_json::to_value(c).unwrap_or_default();
+                v["verdict"] = serde_json::Value::from(c.verdict());
+                v
+            }).collect::<Vec<_>>(),
+        })
+        .to_string()
+    } else {
+        compare::table(&changes).trim_end().to_string()
+    };
+    match print_line(format_args!("{text}")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprint_line(format_args!("error: cannot write the comparison: {e}"));
+            ExitCode::from(exit::OUTPUT_FAILED)
         }
     }
 }

@@ -1422,6 +1422,75 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
 }
 
 #[test]
+fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"work\"\n[[script]]\npath = \"scripts/main.lua\"\n",
+    )
+    .unwrap();
+    let script = dir.path().join("scripts/main.lua");
+    let source = |n: u32| {
+        format!(
+            "ecs.system(\"work\", function()\n  local s = 0\n  for i = 1, {n} do s = s + math.sin(i) end\nend)\n"
+        )
+    };
+    std::fs::write(&script, source(20_000)).unwrap();
+    let mut h = open_on(dir.path(), Some("Profiler"));
+    let step_to = |h: &mut Harness<'_, EcscopeApp>, frame: u64| {
+        while snapshot(h).view.frame < frame {
+            let next = snapshot(h).view.frame + 1;
+            h.get_by_label("⏭ Step").click();
+            wait(h, "a step", |app| {
+                app.snapshot().is_some_and(|s| s.view.frame >= next)
+            });
+        }
+    };
+    step_to(&mut h, 12);
+    // Saved from another editor: ten times the work.
+    std::fs::write(&script, source(200_000)).unwrap();
+    wait(&mut h, "the reload", |app| {
+        app.console()
+            .entries()
+            .iter()
+            .any(|e| e.text.starts_with("reloaded scripts/main.lua v2"))
+    });
+    step_to(&mut h, 24);
+    h.get_by_label("Before / after").click();
+    wait_label(
+        &mut h,
+        "Before: before the reload of scripts/main.lua (v2)",
+        true,
+    );
+    // The change is named above the table and in the Profiler's bar.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.query_all_by_label_contains("× slower").count() < 2 {
+        assert!(Instant::now() < deadline, "the change was never named");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let headlines: Vec<String> = h
+        .query_all_by_label_contains("work: ")
+        .map(|n| {
+            let node = n.accesskit_node();
+            node.label()
+                .filter(|l| !l.is_empty())
+                .or(node.value())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(headlines.len(), 2, "{headlines:?}");
+    assert!(
+        headlines
+            .iter()
+            .all(|l| l.starts_with("work: ") && l.ends_with("× slower")),
+        "{headlines:?}"
+    );
+    h.get_by_label("main.lua:work");
+}
+
+#[test]
 fn the_statistics_mark_a_system_over_its_budget() {
     let dir = common::copy_of_sample("boids");
     let manifest = dir.path().join("ecscope.toml");

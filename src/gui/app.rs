@@ -24,8 +24,8 @@ use super::settings::Settings;
 use super::shortcuts::{self, Shortcut};
 use super::toolbar::{self, ToolbarAction};
 use crate::project::Project;
-use crate::runtime::RuntimeCommand;
 use crate::runtime::session::{Session, SessionCommand, SessionEvent, Snapshot};
+use crate::runtime::{EventKind, RuntimeCommand, RuntimeEvent};
 use crate::scripting::debugger::DebugAction;
 
 /// How the app was started.
@@ -1111,7 +1111,27 @@ impl eframe::App for EcscopeApp {
                     SessionEvent::Evaluated { id, result, .. } => {
                         self.panels.debug.evaluated(id, result);
                     }
-                    event => self.state.console.push_event(event),
+                    event => {
+                        // Every reload pins the frames before it, for
+                        // Before / after.
+                        if let SessionEvent::Runtime(RuntimeEvent {
+                            frame,
+                            kind:
+                                EventKind::Reloaded {
+                                    script, version, ..
+                                },
+                        }) = &event
+                            && let Some(snapshot) = &self.state.snapshot
+                        {
+                            self.panels.profiler.pin_before_reload(
+                                &snapshot.profile.frames,
+                                script,
+                                *version,
+                                *frame,
+                            );
+                        }
+                        self.state.console.push_event(event)
+                    }
                 }
             }
             self.state.snapshot = session.snapshot();

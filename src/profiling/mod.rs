@@ -3,6 +3,7 @@
 //! detection.
 
 pub mod alloc;
+pub mod compare;
 pub mod gc;
 pub mod memory;
 pub mod profiler;

@@ -1,6 +1,7 @@
 //! One file per panel. Each renders the latest snapshot and pushes
 //! commands; none holds a reference to the runtime.
 
+pub mod compare;
 pub mod console;
 pub mod coroutines;
 pub mod debug;

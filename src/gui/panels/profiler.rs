@@ -42,6 +42,8 @@ pub struct ProfilerPanel {
     pub wide: bool,
     /// What the main area shows: frames or a view of the samples.
     pub view: ProfileView,
+    /// The capture pinned as "before" for the Before / after view.
+    pub pinned: Option<super::compare::Pinned>,
 }
 
 impl Default for ProfilerPanel {
@@ -56,6 +58,7 @@ impl Default for ProfilerPanel {
             fit: true,
             wide: false,
             view: ProfileView::default(),
+            pinned: None,
         }
     }
 }
@@ -225,6 +228,17 @@ impl ProfilerPanel {
             if !matches!(self.source, Source::Live) && ui.button("Back to the project").clicked() {
                 self.show_live();
             }
+            if let Source::File(path, view) = &self.source
+                && ui
+                    .button("📌 Pin as before")
+                    .on_hover_text("Compare this saved capture with the project's frames, in Before / after")
+                    .clicked()
+            {
+                let label = format!("{}", path.display());
+                self.pinned = Some(super::compare::Pinned::file(view, label));
+                self.show_live();
+                self.view = ProfileView::Compare;
+            }
             ui.separator();
             if ui
                 .button("Connect…")
@@ -245,6 +259,18 @@ impl ProfilerPanel {
                 }
             });
         }
+        // What the last reload (or pin) changed, beyond the noise.
+        if matches!(self.source, Source::Live)
+            && let Some(frames) = live.map(|p| p.frames.clone())
+            && let Some(line) = self.compare_headline(&frames)
+        {
+            ui.horizontal(|ui| {
+                ui.weak("Since");
+                ui.weak(self.pinned.as_ref().map_or("", |p| p.label.as_str()));
+                ui.label(egui::RichText::new(line).strong())
+                    .on_hover_text("Profiler › Before / after has every system and phase");
+            });
+        }
         if let Some((problem, text)) = &self.message {
             let color = if *problem { theme::ERROR } else { theme::INFO };
             ui.colored_label(color, text);
@@ -252,7 +278,9 @@ impl ProfilerPanel {
 
         // The Systems view is a wide table of its own.
         let stats = match (&self.source, live) {
-            (Source::Live, Some(profile)) if self.view != ProfileView::Systems => {
+            (Source::Live, Some(profile))
+                if !matches!(self.view, ProfileView::Systems | ProfileView::Compare) =>
+            {
                 Some(profile.stats.clone())
             }
             _ => None,
@@ -295,6 +323,13 @@ impl ProfilerPanel {
             self.ui.flamegraph_options.sideways_pan_in_points = 0.0;
         }
         let graph = egui::CentralPanel::default().show_inside(ui, |ui| match &mut self.source {
+            Source::Live if self.view == ProfileView::Compare => {
+                super::samples::view_tabs(ui, &mut self.view);
+                match live {
+                    Some(profile) => super::compare::show(ui, &mut self.pinned, &profile.frames),
+                    None => super::no_project(ui),
+                }
+            }
             Source::Live if self.view == ProfileView::Systems => {
                 super::samples::view_tabs(ui, &mut self.view);
                 match live {
@@ -400,4 +435,31 @@ fn suggestions(
                 ui.separator();
             }
         });
+}
+
+impl ProfilerPanel {
+    /// Pins the live frames before `frame` as "before" (a script was
+    /// reloaded there), so Before / after shows what the change did.
+    pub fn pin_before_reload(
+        &mut self,
+        frames: &crate::profiling::profiler::Frames,
+        script: &str,
+        version: u32,
+        frame: u64,
+    ) {
+        let label = format!("before the reload of {script} (v{version})");
+        if let Some(pin) = super::compare::Pinned::live(frames, label, Some(frame)) {
+            self.pinned = Some(pin);
+        }
+    }
+
+    /// The Before / after headline now (`steer: 2.30× faster`), if a
+    /// change is beyond the noise.
+    pub fn compare_headline(
+        &mut self,
+        frames: &crate::profiling::profiler::Frames,
+    ) -> Option<String> {
+        let pin = self.pinned.as_mut()?;
+        super::compare::headline(pin.changes(frames))
+    }
 }

@@ -24,16 +24,19 @@ pub enum ProfileView {
     /// The systems in order: their access, which run together, why others
     /// wait.
     Systems,
+    /// A pinned capture against the frames since.
+    Compare,
 }
 
 impl ProfileView {
     /// Every view, in the order of the tabs.
-    pub const ALL: [ProfileView; 5] = [
+    pub const ALL: [ProfileView; 6] = [
         ProfileView::Frames,
         ProfileView::Samples,
         ProfileView::Functions,
         ProfileView::Lines,
         ProfileView::Systems,
+        ProfileView::Compare,
     ];
 
     /// The tab's label.
@@ -44,6 +47,7 @@ impl ProfileView {
             ProfileView::Functions => "Functions",
             ProfileView::Lines => "Hot lines",
             ProfileView::Systems => "Systems",
+            ProfileView::Compare => "Before / after",
         }
     }
 
@@ -62,6 +66,9 @@ impl ProfileView {
             ProfileView::Lines => "The script lines the samples landed on most",
             ProfileView::Systems => {
                 "The systems in the order they run: what each declared it touches, which run at the same time, and why the others wait"
+            }
+            ProfileView::Compare => {
+                "Each system and phase before a reload (or a pinned capture) against the frames since: slower in red, faster in blue"
             }
         }
     }
@@ -134,7 +141,7 @@ pub fn show(ui: &mut egui::Ui, view: ProfileView, profile: &ProfileData, ctx: &m
         }
         ProfileView::Functions => functions(ui, summary),
         ProfileView::Lines => lines(ui, summary),
-        ProfileView::Systems => None,
+        ProfileView::Systems | ProfileView::Compare => None,
     };
     if let Some(place) = goto {
         *ctx.goto = Some(place);

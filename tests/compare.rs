@@ -1,0 +1,137 @@
+//! `ecscope compare A.puffin B.puffin`: per-scope before and after, with
+//! whether each change is beyond the noise.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ecscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecscope"))
+        .args(args)
+        .output()
+        .expect("ecscope runs")
+}
+
+/// A project whose system `work` loops `n` times a frame, and `steady`
+/// does the same work in both.
+fn project(dir: &Path, name: &str, n: u32) {
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(
+        dir.join("ecscope.toml"),
+        format!("[project]\nname = \"{name}\"\n[[script]]\npath = \"scripts/main.lua\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("scripts/main.lua"),
+        format!(
+            "ecs.system(\"work\", function()\n  local s = 0\n  for i = 1, {n} do s = s + math.sin(i) end\nend)\n\
+             ecs.system(\"steady\", function()\n  local s = 0\n  for i = 1, 20000 do s = s + math.cos(i) end\nend)\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn profile(dir: &Path, out: &Path) {
+    let run = ecscope(&[
+        "run",
+        dir.to_str().unwrap(),
+        "--frames",
+        "120",
+        "--profile",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn a_system_made_ten_times_slower_is_named_slower_and_the_json_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    project(&a, "work", 20_000);
+    project(&b, "work", 200_000);
+    let (pa, pb) = (tmp.path().join("a.puffin"), tmp.path().join("b.puffin"));
+    profile(&a, &pa);
+    profile(&b, &pb);
+    let out = ecscope(&["compare", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("main.lua:work "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("× slower"), "{line}");
+    let out = ecscope(&[
+        "compare",
+        pb.to_str().unwrap(),
+        pa.to_str().unwrap(),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let work = json["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "main.lua:work")
+        .unwrap();
+    assert_eq!(work["significant"], true);
+    let ratio = work["ratio"].as_f64().unwrap();
+    assert!(ratio < 0.3, "{work}");
+    assert!(
+        work["verdict"].as_str().unwrap().ends_with("× faster"),
+        "{work}"
+    );
+    assert_eq!(json["before"]["frames"], 120);
+}
+
+#[test]
+fn different_projects_get_a_notice_and_bad_files_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    project(&a, "work", 2_000);
+    let pa = tmp.path().join("a.puffin");
+    profile(&a, &pa);
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(other.join("scripts")).unwrap();
+    std::fs::write(
+        other.join("ecscope.toml"),
+        "[project]\nname = \"other\"\n[[script]]\npath = \"scripts/x.lua\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        other.join("scripts/x.lua"),
+        "ecs.system(\"tick\", function() end)\n",
+    )
+    .unwrap();
+    let po = tmp.path().join("other.puffin");
+    profile(&other, &po);
+    let out = ecscope(&["compare", pa.to_str().unwrap(), po.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("may be of different projects"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Cut short: the frames before the cut are compared, with a note.
+    let bytes = std::fs::read(&pa).unwrap();
+    let cut = tmp.path().join("cut.puffin");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = ecscope(&["compare", cut.to_str().unwrap(), pa.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut short or damaged"));
+    // Not a profile, or missing: exit 2, naming the file.
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    for bad in [text.clone(), tmp.path().join("missing.puffin")] {
+        let out = ecscope(&["compare", bad.to_str().unwrap(), pa.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains(bad.file_name().unwrap().to_str().unwrap()),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
