@@ -73,7 +73,8 @@ pub mod exit {
     /// created: nothing ran.
     pub const NOTHING_RAN: u8 = 2;
     /// `--check-budgets`: the run completed without a script error, and a
-    /// `[budgets]` limit was exceeded (SCRIPT_API §7).
+    /// `[budgets]` limit was exceeded (SCRIPT_API §7); `bench
+    /// --fail-on-regression`: a benchmark regressed.
     pub const OVER_BUDGET: u8 = 3;
     /// An output's reader went away (a broken pipe, as in `ecscope run DIR
     /// | head -1`): the run stopped there. 128 + SIGPIPE, the status a shell

@@ -135,6 +135,14 @@ struct BenchArgs {
     /// Only run benchmarks whose name contains TEXT.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
+    /// Compare each benchmark with an earlier run's --json FILE, and list
+    /// those worse beyond the measured noise (three times the two runs'
+    /// combined spread, and at least 15%).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// With --baseline: exit 3 when a benchmark regressed.
+    #[arg(long, requires = "baseline")]
+    fail_on_regression: bool,
 }
 
 #[derive(Debug, Args)]
@@ -471,6 +479,15 @@ fn bench(args: BenchArgs) -> ExitCode {
             return ExitCode::from(exit::NOTHING_RAN);
         }
     };
+    // So is the baseline: a run is not wasted on a file that cannot be read.
+    let baseline = match args.baseline.as_deref().map(ecscope::bench::read_report) {
+        Some(Ok(report)) => Some(report),
+        Some(Err(e)) => {
+            eprint_line(format_args!("error: {e}"));
+            return ExitCode::from(exit::NOTHING_RAN);
+        }
+        None => None,
+    };
     let options = ecscope::bench::BenchOptions {
         quick: args.quick,
         filter: args.filter,
@@ -505,7 +522,35 @@ fn bench(args: BenchArgs) -> ExitCode {
             ExitCode::from(exit::OUTPUT_FAILED)
         };
     }
-    ExitCode::SUCCESS
+    let Some(baseline) = baseline else {
+        return ExitCode::SUCCESS;
+    };
+    let compared = ecscope::bench::compare(&baseline, &report);
+    let regressed: Vec<_> = compared.iter().filter(|c| c.regressed()).collect();
+    let mut lines = vec![format!(
+        "\ncompared with {}: {} benchmarks, {} worse beyond the noise",
+        args.baseline.as_deref().unwrap_or(Path::new("")).display(),
+        compared.len(),
+        regressed.len()
+    )];
+    lines.extend(
+        regressed
+            .iter()
+            .map(|c| format!("regression: {}", c.describe())),
+    );
+    for line in lines {
+        if let Err(err) = print_line(format_args!("{line}")) {
+            eprint_line(format_args!(
+                "error: {STDOUT}: cannot write the comparison: {err}"
+            ));
+            return ExitCode::from(exit::OUTPUT_FAILED);
+        }
+    }
+    if args.fail_on_regression && !regressed.is_empty() {
+        ExitCode::from(exit::OVER_BUDGET)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Set in the window's own process by its supervisor.
