@@ -1460,7 +1460,7 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
     h.get_by_label("Before / after").click();
     wait_label(
         &mut h,
-        "Before: before the reload of scripts/main.lua (v2)",
+        "frames up to the reload of scripts/main.lua (v2)",
         true,
     );
     // The change is named above the table and in the Profiler's bar.

@@ -14,7 +14,8 @@ const REFRESH: Duration = Duration::from_millis(500);
 
 /// A capture pinned as "before".
 pub struct Pinned {
-    /// What it is: "before the reload of scripts/flock.lua (v3)".
+    /// What "after" is counted from: "the reload of scripts/flock.lua
+    /// (v3)", "the pin", or a saved capture's path.
     pub label: String,
     before: BTreeMap<String, Measure>,
     /// Live frames with an index from this on are "after"; `None` when
@@ -95,7 +96,7 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, frames: &Frames) {
             .on_hover_text("Compare the frames recorded from now on with the ones recorded so far. A saved script pins by itself; File › Open profile… and then Pin as before uses a saved capture.")
             .clicked()
         {
-            *pinned = Pinned::live(frames, "the frames pinned by hand".into(), None);
+            *pinned = Pinned::live(frames, "the pin".into(), None);
         }
         if pinned.is_some() && ui.button("Unpin").clicked() {
             *pinned = None;
@@ -114,7 +115,7 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, frames: &Frames) {
         .and_then(|c| c.after)
         .map_or(0, |m| m.frames);
     ui.label(format!(
-        "Before: {label} ({before_frames} frames). After: {after_frames} frames since."
+        "Before: {before_frames} frames up to {label}. After: {after_frames} frames since."
     ));
     if after_frames == 0 {
         ui.weak("No frames recorded since the pin yet: let the project run.");

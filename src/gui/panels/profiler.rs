@@ -234,7 +234,7 @@ impl ProfilerPanel {
                     .on_hover_text("Compare this saved capture with the project's frames, in Before / after")
                     .clicked()
             {
-                let label = format!("{}", path.display());
+                let label = format!("{} (the saved capture)", path.display());
                 self.pinned = Some(super::compare::Pinned::file(view, label));
                 self.show_live();
                 self.view = ProfileView::Compare;
@@ -265,10 +265,12 @@ impl ProfilerPanel {
             && let Some(line) = self.compare_headline(&frames)
         {
             ui.horizontal(|ui| {
-                ui.weak("Since");
-                ui.weak(self.pinned.as_ref().map_or("", |p| p.label.as_str()));
                 ui.label(egui::RichText::new(line).strong())
                     .on_hover_text("Profiler › Before / after has every system and phase");
+                ui.weak(format!(
+                    "since {}",
+                    self.pinned.as_ref().map_or("", |p| p.label.as_str())
+                ));
             });
         }
         if let Some((problem, text)) = &self.message {
@@ -447,7 +449,7 @@ impl ProfilerPanel {
         version: u32,
         frame: u64,
     ) {
-        let label = format!("before the reload of {script} (v{version})");
+        let label = format!("the reload of {script} (v{version})");
         if let Some(pin) = super::compare::Pinned::live(frames, label, Some(frame)) {
             self.pinned = Some(pin);
         }

@@ -275,14 +275,12 @@ pub fn stats_table(
                 for &i in &visible {
                     let cell = columns[i].3;
                     row.col(|ui| {
+                        // Numbers never wrap: a narrow column scrolls.
+                        let mut text = egui::RichText::new(cell(r)).monospace();
                         if over && columns[i].0 == Some(SortBy::P95) {
-                            ui.colored_label(
-                                theme::ERROR,
-                                egui::RichText::new(cell(r)).monospace(),
-                            );
-                        } else {
-                            ui.monospace(cell(r));
+                            text = text.color(theme::ERROR);
                         }
+                        ui.add(egui::Label::new(text).extend());
                     });
                 }
             });
