@@ -58,8 +58,9 @@ enum Command {
     /// completes its frames and writes its files), or an output could not
     /// be written (the run stops there; the message names it); 2 bad
     /// arguments, a bad manifest or an output path that cannot be created
-    /// (nothing is run); 141 standard output closed by its reader (a
-    /// broken pipe; the run stops there).
+    /// (nothing is run); 3 with --check-budgets, a [budgets] limit was
+    /// exceeded (and no script error occurred); 141 standard output closed
+    /// by its reader (a broken pipe; the run stops there).
     Run(RunArgs),
     /// Measure the runtime: each benchmark's time and its ratio to a
     /// baseline measured in the same run.
@@ -186,7 +187,7 @@ struct RunArgs {
     suggest: bool,
     /// Write sampled script stacks as folded lines ("root;frame;frame
     /// COUNT"), for inferno, flamegraph.pl or speedscope; sampled at
-    /// [profiling] sample_hz (Python scripts for now).
+    /// [profiling] sample_hz, in Lua and Python.
     #[arg(long, value_name = "FILE")]
     samples: Option<PathBuf>,
     /// Write a Chrome Trace Event JSON file that ui.perfetto.dev and
@@ -526,6 +527,12 @@ fn bench(args: BenchArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     let compared = ecscope::bench::compare(&baseline, &report);
+    if compared.is_empty() {
+        eprint_line(format_args!(
+            "note: {} shares no benchmark (name and unit) with this run: nothing was compared",
+            args.baseline.as_deref().unwrap_or(Path::new("")).display()
+        ));
+    }
     let regressed: Vec<_> = compared.iter().filter(|c| c.regressed()).collect();
     let mut lines = vec![format!(
         "\ncompared with {}: {} benchmarks, {} worse beyond the noise",

@@ -116,7 +116,7 @@ fn bad_budgets_and_a_missing_table_exit_2() {
     for (budgets, expected) in [
         (
             "frame_ms = -1\n",
-            "must be a number of milliseconds above 0, got -1",
+            "must be a finite number of milliseconds above 0, got -1",
         ),
         ("frame_ms = \"fast\"\n", "invalid type: string \"fast\""),
         ("steer = 2.0\n", "\"script:system\""),

@@ -180,7 +180,7 @@ pub fn compare(
                 after: a,
                 ratio: (mb > 0.0 && a.is_some()).then(|| ma / mb),
                 change_ms: change,
-                significant: b.is_some() != a.is_some()
+                significant: (b.is_some() != a.is_some() && change.abs() >= MIN_CHANGE_MS)
                     || (change.abs() > 2.0 * noise
                         && change.abs() > 0.02 * mb.max(ma)
                         && change.abs() >= MIN_CHANGE_MS),

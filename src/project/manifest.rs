@@ -490,7 +490,7 @@ impl Manifest {
                 return Err(error(
                     find_key_line(text, "budgets", key),
                     &format!("budgets.{key}"),
-                    format!("must be a number of milliseconds above 0, got {value}"),
+                    format!("must be a finite number of milliseconds above 0, got {value}"),
                 ));
             }
             if key != "frame_ms" && !key.contains(':') {
