@@ -41,6 +41,7 @@ pub mod hot_reload;
 pub mod new_project;
 pub mod profiling;
 pub mod project;
+pub mod report;
 pub mod runtime;
 pub mod scripting;
 pub mod types;

@@ -77,6 +77,16 @@ enum Command {
     /// Write editor typings for the ecs API and the project's components:
     /// LuaLS annotations and a Python stub, in DIR/.ecscope/types/.
     Types(TypesArgs),
+    /// Run a project headless and write one self-contained HTML report:
+    /// the frame-time chart, the sampled flame graph, the systems and
+    /// functions tables, the suggestions, the memory charts and the
+    /// budgets.
+    ///
+    /// Exit status: 0 written; 1 a script error occurred (the report is
+    /// written all the same) or it could not be written; 2 bad arguments,
+    /// a bad manifest or an output path that cannot be created; 3 a
+    /// [budgets] limit was exceeded.
+    Report(ReportArgs),
     /// Compare two saved profiles (.puffin): each system's, handler's,
     /// coroutine's and phase's mean ms per frame before and after, the
     /// ratio, the change, and whether it is beyond the frame-to-frame
@@ -87,6 +97,26 @@ enum Command {
     /// A debug adapter on standard input and output, for editors (VS Code,
     /// Neovim, JetBrains IDEs): `launch` with {"project": DIR}.
     Dap,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The project folder.
+    dir: PathBuf,
+    /// Frames to run.
+    #[arg(long, value_name = "N", default_value_t = 600)]
+    frames: u64,
+    /// Where to write the HTML.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "report.html"
+    )]
+    output: PathBuf,
+    /// Worker threads for systems, over the manifest's [runtime] threads.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    threads: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +271,7 @@ fn main() -> ExitCode {
         Some(Command::Types(args)) => types(args),
         Some(Command::Dap) => dap(),
         Some(Command::Compare(args)) => compare(args),
+        Some(Command::Report(args)) => report(args),
         None => open_gui(cli),
     }
 }
@@ -361,6 +392,50 @@ fn dap() -> ExitCode {
                 "error: the debug adapter cannot use standard output: {e}"
             ));
             ExitCode::from(exit::SCRIPT_ERROR)
+        }
+    }
+}
+
+fn report(args: ReportArgs) -> ExitCode {
+    let options = ecscope::report::ReportOptions {
+        project: args.dir,
+        frames: args.frames,
+        output: args.output.clone(),
+        threads: args.threads,
+    };
+    // Scripts run on a thread with the stack they may need.
+    let run = std::thread::Builder::new()
+        .name("ecscope-runtime".into())
+        .stack_size(ecscope::runtime::SCRIPT_STACK)
+        .spawn(move || ecscope::report::report(&options));
+    let result = match run.map(|handle| handle.join()) {
+        Ok(Ok(result)) => result,
+        _ => {
+            eprint_line(format_args!("error: the report's run stopped unexpectedly"));
+            return ExitCode::from(exit::SCRIPT_ERROR);
+        }
+    };
+    match result {
+        Ok(summary) => {
+            eprint_line(format_args!(
+                "wrote {} ({} KB) after {} frames, {} script error(s), {} budget(s) over",
+                args.output.display(),
+                summary.bytes / 1024,
+                summary.frames,
+                summary.errors,
+                summary.over_budget
+            ));
+            if summary.errors > 0 {
+                ExitCode::from(exit::SCRIPT_ERROR)
+            } else if summary.over_budget > 0 {
+                ExitCode::from(exit::OVER_BUDGET)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprint_line(format_args!("error: {err}"));
+            ExitCode::from(err.exit_code())
         }
     }
 }
