@@ -94,6 +94,7 @@ fn every_sample_folder_is_checked_here() {
         "stress",
         "stress_scripts",
         "parallel_systems",
+        "ci_and_deployment",
         "asteroids",
         "batch_performance",
     ];
@@ -471,6 +472,68 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, to.join(entry.file_name())).unwrap();
         }
     }
+}
+
+#[test]
+fn ci_and_deployment_passes_its_check_and_a_slow_drive_fails_it_by_name() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&sample("ci_and_deployment"), copy.path());
+    let out = tempfile::tempdir().unwrap();
+    let check = |out_dir: &Path| {
+        std::process::Command::new("bash")
+            .arg(copy.path().join("ci/check.sh"))
+            .env("ECSCOPE", env!("CARGO_BIN_EXE_ecscope"))
+            .env("OUT", out_dir)
+            .output()
+            .unwrap()
+    };
+    let first = check(out.path());
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("budget: scripts/traffic.lua:drive: p95 "),
+        "{stderr}"
+    );
+    for file in [
+        "events.jsonl",
+        "trace.json",
+        "profile.puffin",
+        "report.html",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file}");
+    }
+    // The baseline, then the slow change the README makes.
+    std::fs::create_dir_all(copy.path().join("baseline")).unwrap();
+    std::fs::copy(
+        out.path().join("profile.puffin"),
+        copy.path().join("baseline/profile.puffin"),
+    )
+    .unwrap();
+    let traffic = copy.path().join("scripts/traffic.lua");
+    let source = std::fs::read_to_string(&traffic).unwrap();
+    assert!(source.contains("local DETOUR = 0\n"));
+    std::fs::write(
+        &traffic,
+        source.replace("local DETOUR = 0\n", "local DETOUR = 200\n"),
+    )
+    .unwrap();
+    let slow = tempfile::tempdir().unwrap();
+    let second = check(slow.path());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("over budget: scripts/traffic.lua:drive: p95 ")
+            && stderr.contains("over its budget of 2 ms (ecscope.toml:12)"),
+        "{stderr}"
+    );
+    let compared = String::from_utf8_lossy(&second.stdout);
+    let drive = compared
+        .lines()
+        .find(|l| l.starts_with("traffic.lua:drive "))
+        .unwrap_or_else(|| panic!("{compared}"));
+    assert!(drive.ends_with("× slower"), "{drive}");
+    let report = std::fs::read_to_string(slow.path().join("report.html")).unwrap();
+    assert!(report.contains("over budget"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::project::Project;
 
 /// The order lessons build on each other; samples not listed come after,
 /// by name.
-const LESSON_ORDER: [&str; 14] = [
+const LESSON_ORDER: [&str; 15] = [
     "hello_lua",
     "hello_python",
     "components_queries",
@@ -23,6 +23,7 @@ const LESSON_ORDER: [&str; 14] = [
     "parallel_systems",
     "stress",
     "stress_scripts",
+    "ci_and_deployment",
 ];
 
 /// One bundled sample, as the start screen shows it.
