@@ -368,13 +368,7 @@ fn finish_run(
                 };
                 eprint_line(format_args!("{verdict}: {}", budget.describe()));
             }
-            if summary.errors > 0 {
-                ExitCode::from(exit::SCRIPT_ERROR)
-            } else if summary.budgets.iter().any(|b| b.exceeded()) {
-                ExitCode::from(exit::OVER_BUDGET)
-            } else {
-                ExitCode::SUCCESS
-            }
+            run_status(summary.errors, summary.budgets.iter().any(|b| b.exceeded()))
         }
         Err(err) => {
             eprint_line(format_args!("error: {err}"));
@@ -393,6 +387,18 @@ fn dap() -> ExitCode {
             ));
             ExitCode::from(exit::SCRIPT_ERROR)
         }
+    }
+}
+
+/// A finished run's status: a script error first (1), then a budget over
+/// (3), else success.
+fn run_status(errors: usize, over_budget: bool) -> ExitCode {
+    if errors > 0 {
+        ExitCode::from(exit::SCRIPT_ERROR)
+    } else if over_budget {
+        ExitCode::from(exit::OVER_BUDGET)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -425,13 +431,7 @@ fn report(args: ReportArgs) -> ExitCode {
                 summary.errors,
                 summary.over_budget
             ));
-            if summary.errors > 0 {
-                ExitCode::from(exit::SCRIPT_ERROR)
-            } else if summary.over_budget > 0 {
-                ExitCode::from(exit::OVER_BUDGET)
-            } else {
-                ExitCode::SUCCESS
-            }
+            run_status(summary.errors, summary.over_budget > 0)
         }
         Err(err) => {
             eprint_line(format_args!("error: {err}"));

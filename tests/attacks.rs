@@ -1417,3 +1417,59 @@ fn systems_on_worker_threads_keep_their_limits_and_the_sandbox() {
         );
     }
 }
+
+/// The `ecs` misuse messages quote what a script passed (names, strings):
+/// a megabyte-long name gives a message of a line, in both languages, and
+/// the host goes on.
+#[test]
+fn huge_names_in_misused_calls_give_messages_of_a_line() {
+    let lua_source = r#"
+local huge = string.rep("x", 1000000)
+for _, call in ipairs({
+  function() ecs.start(huge, 42) end,
+  function() ecs.system(huge, 3) end,
+  function() ecs.emit(huge, function() end) end,
+  function() ecs.get(huge, "Position") end,
+  function() ecs.start(42, 42) end,
+}) do
+  local ok, err = pcall(call)
+  print(ok, #tostring(err):match("^[^\n]*"))
+end
+"#;
+    let python_source = r#"import ecs
+huge = "x" * 1000000
+for call in [
+    lambda: ecs.start(huge, 42),
+    lambda: ecs.system(huge, 3),
+    lambda: ecs.emit(huge, lambda: 0),
+    lambda: ecs.get(huge, "Position"),
+]:
+    try:
+        call()
+        print(True, 0)
+    except Exception as e:
+        print(False, len(str(e)))
+"#;
+    let lua_dir = lua("", lua_source);
+    let python_dir = project(
+        "",
+        &["scripts/main.py"],
+        &[("scripts/main.py", python_source)],
+    );
+    for (dir, restricted, expected) in [(&lua_dir, true, 5), (&python_dir, false, 4)] {
+        let events = run(dir.path(), restricted, 2);
+        assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+        let lines = logs(&events);
+        assert_eq!(lines.len(), expected, "{lines:?}");
+        for line in &lines {
+            let mut parts = line.split_whitespace();
+            assert_eq!(
+                parts.next().map(str::to_lowercase).as_deref(),
+                Some("false"),
+                "every call is refused: {line}"
+            );
+            let len: usize = parts.next().unwrap().parse().unwrap();
+            assert!(len < 400, "a message of {len} bytes");
+        }
+    }
+}

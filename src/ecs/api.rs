@@ -60,8 +60,7 @@ impl Got {
 
     /// A string value: shown quoted, cut to 40 characters.
     pub fn string(type_name: impl Into<String>, text: &str) -> Got {
-        let cut: String = text.chars().take(40).collect();
-        Got::new(type_name, Some(format!("{cut:?}")))
+        Got::new(type_name, Some(quoted(text)))
     }
 }
 
@@ -72,6 +71,16 @@ impl fmt::Display for Got {
             None => f.write_str(&self.type_name),
         }
     }
+}
+
+/// A name a script chose (a system's, an event's, a coroutine's), quoted
+/// and cut to 40 characters: a message stays a line whatever it was given.
+fn quoted(name: &str) -> String {
+    let mut cut: String = name.chars().take(40).collect();
+    if cut.len() < name.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
 }
 
 /// `message` as an error of `call`: prefixed with the call unless it
@@ -105,7 +114,8 @@ pub fn not_names(spelling: &Spelling, call: &str, got: &Got) -> String {
 /// `ecs.system(name, x)` where `x` is neither a function nor names.
 pub fn bad_system_args(spelling: &Spelling, name: &str, got: &Got) -> String {
     format!(
-        "ecs.system({name:?}, ...): expected a function, or a {} of component names and a function; got {got}",
+        "ecs.system({}, ...): expected a function, or a {} of component names and a function; got {got}",
+        quoted(name),
         spelling.list
     )
 }
@@ -113,7 +123,8 @@ pub fn bad_system_args(spelling: &Spelling, name: &str, got: &Got) -> String {
 /// `ecs.start(name, x)` where `x` is not what a coroutine runs.
 pub fn not_a_coroutine(spelling: &Spelling, name: &str, got: &Got) -> String {
     format!(
-        "ecs.start({name:?}, ...): expected {}, got {got}",
+        "ecs.start({}, ...): expected {}, got {got}",
+        quoted(name),
         spelling.coroutine_fn
     )
 }
@@ -128,7 +139,7 @@ pub fn not_components(spelling: &Spelling, got: &Got) -> String {
 
 /// An event's payload that cannot be sent (`message` says why).
 pub fn bad_payload(event: &str, message: &str) -> String {
-    format!("ecs.emit({event:?}): payload: {message}")
+    format!("ecs.emit({}): payload: {message}", quoted(event))
 }
 
 /// A wait outside a coroutine.
