@@ -71,6 +71,9 @@ pub struct StuckCall {
     pub running_for: Duration,
 }
 
+/// Where a stuck call is, in words: why nothing can stop it.
+pub const WHY_STUCK: &str = "inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match, sum over a huge range, or waiting for Python while a thread the script started holds it)";
+
 impl std::fmt::Display for StuckCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.at {
@@ -79,7 +82,7 @@ impl std::fmt::Display for StuckCall {
         }
         write!(
             f,
-            "a call into this script has run for {:.1} s and cannot be stopped: it is inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match, sum over a huge range, or waiting for Python while a thread the script started holds it)",
+            "a call into this script has run for {:.1} s and cannot be stopped: it is {WHY_STUCK}",
             self.running_for.as_secs_f64()
         )
     }

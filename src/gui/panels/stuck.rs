@@ -20,9 +20,26 @@ pub enum StuckChoice {
 pub fn ui(ctx: &egui::Context, call: &StuckCall, unsaved: usize) -> Option<StuckChoice> {
     let mut choice = None;
     let response = egui::Modal::new(egui::Id::new("stuck script")).show(ctx, |ui| {
-        ui.set_max_width(520.0);
+        // A fixed width, and the parts that change as the call goes on
+        // (its line once found, how long it has run) on one line of their
+        // own: the buttons must not move under the pointer.
+        ui.set_width(520.0);
         ui.strong("A script is stuck");
-        ui.label(call.to_string());
+        let place = match &call.at {
+            Some((file, line)) => format!("{file}:{line}"),
+            None => call.script.clone(),
+        };
+        ui.add(
+            egui::Label::new(format!(
+                "{place}: a call has run for {:.1} s and cannot be stopped.",
+                call.running_for.as_secs_f64()
+            ))
+            .truncate(),
+        );
+        ui.label(format!(
+            "It is {}.",
+            crate::scripting::watchdog::WHY_STUCK
+        ));
         ui.weak(
             "ECScope cannot stop it without ending the process. Restart opens the project again from its files.",
         );
