@@ -443,6 +443,9 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
     // The trace gets every finished frame from the profiler, and each
     // frame's events and counters from the loop below.
     if let Some(trace) = &trace {
+        // The sampler keeps each sample's time, for script frames under
+        // the calls.
+        runtime.time_samples();
         let fed = std::sync::Arc::clone(trace);
         if let Ok(mut collector) = runtime.profile_collector().lock() {
             collector.add_sink(Box::new(move |frame| {
@@ -457,6 +460,8 @@ pub fn run(options: &RunOptions) -> Result<RunSummary, RunError> {
         if let Some(trace) = &trace
             && let Ok(mut trace) = trace.lock()
         {
+            let (samples, period_ns) = runtime.sample_timeline();
+            trace.add_samples(&samples, period_ns);
             trace_frame(&mut trace, runtime, &events);
         }
         for event in events {
@@ -605,16 +610,8 @@ fn project_budgets_empty(dir: &Path) -> bool {
 /// and entity counts), at the frame's end.
 fn trace_frame(trace: &mut Trace, runtime: &Runtime, events: &[RuntimeEvent]) {
     let now = puffin::now_ns();
-    for event in events {
-        let category = match &event.kind {
-            EventKind::ScriptError(_) => "error",
-            EventKind::Reloaded { .. } => "reload",
-            EventKind::RolledBack { .. } => "rollback",
-            EventKind::LeakSuspected { .. } | EventKind::LeakLocated { .. } => "leak",
-            _ => continue,
-        };
-        let args = serde_json::to_value(event).unwrap_or_default();
-        trace.instant(&event.describe(), category, now, args);
+    for marker in events.iter().filter_map(crate::runtime::marker_of) {
+        trace.marker(&marker);
     }
     let mut heaps = Vec::new();
     let mut lua = 0.0;

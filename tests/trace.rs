@@ -259,3 +259,59 @@ fn an_unwritable_trace_path_is_refused_before_anything_runs() {
     assert!(error.to_string().contains("trace.json"), "{error}");
     assert!(!out.path().join("no").exists());
 }
+
+/// The sampler's script frames sit under the calls they were taken in, in
+/// both languages: a system's helper function is a span inside the
+/// system's span, named like the flame graph's scopes.
+#[test]
+fn sampled_script_frames_nest_under_their_calls_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"busy\"\n[[script]]\npath = \"scripts/busy.lua\"\n[[script]]\npath = \"scripts/busy.py\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/busy.lua"),
+        "local function churn()\n  local s = 0\n  for i = 1, 3000000 do s = (s + i * 7) % 1000003 end\n  return s\nend\n\necs.system(\"tick\", function()\n  churn()\nend)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/busy.py"),
+        "import ecs\n\n\ndef churn():\n    s = 0\n    for i in range(150000):\n        s = (s + i * 7) % 1000003\n    return s\n\n\n@ecs.system(\"tock\")\ndef tock(dt):\n    churn()\n",
+    )
+    .unwrap();
+    let trace = trace_of(dir.path(), 30);
+    let events = check(&trace, "busy");
+    let spans = &events["X"];
+    let calls: Vec<(f64, f64, &str)> = spans
+        .iter()
+        .filter(|e| e["cat"] == "script" && e["tid"] == 1)
+        .map(|e| {
+            let ts = number(e, "ts");
+            (ts, ts + number(e, "dur"), e["name"].as_str().unwrap())
+        })
+        .collect();
+    for (helper, caller) in [
+        ("busy.lua:churn", "busy.lua:tick"),
+        ("busy.py:churn", "busy.py:tock"),
+    ] {
+        let sampled: Vec<&Value> = spans
+            .iter()
+            .filter(|e| e["cat"] == "sample" && e["name"] == helper)
+            .collect();
+        assert!(!sampled.is_empty(), "{helper} was never sampled");
+        for span in sampled {
+            let (ts, end) = (number(span, "ts"), number(span, "ts") + number(span, "dur"));
+            assert_eq!(span["tid"], 1, "{span}");
+            assert!(span["args"]["samples"].as_u64().unwrap() >= 1, "{span}");
+            assert!(
+                calls
+                    .iter()
+                    .any(|(a, b, name)| *name == caller && *a <= ts + 0.002 && end <= b + 0.002),
+                "{helper} at {ts}–{end} is not inside a {caller} call"
+            );
+        }
+    }
+}

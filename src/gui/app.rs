@@ -697,16 +697,18 @@ impl EcscopeApp {
                     .state
                     .snapshot
                     .as_ref()
-                    .map(|s| s.profile.frames.clone());
+                    .map(|s| (s.profile.frames.clone(), s.profile.markers.clone()));
                 let project = self
                     .state
                     .session
                     .as_ref()
                     .map(|s| s.project().manifest.project.name.clone())
                     .unwrap_or_default();
-                self.panels
-                    .profiler
-                    .export_trace(&path, frames.as_ref(), &project);
+                self.panels.profiler.export_trace(
+                    &path,
+                    frames.as_ref().map(|(f, m)| (f, m)),
+                    &project,
+                );
                 self.profile_prompt = None;
                 self.show_pane(Pane::Profiler);
             } else if prompt.samples {
@@ -1124,7 +1126,7 @@ impl eframe::App for EcscopeApp {
                             && let Some(snapshot) = &self.state.snapshot
                         {
                             self.panels.profiler.pin_before_reload(
-                                &snapshot.profile.frames,
+                                &snapshot.profile,
                                 script,
                                 *version,
                                 *frame,

@@ -116,6 +116,128 @@ fn add_scopes(
     }
 }
 
+/// Sampled script stacks counted up to a moment: per folded stack, its
+/// count, and the frames they were taken over. Later counts less these are
+/// what was sampled since.
+#[derive(Debug, Clone, Default)]
+pub struct SampleCounts {
+    /// Count per folded stack (`root;frame;frame`).
+    pub stacks: BTreeMap<String, u64>,
+    /// Frames the counts were taken over.
+    pub frames: u64,
+}
+
+impl SampleCounts {
+    /// `folded` taken over `frames` frames.
+    pub fn of(folded: &[(String, u64)], frames: u64) -> SampleCounts {
+        SampleCounts {
+            stacks: folded.iter().cloned().collect(),
+            frames,
+        }
+    }
+
+    /// What was sampled after `earlier`.
+    pub fn since(&self, earlier: &SampleCounts) -> SampleCounts {
+        SampleCounts {
+            stacks: self
+                .stacks
+                .iter()
+                .map(|(stack, &n)| {
+                    let then = earlier.stacks.get(stack).copied().unwrap_or(0);
+                    (stack.clone(), n.saturating_sub(then))
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            frames: self.frames.saturating_sub(earlier.frames),
+        }
+    }
+
+    /// These counts without the samples taken in `script`'s calls: what
+    /// remains of them once the runtime forgets that script's samples (it
+    /// does on a reload, since its lines changed).
+    pub fn without_script(&self, script: &str) -> SampleCounts {
+        let root = format!("{script}:");
+        SampleCounts {
+            stacks: self
+                .stacks
+                .iter()
+                .filter(|(stack, _)| !stack.starts_with(&root))
+                .map(|(s, n)| (s.clone(), *n))
+                .collect(),
+            frames: self.frames,
+        }
+    }
+
+    /// Each sampled function's self time per frame (`flock.lua:neighbours`:
+    /// the samples whose innermost frame ran in it).
+    ///
+    /// The samples say how a call's time divides among its functions; the
+    /// call's own scope in `scopes` says how long it took. So a function's
+    /// time is its share of each call's samples times that call's mean ms
+    /// per frame, which holds whatever rate the sampler reached on a busy
+    /// machine. A call without a scope there is counted at `hz` samples a
+    /// second. A count of `n` samples is uncertain by about √n, which
+    /// sets the error.
+    pub fn functions(
+        &self,
+        hz: u32,
+        scopes: &BTreeMap<String, Measure>,
+    ) -> BTreeMap<String, Measure> {
+        // Per call (the stack's root): samples in all, and per function.
+        let mut calls: BTreeMap<&str, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
+        for (stack, n) in &self.stacks {
+            let mut frames = stack.split(';');
+            let root = frames.next().unwrap_or_default();
+            let call = calls.entry(root).or_default();
+            call.0 += n;
+            let Some(innermost) = frames.next_back() else {
+                continue;
+            };
+            let frame = super::samples::parse_frame(innermost);
+            let file = frame.file.rsplit('/').next().unwrap_or(frame.file);
+            *call
+                .1
+                .entry(format!("{file}:{}", frame.function))
+                .or_default() += n;
+        }
+        let per_sample_ms = 1000.0 / f64::from(hz.max(1)) / self.frames.max(1) as f64;
+        let mut functions: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+        for (root, (total, counts)) in calls {
+            let ms_per_sample = match call_scope(root, scopes) {
+                Some(call) => call.mean_ms / total.max(1) as f64,
+                None => per_sample_ms,
+            };
+            for (name, n) in counts {
+                let entry = functions.entry(name).or_default();
+                entry.0 += n as f64 * ms_per_sample;
+                entry.1 += n;
+            }
+        }
+        functions
+            .into_iter()
+            .map(|(name, (ms, n))| {
+                let measure = Measure {
+                    frames: self.frames as usize,
+                    mean_ms: ms,
+                    error_ms: ms / (n.max(1) as f64).sqrt(),
+                };
+                (name, measure)
+            })
+            .collect()
+    }
+}
+
+/// The scope of the call a sampled stack's root names (`scripts/a.lua:ai`
+/// is `a.lua:ai`, or `a.lua:coroutine ai`).
+fn call_scope(root: &str, scopes: &BTreeMap<String, Measure>) -> Option<Measure> {
+    let (path, name) = root.split_once(':')?;
+    let file = path.rsplit('/').next().unwrap_or(path);
+    scopes
+        .get(&format!("{file}:{name}"))
+        .or_else(|| scopes.get(&format!("{file}:coroutine {name}")))
+        .copied()
+}
+
 /// Changes smaller than this (5 µs per frame) are never called slower or
 /// faster: at that size, timer resolution and cache effects dominate.
 pub const MIN_CHANGE_MS: f64 = 0.005;
@@ -273,5 +395,53 @@ mod tests {
         assert!(!different_projects(&before, &after));
         let other = BTreeMap::from([("b.py:think".to_string(), m(1.0, 0.1))]);
         assert!(different_projects(&before, &other));
+    }
+
+    #[test]
+    fn sampled_functions_are_compared_per_frame_since_a_pin() {
+        let stacks = |pairs: &[(&str, u64)], frames| SampleCounts {
+            stacks: pairs.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+            frames,
+        };
+        // 400 samples of `near` in 100 frames at 1,000 a second: 4 ms a frame.
+        let pin = stacks(
+            &[
+                ("scripts/f.lua:steer;scripts/f.lua:near:9", 400),
+                ("scripts/f.lua:steer;scripts/f.lua:steer:3", 100),
+                ("scripts/g.py:think;scripts/g.py:think:2", 50),
+            ],
+            100,
+        );
+        // Then f.lua was reloaded (its stacks counted from zero), and 100
+        // more frames ran: `near` is down to 1 ms a frame.
+        let now = stacks(
+            &[
+                ("scripts/f.lua:steer;scripts/f.lua:near:9", 100),
+                ("scripts/f.lua:steer;scripts/f.lua:steer:3", 100),
+                ("scripts/g.py:think;scripts/g.py:think:2", 100),
+            ],
+            200,
+        );
+        // Without the calls' scopes, at the sampler's nominal rate.
+        let none = BTreeMap::new();
+        let before = pin.functions(1000, &none);
+        let after = now
+            .since(&pin.without_script("scripts/f.lua"))
+            .functions(1000, &none);
+        assert!((before["f.lua:near"].mean_ms - 4.0).abs() < 1e-9);
+        assert!((after["f.lua:near"].mean_ms - 1.0).abs() < 1e-9);
+        assert!((after["g.py:think"].mean_ms - 0.5).abs() < 1e-9);
+        let changes = compare(&before, &after);
+        let of = |n: &str| changes.iter().find(|c| c.name == n).unwrap().verdict();
+        assert_eq!(of("f.lua:near"), "4.00× faster");
+        assert_eq!(of("f.lua:steer"), "within the noise");
+        assert_eq!(of("g.py:think"), "within the noise");
+        // With them, each call's measured time divides as its samples do
+        // (a sampler that reached half its rate changes nothing).
+        let scopes = BTreeMap::from([("f.lua:steer".to_string(), m(10.0, 0.1))]);
+        let shared = pin.functions(1000, &scopes);
+        assert!((shared["f.lua:near"].mean_ms - 8.0).abs() < 1e-9);
+        assert!((shared["f.lua:steer"].mean_ms - 2.0).abs() < 1e-9);
+        assert!((shared["g.py:think"].mean_ms - 0.5).abs() < 1e-9);
     }
 }

@@ -5,6 +5,7 @@
 pub mod alloc;
 pub mod compare;
 pub mod gc;
+pub mod markers;
 pub mod memory;
 pub mod profiler;
 pub mod samples;

@@ -115,6 +115,7 @@ pub struct Profiler {
     /// scopes hold the time the user spent looking.
     stopped_at_begin: u64,
     drop_frame: Arc<std::sync::atomic::AtomicBool>,
+    markers: super::markers::Markers,
 }
 
 impl Default for Profiler {
@@ -158,6 +159,7 @@ impl Profiler {
             stats: Stats::default(),
             stopped_at_begin: 0,
             drop_frame,
+            markers: super::markers::Markers::default(),
         }
     }
 
@@ -174,6 +176,12 @@ impl Profiler {
     /// The recorded frames (for the Profiler panel and `--profile`).
     pub fn frames(&self) -> Frames {
         Arc::clone(&self.frames)
+    }
+
+    /// The moments marked beside the frames (shared, for the trace of
+    /// the frames the Profiler shows).
+    pub fn markers(&self) -> super::markers::Markers {
+        self.markers.clone()
     }
 
     /// The collector, for extra sinks (`--serve-profile`).
@@ -350,6 +358,7 @@ impl Profiler {
             collector.emit_scope_snapshot();
         }
         self.stats.clear();
+        self.markers.clear();
     }
 }
 

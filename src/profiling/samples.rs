@@ -82,7 +82,13 @@ struct Shared {
     /// stack is read. Empty between calls.
     root: Mutex<(String, StackReader)>,
     counts: Mutex<BTreeMap<String, u64>>,
+    /// Each sample's time and folded stack, when kept (for a trace).
+    timeline: Option<Mutex<Vec<TimedSample>>>,
 }
+
+/// One sample at its time: nanoseconds on puffin's clock, and the folded
+/// stack (`root;frame;frame`).
+pub type TimedSample = (i64, String);
 
 impl Shared {
     /// Counts one sample of `frames` under `root`.
@@ -98,6 +104,11 @@ impl Shared {
         if cut {
             key.push(';');
             key.push_str(CUT_FRAME);
+        }
+        if let Some(timeline) = &self.timeline
+            && let Ok(mut timeline) = timeline.lock()
+        {
+            timeline.push((puffin::now_ns(), key.clone()));
         }
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(key).or_default() += 1;
@@ -116,9 +127,13 @@ fn this_thread() -> u64 {
 }
 
 /// Starts sampling this thread's scripts `hz` times a second (1 to
-/// 10,000): a sampler thread reads the stack through `probe`.
-pub fn start(hz: u32, probe: StackProbe, context: Option<SamplerContext>) {
-    let shared = Arc::new(Shared::default());
+/// 10,000): a sampler thread reads the stack through `probe`. With `timed`,
+/// each sample's time is kept too, until [`drain_timeline`].
+pub fn start(hz: u32, probe: StackProbe, context: Option<SamplerContext>, timed: bool) {
+    let shared = Arc::new(Shared {
+        timeline: timed.then(Mutex::default),
+        ..Shared::default()
+    });
     let period = Duration::from_secs_f64(1.0 / f64::from(hz.clamp(1, 10_000)));
     let target = this_thread();
     {
@@ -211,6 +226,18 @@ pub fn drain() -> Vec<(String, u64)> {
             .map(|mut c| std::mem::take(&mut *c).into_iter().collect())
             .unwrap_or_default(),
         None => Vec::new(),
+    })
+}
+
+/// Takes the timed samples kept so far, oldest first (none unless the
+/// sampler was started timed).
+pub fn drain_timeline() -> Vec<TimedSample> {
+    SAMPLER.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|shared| shared.timeline.as_ref())
+            .and_then(|t| t.lock().ok().map(|mut t| std::mem::take(&mut *t)))
+            .unwrap_or_default()
     })
 }
 
@@ -475,10 +502,16 @@ mod tests {
             1000,
             Box::new(|_| Some(vec!["a.py:work:9".into(), "a.py:slow:5".into()])),
             None,
+            true,
         );
         assert!(active());
         set_root("scripts/a.py:work".into(), StackReader::Probe);
         std::thread::sleep(Duration::from_millis(30));
+        // Timed, each sample's time is kept too, in order.
+        let timeline = drain_timeline();
+        assert!(!timeline.is_empty());
+        assert!(timeline.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert_eq!(timeline[0].1, "scripts/a.py:work;a.py:work:9;a.py:slow:5");
         let folded = finish();
         assert!(!active());
         let total: u64 = folded.iter().map(|(_, n)| n).sum();

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use puffin::{FrameData, FrameView};
+
+use super::markers::{Marker, Markers};
 use serde_json::{Value, json};
 
 /// The track (thread id) of the runtime's own thread.
@@ -32,6 +34,18 @@ pub struct Trace {
     names: HashMap<puffin::ScopeId, String>,
     /// When the trace begins (0 on its time line), on puffin's clock.
     origin_ns: i64,
+    /// The script calls on the runtime's track in the last two frames
+    /// (start and end ns, by start): where sampled script frames go.
+    calls: [Vec<(i64, i64)>; 2],
+}
+
+/// A sampled script frame open while the samples go on calling it.
+struct SampledFrame {
+    label: String,
+    file: String,
+    line: Option<u32>,
+    start: i64,
+    samples: u64,
 }
 
 impl Trace {
@@ -110,6 +124,8 @@ impl Trace {
         let Ok(unpacked) = frame.unpacked() else {
             return;
         };
+        self.calls.swap(0, 1);
+        self.calls[1].clear();
         let index = frame.meta().frame_index;
         for (thread, stream) in &unpacked.thread_streams {
             let Ok(top) = puffin::Reader::from_start(&stream.stream).read_top_scopes() else {
@@ -132,8 +148,10 @@ impl Trace {
     }
 
     /// The trace of the frames `view` holds (the Profiler's, or a
-    /// `.puffin` file's), oldest first.
-    pub fn of_view(view: &FrameView, process: &str) -> Trace {
+    /// `.puffin` file's), oldest first, with the `markers` from the first
+    /// frame on as instants (a stop falls in a frame the Profiler leaves
+    /// out, so those after the last frame count too).
+    pub fn of_view(view: &FrameView, process: &str, markers: Option<&Markers>) -> Trace {
         let mut frames: Vec<_> = view.recent_frames().cloned().collect();
         frames.sort_by_key(|f| f.meta().frame_index);
         let origin = frames
@@ -150,6 +168,12 @@ impl Trace {
             .collect();
         for frame in frames {
             trace.add_frame(frame);
+        }
+        for marker in markers
+            .map(|m| m.between(origin, i64::MAX))
+            .unwrap_or_default()
+        {
+            trace.marker(&marker);
         }
         trace
     }
@@ -171,6 +195,10 @@ impl Trace {
                 "phase"
             };
             let ts = self.micros(scope.record.start_ns);
+            if category == "script" && tid == RUNTIME_TID {
+                let start = scope.record.start_ns;
+                self.calls[1].push((start, start + scope.record.duration_ns));
+            }
             let mut event = json!({
                 "name": name, "cat": category, "ph": "X", "pid": 1, "tid": tid,
                 "ts": ts, "dur": scope.record.duration_ns as f64 / 1000.0,
@@ -188,6 +216,81 @@ impl Trace {
         }
     }
 
+    /// Adds the sampler's script frames (`samples`, oldest first, taken
+    /// `period_ns` apart) under the script calls of the last frames they
+    /// fell in, as spans on the runtime's track. A sample stands for the
+    /// time until the next one, at most two periods, within its call; the
+    /// frames that consecutive samples share are one span. A sample
+    /// outside any recorded call (the flame graph was full) is left out.
+    pub fn add_samples(&mut self, samples: &[super::samples::TimedSample], period_ns: i64) {
+        let mut calls: Vec<(i64, i64)> = self.calls.concat();
+        calls.sort_unstable();
+        let call_at = |t: i64| {
+            let i = calls.partition_point(|c| c.0 <= t);
+            (i > 0 && t < calls[i - 1].1).then(|| calls[i - 1])
+        };
+        let mut open: Vec<SampledFrame> = Vec::new();
+        let (mut call, mut until) = (None, i64::MIN);
+        for (i, (t, stack)) in samples.iter().enumerate() {
+            let Some(here) = call_at(*t) else {
+                continue;
+            };
+            if call != Some(here) || *t > until {
+                self.close_sampled(&mut open, 0, until);
+                call = Some(here);
+            }
+            let next = samples.get(i + 1).map_or(i64::MAX, |s| s.0);
+            until = next.min(t + 2 * period_ns).min(here.1);
+            let frames: Vec<super::samples::Frame<'_>> = stack
+                .split(';')
+                .skip(1)
+                .map(super::samples::parse_frame)
+                .collect();
+            let label = |f: &super::samples::Frame<'_>| {
+                let file = f.file.rsplit('/').next().unwrap_or(f.file);
+                if f.function.is_empty() {
+                    file.to_string()
+                } else {
+                    format!("{file}:{}", f.function)
+                }
+            };
+            let shared = open
+                .iter()
+                .zip(&frames)
+                .take_while(|(o, f)| o.label == label(f))
+                .count();
+            self.close_sampled(&mut open, shared, *t);
+            for frame in &frames[shared..] {
+                open.push(SampledFrame {
+                    label: label(frame),
+                    file: frame.file.to_string(),
+                    line: frame.line,
+                    start: *t,
+                    samples: 0,
+                });
+            }
+            open.iter_mut().for_each(|o| o.samples += 1);
+        }
+        self.close_sampled(&mut open, 0, until);
+    }
+
+    /// Ends the sampled frames deeper than `depth` at `end`, innermost
+    /// first.
+    fn close_sampled(&mut self, open: &mut Vec<SampledFrame>, depth: usize, end: i64) {
+        while open.len() > depth {
+            let Some(frame) = open.pop() else { break };
+            if end <= frame.start {
+                continue;
+            }
+            let ts = self.micros(frame.start);
+            self.push(&json!({
+                "name": frame.label, "cat": "sample", "ph": "X", "pid": 1,
+                "tid": RUNTIME_TID, "ts": ts, "dur": (end - frame.start) as f64 / 1000.0,
+                "args": { "file": frame.file, "line": frame.line, "samples": frame.samples },
+            }));
+        }
+    }
+
     /// Adds something that happened at `ns` (puffin's clock): a reload, a
     /// rollback, an error, a leak, a stop. `args` says what.
     pub fn instant(&mut self, name: &str, category: &str, ns: i64, args: Value) {
@@ -196,6 +299,16 @@ impl Trace {
             "name": name, "cat": category, "ph": "i", "s": "p", "pid": 1,
             "tid": RUNTIME_TID, "ts": ts, "args": args,
         }));
+    }
+
+    /// Adds a marked moment as an instant.
+    pub fn marker(&mut self, marker: &Marker) {
+        self.instant(
+            &marker.name,
+            marker.category,
+            marker.ns,
+            marker.args.clone(),
+        );
     }
 
     /// Adds the values of a counter track at `ns` (puffin's clock).

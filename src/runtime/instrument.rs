@@ -258,3 +258,56 @@ impl Runtime {
         }
     }
 }
+
+/// The marker of an event worth seeing on a time line (an error, a reload,
+/// a rollback, a leak), stamped now; `None` for the others.
+pub fn marker_of(event: &super::RuntimeEvent) -> Option<crate::profiling::markers::Marker> {
+    let category = match &event.kind {
+        EventKind::ScriptError(_) => "error",
+        EventKind::Reloaded { .. } => "reload",
+        EventKind::RolledBack { .. } => "rollback",
+        EventKind::LeakSuspected { .. } | EventKind::LeakLocated { .. } => "leak",
+        _ => return None,
+    };
+    Some(crate::profiling::markers::Marker {
+        ns: puffin::now_ns(),
+        name: event.describe(),
+        category,
+        args: serde_json::to_value(event).unwrap_or_default(),
+    })
+}
+
+/// The marker of a stop at a line (a breakpoint, a step, an error...),
+/// stamped now.
+pub fn stop_marker(
+    info: &crate::scripting::debugger::BreakInfo,
+) -> crate::profiling::markers::Marker {
+    crate::profiling::markers::Marker {
+        ns: puffin::now_ns(),
+        name: format!("stopped ({}) at {}:{}", info.reason, info.file, info.line),
+        category: "stop",
+        args: serde_json::json!({
+            "reason": info.reason,
+            "file": info.file,
+            "line": info.line,
+            "context": info.context,
+            "message": info.message,
+        }),
+    }
+}
+
+impl Runtime {
+    /// The moments marked beside the profiler's frames.
+    pub fn profile_markers(&self) -> crate::profiling::markers::Markers {
+        self.profiler.markers()
+    }
+
+    /// Marks the events among `events` worth seeing on a time line.
+    pub fn mark_events(&self, events: &[super::RuntimeEvent]) {
+        let markers = self.profiler.markers();
+        events
+            .iter()
+            .filter_map(marker_of)
+            .for_each(|m| markers.push(m));
+    }
+}

@@ -23,6 +23,7 @@ pub mod budgets;
 pub mod command;
 pub mod dump;
 mod instrument;
+pub use instrument::marker_of;
 pub mod parallel;
 pub mod probe;
 mod reload;

@@ -16,6 +16,11 @@ pub(crate) struct Sampling {
     running: u32,
     /// Sample even while the profiler does not record (`--samples`).
     always: bool,
+    /// Keep each sample's time (`--trace`).
+    timed: bool,
+    /// Frames run while sampling since the samples were last cleared: the
+    /// samples' time per frame is counted over these.
+    frames: u64,
     /// Folded stacks and their counts.
     counts: BTreeMap<String, u64>,
 }
@@ -27,6 +32,8 @@ impl Sampling {
             hz,
             running: 0,
             always: false,
+            timed: false,
+            frames: 0,
             counts: BTreeMap::new(),
         }
     }
@@ -75,7 +82,7 @@ impl Runtime {
         }
         if want > 0 {
             let (probe, context) = crate::scripting::sampling_probe(want, python);
-            samples::start(want, probe, context);
+            samples::start(want, probe, context, s.timed);
         }
         s.running = want;
     }
@@ -84,6 +91,28 @@ impl Runtime {
     pub fn sample_always(&mut self) {
         self.sampling.always = true;
         self.sync_sampling();
+    }
+
+    /// Keeps each sample's time from now on, for a trace's sampled script
+    /// frames ([`Runtime::sample_timeline`]).
+    pub fn time_samples(&mut self) {
+        if !self.sampling.timed {
+            self.sampling.timed = true;
+            // A running sampler is started again, timed.
+            let running = std::mem::take(&mut self.sampling.running);
+            if running > 0 {
+                self.sampling.take_in();
+                self.sampling.add(samples::finish());
+            }
+            self.sync_sampling();
+        }
+    }
+
+    /// The timed samples since the last call, oldest first, and the
+    /// sampling period in nanoseconds (see [`Runtime::time_samples`]).
+    pub fn sample_timeline(&mut self) -> (Vec<samples::TimedSample>, i64) {
+        let period = 1_000_000_000 / i64::from(self.sampling.running.max(1));
+        (samples::drain_timeline(), period)
     }
 
     /// Samples a second (0 = off).
@@ -145,5 +174,19 @@ impl Runtime {
             samples::drain();
         }
         self.sampling.counts.clear();
+        self.sampling.frames = 0;
+    }
+
+    /// Counts a frame about to run, if the sampler runs.
+    pub(crate) fn count_sampled_frame(&mut self) {
+        if self.sampling.running > 0 {
+            self.sampling.frames += 1;
+        }
+    }
+
+    /// Frames run while sampling since the samples were last cleared (a
+    /// script's reload forgets its samples but not these frames).
+    pub fn sampled_frames(&self) -> u64 {
+        self.sampling.frames
     }
 }

@@ -20,6 +20,7 @@ impl Runtime {
     /// Runs one fixed-step frame.
     pub fn step(&mut self) {
         self.sync_sampling();
+        self.count_sampled_frame();
         let started = crate::profiling::stopped::Stopwatch::start();
         self.profiler.begin_frame();
         for (_, backend) in self.backends_mut() {

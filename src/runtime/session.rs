@@ -238,6 +238,8 @@ pub struct Snapshot {
 pub struct ProfileData {
     /// The frames the runtime recorded (shared, not copied).
     pub frames: Frames,
+    /// Errors, reloads, rollbacks, leaks and stops, on the frames' clock.
+    pub markers: crate::profiling::markers::Markers,
     /// Per-script and per-system time over the last frames.
     pub stats: Arc<StatsTable>,
     /// Memory series and leaks.
@@ -254,6 +256,8 @@ pub struct ProfileData {
     pub samples: Arc<crate::profiling::samples::SampleSummary>,
     /// Samples a second while recording (0 = off).
     pub sample_hz: u32,
+    /// The frames the samples in `folded` were taken over.
+    pub sampled_frames: u64,
     /// The systems in order, with their access and groups.
     pub systems: Arc<super::parallel::SystemsView>,
     /// `[budgets]` measured over the statistics window.
@@ -462,6 +466,7 @@ impl Session {
                             shared,
                             events: events_tx,
                             notify,
+                            markers: RefCell::default(),
                         });
                         let mut loaded = Err(String::new());
                         // Breakpoints and the handler are in place before
@@ -695,6 +700,9 @@ struct Link {
     shared: Arc<Mutex<Shared>>,
     events: Fanout,
     notify: Notify,
+    /// The runtime's markers, once it is open: errors, reloads and stops
+    /// are marked on the profiler's time line as they reach the link.
+    markers: RefCell<crate::profiling::markers::Markers>,
 }
 
 impl Link {
@@ -706,7 +714,11 @@ impl Link {
     }
 
     fn send_events(&self, events: Vec<RuntimeEvent>) {
+        let markers = self.markers.borrow();
         for event in events {
+            if let Some(marker) = super::instrument::marker_of(&event) {
+                markers.push(marker);
+            }
             self.events.send(SessionEvent::Runtime(event));
         }
     }
@@ -774,6 +786,9 @@ impl Link {
         info: &BreakInfo,
         access: &mut dyn FrameAccess,
     ) -> DebugAction {
+        self.markers
+            .borrow()
+            .push(super::instrument::stop_marker(info));
         // A step's stop follows another stop: the world was paused by the
         // first one, and Continue must give back what it was before that.
         let was_playing = {
@@ -1071,6 +1086,7 @@ struct Worker {
 
 /// Makes the session's link decide what happens at the runtime's breaks.
 fn install_break_handler(runtime: &Runtime, link: &Rc<Link>) {
+    *link.markers.borrow_mut() = runtime.profile_markers();
     let link = Rc::clone(link);
     // The handler runs inside a script call, stopped at a line; the script
     // holds no host borrow there, so the handler may read the world.
@@ -1427,6 +1443,7 @@ impl Worker {
                 let folded = self.runtime.samples();
                 state.profile = ProfileData {
                     frames: self.runtime.profile_frames(),
+                    markers: self.runtime.profile_markers(),
                     stats: Arc::new(self.runtime.stats_table()),
                     memory: self.runtime.memory_view(),
                     profiling: self.runtime.profiling(),
@@ -1435,6 +1452,7 @@ impl Worker {
                     samples: Arc::new(crate::profiling::samples::SampleSummary::of(&folded)),
                     folded: Arc::new(folded),
                     sample_hz: self.runtime.sample_hz(),
+                    sampled_frames: self.runtime.sampled_frames(),
                     systems: Arc::new(self.runtime.systems_view()),
                     budgets: Arc::new(self.runtime.budget_results()),
                 };

@@ -1,13 +1,17 @@
 //! The Profiler's Before / after view: a pinned capture (frames before a
 //! reload, frames pinned by hand, or an opened `.puffin`) against the
-//! frames recorded since, per scope, slower in red and faster in blue.
+//! frames recorded since, per scope and per sampled function, slower in red
+//! and faster in blue.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::gui::theme;
-use crate::profiling::compare::{Accumulator, Change, Measure, compare, measures_where};
+use crate::profiling::compare::{
+    Accumulator, Change, Measure, SampleCounts, compare, measures_where,
+};
 use crate::profiling::profiler::Frames;
+use crate::runtime::session::ProfileData;
 
 /// How often the comparison is worked out again (it unpacks every frame).
 const REFRESH: Duration = Duration::from_millis(500);
@@ -25,23 +29,88 @@ pub struct Pinned {
     after: Accumulator,
     /// The comparison, and when it was made.
     cached: Option<(Instant, Vec<Change>)>,
+    /// The sampled functions at the pin, when the live frames were
+    /// sampled then.
+    sampled: Option<Sampled>,
+}
+
+/// The sampled functions' side of a pin.
+struct Sampled {
+    /// Each function's self time per frame up to the pin.
+    before: BTreeMap<String, Measure>,
+    /// The counts later counts are taken from (without a reloaded
+    /// script's, which the runtime forgets at its reload).
+    base: SampleCounts,
+    /// The comparison, and when it was made.
+    cached: Option<(Instant, Vec<Change>)>,
+}
+
+impl Sampled {
+    /// The live samples in `profile` as "before", with the calls' times
+    /// `scopes`; `reloaded` is the script whose samples the runtime
+    /// forgets with this pin.
+    fn pin(
+        profile: &ProfileData,
+        scopes: &BTreeMap<String, Measure>,
+        reloaded: Option<&str>,
+    ) -> Option<Sampled> {
+        if profile.sample_hz == 0 || profile.sampled_frames == 0 {
+            return None;
+        }
+        let counts = SampleCounts::of(&profile.folded, profile.sampled_frames);
+        Some(Sampled {
+            before: counts.functions(profile.sample_hz, scopes),
+            base: match reloaded {
+                Some(script) => counts.without_script(script),
+                None => counts,
+            },
+            cached: None,
+        })
+    }
+
+    /// The comparison with the samples since, whose calls took `scopes`.
+    fn changes(&mut self, profile: &ProfileData, scopes: &BTreeMap<String, Measure>) -> &[Change] {
+        let stale = self
+            .cached
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= REFRESH);
+        if stale {
+            let now = SampleCounts::of(&profile.folded, profile.sampled_frames);
+            let since = now.since(&self.base);
+            let after = if since.frames == 0 {
+                BTreeMap::new()
+            } else {
+                since.functions(profile.sample_hz, scopes)
+            };
+            self.cached = Some((Instant::now(), compare(&self.before, &after)));
+        }
+        self.cached.as_ref().map_or(&[], |(_, c)| c.as_slice())
+    }
 }
 
 impl Pinned {
     /// The live frames before frame `since` (all of them without it) as
     /// "before"; the frames from `since` on (or recorded after now) are
-    /// "after".
-    pub fn live(frames: &Frames, label: String, since: Option<u64>) -> Option<Pinned> {
-        let view = frames.lock().ok()?;
+    /// "after". The sampled functions so far are "before" too;
+    /// `reloaded` names the script whose samples the runtime forgets now.
+    pub fn live(
+        profile: &ProfileData,
+        label: String,
+        since: Option<u64>,
+        reloaded: Option<&str>,
+    ) -> Option<Pinned> {
+        let view = profile.frames.lock().ok()?;
         let last = view.latest_frame().map(|f| f.meta().frame_index);
         let since = since.or(last.map(|l| l + 1)).unwrap_or(0);
         let before = measures_where(&view, |i| i < since);
+        let sampled = Sampled::pin(profile, &before, reloaded);
         (!before.is_empty()).then_some(Pinned {
             label,
             before,
             since: Some(since),
             after: Accumulator::default(),
             cached: None,
+            sampled,
         })
     }
 
@@ -53,6 +122,7 @@ impl Pinned {
             since: None,
             after: Accumulator::default(),
             cached: None,
+            sampled: None,
         }
     }
 
@@ -89,14 +159,15 @@ pub fn headline(changes: &[Change]) -> Option<String> {
 }
 
 /// Shows the view.
-pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, frames: &Frames) {
+pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, profile: &ProfileData) {
+    let frames = &profile.frames;
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("📌 Pin these frames as before")
             .on_hover_text("Compare the frames recorded from now on with the ones recorded so far. A saved script pins by itself; File › Open profile… and then Pin as before uses a saved capture.")
             .clicked()
         {
-            *pinned = Pinned::live(frames, "the pin".into(), None);
+            *pinned = Pinned::live(profile, "the pin".into(), None, None);
         }
         if pinned.is_some() && ui.button("Unpin").clicked() {
             *pinned = None;
@@ -108,7 +179,7 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, frames: &Frames) {
     };
     let label = pin.label.clone();
     let before_frames = pin.before.get("frame").map_or(0, |m| m.frames);
-    let changes = pin.changes(frames);
+    let changes = pin.changes(frames).to_vec();
     let after_frames = changes
         .iter()
         .find(|c| c.name == "frame")
@@ -121,39 +192,56 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, frames: &Frames) {
         ui.weak("No frames recorded since the pin yet: let the project run.");
         return;
     }
-    if let Some(line) = headline(changes) {
+    if let Some(line) = headline(&changes) {
         ui.heading(line);
     }
     egui::ScrollArea::both()
         .id_salt("compare-view")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            egui::Grid::new("compare-grid")
-                .striped(true)
-                .num_columns(6)
-                .spacing([14.0, 4.0])
-                .show(ui, |ui| {
-                    for head in ["Scope", "Before ms", "After ms", "Change ms", "Ratio", ""] {
-                        ui.strong(head);
-                    }
-                    ui.end_row();
-                    let ms =
-                        |m: Option<Measure>| m.map_or("-".into(), |m| format!("{:.3}", m.mean_ms));
-                    for c in changes {
-                        ui.label(&c.name);
-                        ui.monospace(ms(c.before));
-                        ui.monospace(ms(c.after));
-                        ui.monospace(format!("{:+.3}", c.change_ms));
-                        ui.monospace(c.ratio.map_or("-".into(), |r| format!("{r:.2}")));
-                        let color = match c.ratio {
-                            _ if !c.significant => theme::INFO,
-                            Some(r) if r < 1.0 => theme::LOCATION,
-                            _ if c.after.is_none() => theme::LOCATION,
-                            _ => theme::ERROR,
-                        };
-                        ui.colored_label(color, c.verdict());
-                        ui.end_row();
-                    }
-                });
+            table(ui, "compare-grid", "Scope", &changes);
+            ui.add_space(10.0);
+            ui.strong("Sampled functions (self time)");
+            match pin.sampled.as_mut() {
+                Some(sampled) => {
+                    ui.weak("The time each function ran its own lines, in ms per frame: each call's measured time, divided as its sampled stacks divide. A count of n samples is uncertain by about √n, which sets the noise.");
+                    let scopes = pin.after.measures();
+                    let functions = sampled.changes(profile, &scopes).to_vec();
+                    table(ui, "compare-functions", "Function", &functions);
+                }
+                None => {
+                    ui.weak("No sampled stacks were pinned: sampling was off or had not run yet (Profiler › Sampled stacks sets the rate), or the capture is a saved file.");
+                }
+            }
+        });
+}
+
+/// One comparison as a table, slower in red and faster in blue.
+fn table(ui: &mut egui::Ui, id: &str, what: &str, changes: &[Change]) {
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(6)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for head in [what, "Before ms", "After ms", "Change ms", "Ratio", ""] {
+                ui.strong(head);
+            }
+            ui.end_row();
+            let ms = |m: Option<Measure>| m.map_or("-".into(), |m| format!("{:.3}", m.mean_ms));
+            for c in changes {
+                ui.label(&c.name);
+                ui.monospace(ms(c.before));
+                ui.monospace(ms(c.after));
+                ui.monospace(format!("{:+.3}", c.change_ms));
+                ui.monospace(c.ratio.map_or("-".into(), |r| format!("{r:.2}")));
+                let color = match c.ratio {
+                    _ if !c.significant => theme::INFO,
+                    Some(r) if r < 1.0 => theme::LOCATION,
+                    _ if c.after.is_none() => theme::LOCATION,
+                    _ => theme::ERROR,
+                };
+                ui.colored_label(color, c.verdict());
+                ui.end_row();
+            }
         });
 }

@@ -102,20 +102,24 @@ impl ProfilerPanel {
     pub fn export_trace(
         &mut self,
         path: &Path,
-        live: Option<&crate::profiling::profiler::Frames>,
+        live: Option<(
+            &crate::profiling::profiler::Frames,
+            &crate::profiling::markers::Markers,
+        )>,
         project: &str,
     ) {
         use crate::profiling::trace::{Trace, write};
         let trace = match &self.source {
-            Source::Live => match live.map(|f| f.lock()) {
-                Some(Ok(frames)) => Ok(Trace::of_view(&frames, project)),
+            Source::Live => match live.map(|(f, m)| (f.lock(), m)) {
+                Some((Ok(frames), markers)) => Ok(Trace::of_view(&frames, project, Some(markers))),
                 _ => Err("no project is open".to_string()),
             },
             Source::File(file, view) => Ok(Trace::of_view(
                 view,
                 &file.file_name().unwrap_or_default().to_string_lossy(),
+                None,
             )),
-            Source::Remote(client) => Ok(Trace::of_view(&client.frame_view(), "remote")),
+            Source::Remote(client) => Ok(Trace::of_view(&client.frame_view(), "remote", None)),
         };
         self.message = Some(match trace {
             Ok(trace) if trace.is_empty() => (
@@ -328,7 +332,7 @@ impl ProfilerPanel {
             Source::Live if self.view == ProfileView::Compare => {
                 super::samples::view_tabs(ui, &mut self.view);
                 match live {
-                    Some(profile) => super::compare::show(ui, &mut self.pinned, &profile.frames),
+                    Some(profile) => super::compare::show(ui, &mut self.pinned, profile),
                     None => super::no_project(ui),
                 }
             }
@@ -444,13 +448,13 @@ impl ProfilerPanel {
     /// reloaded there), so Before / after shows what the change did.
     pub fn pin_before_reload(
         &mut self,
-        frames: &crate::profiling::profiler::Frames,
+        profile: &crate::runtime::session::ProfileData,
         script: &str,
         version: u32,
         frame: u64,
     ) {
         let label = format!("the reload of {script} (v{version})");
-        if let Some(pin) = super::compare::Pinned::live(frames, label, Some(frame)) {
+        if let Some(pin) = super::compare::Pinned::live(profile, label, Some(frame), Some(script)) {
             self.pinned = Some(pin);
         }
     }

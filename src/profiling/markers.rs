@@ -1,0 +1,91 @@
+//! Moments worth seeing on a time line (a reload, a rollback, an error, a
+//! leak, a stop at a breakpoint), on the profiler's clock. The runtime marks
+//! them as they happen and keeps the latest beside its frames, so that a
+//! trace of the Profiler's frames shows them as instants where they fell.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+/// How many markers are kept: far more than the frames kept ever hold in a
+/// real session, and a runaway error loop cannot grow them without end.
+pub const MARKERS_KEPT: usize = 4096;
+
+/// One moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// When, in nanoseconds on puffin's clock.
+    pub ns: i64,
+    /// What happened, in words.
+    pub name: String,
+    /// `error`, `reload`, `rollback`, `leak` or `stop`.
+    pub category: &'static str,
+    /// The details, as JSON (the event, or the stop's place and reason).
+    pub args: Value,
+}
+
+/// The markers kept, oldest first, shared with whoever reads the frames.
+#[derive(Debug, Clone, Default)]
+pub struct Markers(Arc<Mutex<VecDeque<Marker>>>);
+
+impl Markers {
+    /// Keeps `marker`, forgetting the oldest beyond [`MARKERS_KEPT`].
+    pub fn push(&self, marker: Marker) {
+        if let Ok(mut list) = self.0.lock() {
+            if list.len() >= MARKERS_KEPT {
+                list.pop_front();
+            }
+            list.push_back(marker);
+        }
+    }
+
+    /// The markers between `from_ns` and `to_ns` (inclusive), oldest first.
+    pub fn between(&self, from_ns: i64, to_ns: i64) -> Vec<Marker> {
+        self.0.lock().map_or_else(
+            |_| Vec::new(),
+            |list| {
+                list.iter()
+                    .filter(|m| (from_ns..=to_ns).contains(&m.ns))
+                    .cloned()
+                    .collect()
+            },
+        )
+    }
+
+    /// Forgets them all (with the frames, when the profile is cleared).
+    pub fn clear(&self) {
+        if let Ok(mut list) = self.0.lock() {
+            list.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(ns: i64) -> Marker {
+        Marker {
+            ns,
+            name: format!("at {ns}"),
+            category: "stop",
+            args: Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_oldest_go_first_and_a_range_picks_its_own() {
+        let markers = Markers::default();
+        for ns in 0..(MARKERS_KEPT as i64 + 10) {
+            markers.push(marker(ns));
+        }
+        let all = markers.between(i64::MIN, i64::MAX);
+        assert_eq!(all.len(), MARKERS_KEPT);
+        assert_eq!(all[0].ns, 10);
+        let some = markers.between(20, 22);
+        assert_eq!(some.iter().map(|m| m.ns).collect::<Vec<_>>(), [20, 21, 22]);
+        markers.clear();
+        assert!(markers.between(i64::MIN, i64::MAX).is_empty());
+    }
+}
