@@ -129,6 +129,10 @@ struct CompareArgs {
     /// Print JSON: the scopes compared, largest change first.
     #[arg(long)]
     json: bool,
+    /// Also compare the sampled functions: the folded stacks of the same
+    /// two runs (`ecscope run --samples`, or File › Save samples…).
+    #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
+    samples: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Args)]
@@ -464,19 +468,57 @@ fn compare(args: CompareArgs) -> ExitCode {
         ));
     }
     let changes = compare::compare(before, after);
+    // Each run's sampled functions, their calls' time divided as their
+    // samples divide.
+    let functions = match &args.samples {
+        Some(files) => {
+            let mut sides = Vec::new();
+            for (file, scopes) in files.iter().zip([before, after]) {
+                match ecscope::profiling::samples::read_folded(file) {
+                    Ok(folded) => {
+                        let frames = scopes.get("frame").map_or(0, |m| m.frames) as u64;
+                        sides.push(
+                            compare::SampleCounts::of(&folded, frames).functions(None, scopes),
+                        );
+                    }
+                    Err(e) => {
+                        eprint_line(format_args!("error: {e}"));
+                        return ExitCode::from(exit::NOTHING_RAN);
+                    }
+                }
+            }
+            Some(compare::compare(&sides[0], &sides[1]))
+        }
+        None => None,
+    };
     let text = if args.json {
+        let rows = |changes: &[compare::Change]| -> Vec<serde_json::Value> {
+            changes
+                .iter()
+                .map(|c| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    v["verdict"] = serde_json::Value::from(c.verdict());
+                    v
+                })
+                .collect()
+        };
         serde_json::json!({
             "before": { "path": args.before, "frames": before.get("frame").map_or(0, |m| m.frames) },
             "after": { "path": args.after, "frames": after.get("frame").map_or(0, |m| m.frames) },
-            "scopes": changes.iter().map(|c| {
-                let mut v = serde_json::to_value(c).unwrap_or_default();
-                v["verdict"] = serde_json::Value::from(c.verdict());
-                v
-            }).collect::<Vec<_>>(),
+            "scopes": rows(&changes),
+            "functions": functions.as_deref().map(rows),
         })
         .to_string()
     } else {
-        compare::table(&changes).trim_end().to_string()
+        let mut text = compare::table(&changes);
+        if let Some(functions) = &functions {
+            text.push('\n');
+            text.push_str(&compare::table_of(
+                functions,
+                "function (sampled, self time)",
+            ));
+        }
+        text.trim_end().to_string()
     };
     match print_line(format_args!("{text}")) {
         Ok(()) => ExitCode::SUCCESS,

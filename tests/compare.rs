@@ -135,3 +135,113 @@ fn different_projects_get_a_notice_and_bad_files_exit_2() {
         );
     }
 }
+
+/// With the two runs' sampled stacks, the function under the system is
+/// compared too, and a file that is not folded stacks exits 2 naming its
+/// line.
+#[test]
+fn with_samples_the_function_under_a_system_is_compared_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, n: u32| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join("scripts")).unwrap();
+        std::fs::write(
+            dir.join("ecscope.toml"),
+            "[project]\nname = \"churn\"\n[[script]]\npath = \"scripts/main.lua\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("scripts/main.lua"),
+            format!(
+                "local function churn()\n  local s = 0\n  for i = 1, {n} do s = s + math.sin(i) end\n  return s\nend\n\n\
+                 ecs.system(\"work\", function()\n  churn()\nend)\n"
+            ),
+        )
+        .unwrap();
+        let (profile, samples) = (
+            tmp.path().join(format!("{name}.puffin")),
+            tmp.path().join(format!("{name}.folded")),
+        );
+        let out = ecscope(&[
+            "run",
+            dir.to_str().unwrap(),
+            "--frames",
+            "60",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--samples",
+            samples.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (profile, samples)
+    };
+    let (pa, sa) = run("a", 50_000);
+    let (pb, sb) = run("b", 500_000);
+    let args = |json: bool| {
+        let mut args = vec![
+            "compare".to_string(),
+            pa.display().to_string(),
+            pb.display().to_string(),
+            "--samples".to_string(),
+            sa.display().to_string(),
+            sb.display().to_string(),
+        ];
+        if json {
+            args.push("--json".into());
+        }
+        args
+    };
+    let out = ecscope(&args(false).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("function (sampled, self time)"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("main.lua:churn "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("× slower"), "{line}");
+    let out = ecscope(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let churn = json["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "main.lua:churn")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(churn["significant"], true, "{churn}");
+    assert!(churn["ratio"].as_f64().unwrap() > 3.0, "{churn}");
+    // The churn is nearly all of work's time, in both runs.
+    let work = json["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "main.lua:work")
+        .unwrap();
+    let (fa, wa) = (
+        churn["after"]["mean_ms"].as_f64().unwrap(),
+        work["after"]["mean_ms"].as_f64().unwrap(),
+    );
+    assert!(fa <= wa * 1.0001 && fa > wa * 0.5, "{churn} {work}");
+
+    let bad = tmp.path().join("bad.folded");
+    std::fs::write(&bad, "main.lua:work;main.lua:churn:3 12\nnot a stack\n").unwrap();
+    let out = ecscope(&[
+        "compare",
+        pa.to_str().unwrap(),
+        pb.to_str().unwrap(),
+        "--samples",
+        bad.to_str().unwrap(),
+        sb.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.folded:2: not a folded stack"), "{err}");
+}

@@ -176,11 +176,11 @@ impl SampleCounts {
     /// time is its share of each call's samples times that call's mean ms
     /// per frame, which holds whatever rate the sampler reached on a busy
     /// machine. A call without a scope there is counted at `hz` samples a
-    /// second. A count of `n` samples is uncertain by about √n, which
-    /// sets the error.
+    /// second, or left out without `hz`. A count of `n` samples is
+    /// uncertain by about √n, which sets the error.
     pub fn functions(
         &self,
-        hz: u32,
+        hz: Option<u32>,
         scopes: &BTreeMap<String, Measure>,
     ) -> BTreeMap<String, Measure> {
         // Per call (the stack's root): samples in all, and per function.
@@ -200,12 +200,13 @@ impl SampleCounts {
                 .entry(format!("{file}:{}", frame.function))
                 .or_default() += n;
         }
-        let per_sample_ms = 1000.0 / f64::from(hz.max(1)) / self.frames.max(1) as f64;
+        let per_sample_ms = hz.map(|hz| 1000.0 / f64::from(hz.max(1)) / self.frames.max(1) as f64);
         let mut functions: BTreeMap<String, (f64, u64)> = BTreeMap::new();
         for (root, (total, counts)) in calls {
-            let ms_per_sample = match call_scope(root, scopes) {
-                Some(call) => call.mean_ms / total.max(1) as f64,
-                None => per_sample_ms,
+            let ms_per_sample = match (call_scope(root, scopes), per_sample_ms) {
+                (Some(call), _) => call.mean_ms / total.max(1) as f64,
+                (None, Some(ms)) => ms,
+                (None, None) => continue,
             };
             for (name, n) in counts {
                 let entry = functions.entry(name).or_default();
@@ -336,15 +337,21 @@ pub fn different_projects(
 
 /// The comparison as a text table.
 pub fn table(changes: &[Change]) -> String {
+    table_of(changes, "scope")
+}
+
+/// The comparison as a text table whose first column is headed `what`
+/// (`scope`, `function`).
+pub fn table_of(changes: &[Change], what: &str) -> String {
     let width = changes
         .iter()
         .map(|c| c.name.len())
         .max()
         .unwrap_or(5)
-        .max(5);
+        .max(what.len());
     let mut out = format!(
         "{:<width$}  {:>10}  {:>10}  {:>10}  {:>7}  verdict\n",
-        "scope", "before ms", "after ms", "change ms", "ratio"
+        what, "before ms", "after ms", "change ms", "ratio"
     );
     let ms = |m: Option<Measure>| m.map_or("-".to_string(), |m| format!("{:.3}", m.mean_ms));
     for c in changes {
@@ -424,10 +431,10 @@ mod tests {
         );
         // Without the calls' scopes, at the sampler's nominal rate.
         let none = BTreeMap::new();
-        let before = pin.functions(1000, &none);
+        let before = pin.functions(Some(1000), &none);
         let after = now
             .since(&pin.without_script("scripts/f.lua"))
-            .functions(1000, &none);
+            .functions(Some(1000), &none);
         assert!((before["f.lua:near"].mean_ms - 4.0).abs() < 1e-9);
         assert!((after["f.lua:near"].mean_ms - 1.0).abs() < 1e-9);
         assert!((after["g.py:think"].mean_ms - 0.5).abs() < 1e-9);
@@ -439,9 +446,13 @@ mod tests {
         // With them, each call's measured time divides as its samples do
         // (a sampler that reached half its rate changes nothing).
         let scopes = BTreeMap::from([("f.lua:steer".to_string(), m(10.0, 0.1))]);
-        let shared = pin.functions(1000, &scopes);
+        let shared = pin.functions(Some(1000), &scopes);
         assert!((shared["f.lua:near"].mean_ms - 8.0).abs() < 1e-9);
         assert!((shared["f.lua:steer"].mean_ms - 2.0).abs() < 1e-9);
         assert!((shared["g.py:think"].mean_ms - 0.5).abs() < 1e-9);
+        // Without a rate, a call with no scope is left out.
+        let only_measured = pin.functions(None, &scopes);
+        assert!(only_measured.contains_key("f.lua:near"));
+        assert!(!only_measured.contains_key("g.py:think"));
     }
 }

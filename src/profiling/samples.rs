@@ -272,6 +272,32 @@ pub fn folded_text(folded: &[(String, u64)]) -> String {
     text
 }
 
+/// Reads a folded-stacks file (`--samples`, *File › Save samples…*): one
+/// `stack COUNT` line per stack. A line that is not one is an error naming
+/// the file and line.
+pub fn read_folded(path: &std::path::Path) -> Result<Vec<(String, u64)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut folded = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.rsplit_once(' ').map(|(s, n)| (s, n.parse::<u64>())) {
+            Some((stack, Ok(count))) if !stack.is_empty() => {
+                folded.push((stack.to_string(), count));
+            }
+            _ => {
+                return Err(format!(
+                    "{}:{}: not a folded stack (`root;frame;frame COUNT`, as --samples writes)",
+                    path.display(),
+                    index + 1
+                ));
+            }
+        }
+    }
+    Ok(folded)
+}
+
 /// One frame of a folded stack: `file:function:line`, or a root's
 /// `file:function`.
 #[derive(Debug, Clone, PartialEq, Eq)]

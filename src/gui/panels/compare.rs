@@ -59,7 +59,7 @@ impl Sampled {
         }
         let counts = SampleCounts::of(&profile.folded, profile.sampled_frames);
         Some(Sampled {
-            before: counts.functions(profile.sample_hz, scopes),
+            before: counts.functions(Some(profile.sample_hz), scopes),
             base: match reloaded {
                 Some(script) => counts.without_script(script),
                 None => counts,
@@ -80,7 +80,7 @@ impl Sampled {
             let after = if since.frames == 0 {
                 BTreeMap::new()
             } else {
-                since.functions(profile.sample_hz, scopes)
+                since.functions(Some(profile.sample_hz), scopes)
             };
             self.cached = Some((Instant::now(), compare(&self.before, &after)));
         }
