@@ -298,6 +298,55 @@ fn boids_flock_stays_in_the_world_and_keeps_speed() {
     }
 }
 
+/// The README's "change a weight in settings.lua and save": both scripts
+/// that load it reload, and the flock stays the same 2,000 boids.
+#[test]
+fn boids_saving_settings_reloads_both_scripts_and_keeps_the_flock() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&sample("boids"), dir.path());
+    let mut rt = Runtime::open(Project::open(dir.path()).unwrap());
+    for _ in 0..30 {
+        rt.step();
+    }
+    let settings = dir.path().join("scripts/settings.lua");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let changed = text.replacen("separation = 2.5", "separation = 0.2", 1);
+    assert_ne!(changed, text, "settings.lua has a separation weight");
+    std::fs::write(&settings, changed).unwrap();
+    let now = std::time::Instant::now();
+    rt.file_changed(&ecscope::hot_reload::watcher::FileChange {
+        path: "scripts/settings.lua".into(),
+        first_seen: now,
+        settled: now,
+    });
+    for _ in 0..30 {
+        rt.step();
+    }
+    let events = rt.drain_events();
+    let reloaded: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Reloaded { script, .. } => Some(script.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reloaded, ["scripts/spawn.lua", "scripts/flock.lua"]);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ScriptError(_))),
+        "{events:?}"
+    );
+    let dump: serde_json::Value = serde_json::from_str(&rt.dump_world()).unwrap();
+    let boids = dump["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["components"].get("Boid").is_some())
+        .count();
+    assert_eq!(boids, 2000, "the flock is kept, not spawned again");
+}
+
 #[test]
 fn stress_particles_stay_in_their_box() {
     let ran = run("stress", 120);

@@ -10,6 +10,13 @@ local palette = {
   { r = 0.55, g = 0.90, b = 0.45 },
 }
 
+-- Saving settings.lua reloads this script too (it loads the module): the
+-- flock already there is kept, so a new weight shows at once on the same
+-- boids. The count takes effect at Reset, when the world starts empty.
+if ecs.count({ "Boid" }) > 0 then
+  return
+end
+
 for i = 1, settings.count do
   local angle = ecs.random() * 2 * math.pi
   local speed = settings.min_speed + ecs.random() * (settings.max_speed - settings.min_speed)
