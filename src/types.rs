@@ -12,35 +12,14 @@ use crate::runtime::Runtime;
 use crate::runtime::components::{ComponentDef, FieldKind};
 
 /// The `ecs` API's functions and fields, as the typings declare them
-/// (tests check that each appears).
-pub const API: &[&str] = &[
-    "component",
-    "spawn",
-    "despawn",
-    "exists",
-    "get",
-    "set",
-    "remove",
-    "has",
-    "query",
-    "count",
-    "system",
-    "batch_system",
-    "emit",
-    "on",
-    "start",
-    "stop",
-    "wait_frames",
-    "wait_seconds",
-    "wait_event",
-    "frame",
-    "time",
-    "dt",
-    "random",
-    "random_range",
-    "log",
-    "persist",
-];
+/// (tests check that each appears): [`crate::ecs::api::FUNCTIONS`] and
+/// [`crate::ecs::api::FIELDS`].
+pub fn api() -> impl Iterator<Item = &'static str> {
+    crate::ecs::api::FUNCTIONS
+        .iter()
+        .map(|f| f.name)
+        .chain(crate::ecs::api::FIELDS.iter().copied())
+}
 
 /// A component as the typings show it: name and (field, Lua type,
 /// Python type).

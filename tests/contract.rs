@@ -212,3 +212,137 @@ fn misuse_gives_the_same_messages_in_both_languages() {
         assert_eq!(python, expected, "python");
     }
 }
+
+/// Runs `source` as the one script (`scripts/main.lua` or `main.py`) of a
+/// project for a frame and returns its log lines.
+fn logs_of_script(file: &str, source: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        format!("[project]\nname = \"surface\"\n[[script]]\npath = \"scripts/{file}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
+    let mut runtime = Runtime::open(Project::open(dir.path()).unwrap());
+    runtime.step();
+    runtime
+        .drain_events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            // `ecs.log()` with nothing logs an empty line.
+            EventKind::Log { message, .. } if !message.is_empty() => Some(message.clone()),
+            EventKind::ScriptError(info) => Some(format!("error: {}", info.message)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `ecs` described once (`ecs::api::FUNCTIONS`) is the `ecs` both
+/// languages have: the same names and no others, each function refuses a
+/// call without its required arguments and takes one without its optional
+/// ones, and a first argument of the wrong kind is named as the
+/// description names it.
+#[test]
+fn both_languages_have_exactly_the_described_ecs() {
+    use ecscope::ecs::api::{FIELDS, FUNCTIONS, Kind};
+    let mut described: Vec<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
+    described.extend(FIELDS);
+    described.sort_unstable();
+    let described = described.join(" ");
+
+    // Each function called with nothing, then with a first argument of the
+    // wrong kind; a line per call: `name|ok` or `name|the message`.
+    let wrong = |kind: Kind| match kind {
+        Kind::Entity => Some(("\"x\"", "the entity id must be a non-negative integer")),
+        Kind::Str => Some(("42", "must be a string")),
+        Kind::Names => Some(("42", "of component names")),
+        Kind::Components => Some(("42", "of component name")),
+        _ => None,
+    };
+    let mut lua = String::from(
+        "local names = {}\nfor k in pairs(ecs) do names[#names + 1] = k end\ntable.sort(names)\nprint(table.concat(names, \" \"))\n\
+         local function try(name, ...)\n  local ok, err = pcall(ecs[name], ...)\n  print(name .. \"|\" .. (ok and \"ok\" or tostring(err)))\nend\n",
+    );
+    let mut python = String::from(
+        "import ecs\nprint(\" \".join(sorted(n for n in dir(ecs) if not n.startswith(\"_\"))))\n\n\
+         def attempt(name, *args):\n    try:\n        getattr(ecs, name)(*args)\n        print(name + \"|ok\")\n    except Exception as e:\n        print(name + \"|\" + str(e))\n\n",
+    );
+    // A right value of each kind, in Lua and in Python.
+    let right = |kind: Kind| match kind {
+        Kind::Entity | Kind::Integer | Kind::Number | Kind::Value => ("1", "1"),
+        Kind::Str => ("\"Position\"", "\"Position\""),
+        Kind::Names => ("{ \"Position\" }", "[\"Position\"]"),
+        Kind::Components => ("{}", "{}"),
+        Kind::Function => ("function() end", "lambda *a: None"),
+        Kind::Options | Kind::Rest => ("nil", "None"),
+    };
+    let mut expected = Vec::new();
+    for f in FUNCTIONS {
+        let required = f.params.iter().any(|p| !p.optional);
+        lua.push_str(&format!("try(\"{}\")\n", f.name));
+        python.push_str(&format!("attempt(\"{}\")\n", f.name));
+        expected.push((
+            f.name,
+            if required || f.in_coroutine {
+                None
+            } else {
+                Some("ok")
+            },
+        ));
+        // The first argument wrong, the other required ones right.
+        let Some((first, rest)) = f.params.split_first() else {
+            continue;
+        };
+        let Some((value, message)) = wrong(first.kind).filter(|_| !f.in_coroutine) else {
+            continue;
+        };
+        let others = |pick: fn((&'static str, &'static str)) -> &'static str| -> String {
+            rest.iter()
+                .filter(|p| !p.optional)
+                .map(|p| format!(", {}", pick(right(p.kind))))
+                .collect()
+        };
+        lua.push_str(&format!(
+            "try(\"{}\", {value}{})\n",
+            f.name,
+            others(|r| r.0)
+        ));
+        python.push_str(&format!(
+            "attempt(\"{}\", {value}{})\n",
+            f.name,
+            others(|r| r.1)
+        ));
+        expected.push((f.name, Some(message)));
+    }
+    let check = |language: &str, lines: Vec<String>| {
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some(described.as_str()),
+            "{language}: {lines:?}"
+        );
+        assert_eq!(lines.len(), expected.len() + 1, "{language}: {lines:?}");
+        for (line, (name, want)) in lines[1..].iter().zip(&expected) {
+            let (called, said) = line.split_once('|').unwrap_or(("", line));
+            assert_eq!(called, *name, "{language}: {line}");
+            match want {
+                None => assert_ne!(
+                    said, "ok",
+                    "{language}: ecs.{name}() with nothing was taken"
+                ),
+                Some("ok") => assert_eq!(said, "ok", "{language}: ecs.{name}()"),
+                Some(message) => {
+                    assert!(
+                        said.contains(message),
+                        "{language}: {line} lacks {message:?}"
+                    );
+                    assert!(said.contains(&format!("ecs.{name}")), "{language}: {line}");
+                }
+            }
+        }
+    };
+    check("lua", logs_of_script("main.lua", &lua));
+    if cfg!(feature = "python") {
+        check("python", logs_of_script("main.py", &python));
+    }
+}

@@ -8,7 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use ecscope::types::API;
+use ecscope::ecs::api::{FUNCTIONS, Kind};
+use ecscope::types::api;
 
 fn write_types(dir: &Path) -> (String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ecscope"))
@@ -43,7 +44,21 @@ fn the_typings_name_the_whole_api_and_each_declared_component_and_load_as_lua() 
         ecscope::scripting::lua::syntax_check(".ecscope/types/ecs.lua", &lua)
             .unwrap_or_else(|e| panic!("{name}: the annotations do not load: {}", e.message));
         assert!(lua.starts_with("---@meta"), "{name}");
-        for f in API {
+        // Each function's Lua signature is the description's.
+        for f in FUNCTIONS {
+            let params: Vec<&str> = f
+                .params
+                .iter()
+                .map(|p| if p.kind == Kind::Rest { "..." } else { p.name })
+                .collect();
+            let signature = format!("function ecs.{}({}) end", f.name, params.join(", "));
+            assert!(lua.contains(&signature), "{name}: no `{signature}`");
+            if let Some(first) = f.params.first().filter(|p| p.kind != Kind::Rest) {
+                let def = format!("def {}({}: ", f.name, first.name);
+                assert!(py.contains(&def), "{name}: no `{def}` in the Python stub");
+            }
+        }
+        for f in api() {
             assert!(
                 lua.contains(&format!("function ecs.{f}("))
                     || lua.contains(&format!("---@field {f} ")),

@@ -1,11 +1,187 @@
-//! What the `ecs` functions say when a script calls them wrongly, written
-//! once for both languages. A binding only describes the value it got (in
-//! its language's words, [`Got`]) and says how its language writes lists
-//! and maps ([`Spelling`]); the sentences are these. The contract case
+//! The `ecs` functions, described once for both languages: their names
+//! and parameters ([`FUNCTIONS`]), and what they say when a script calls
+//! them wrongly. A binding only describes the value it got (in its
+//! language's words, [`Got`]) and says how its language writes lists and
+//! maps ([`Spelling`]); the sentences are these. The contract case
 //! `tests/contract/misuse` runs the same misuses in Lua and Python and
-//! compares the messages.
+//! compares the messages, and `tests/contract.rs` checks that both
+//! languages' `ecs` hold exactly these functions.
 
 use std::fmt;
+
+/// What a parameter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An entity id: a non-negative integer.
+    Entity,
+    /// A string.
+    Str,
+    /// A list of component names.
+    Names,
+    /// A map of component names to values.
+    Components,
+    /// Any value the languages exchange.
+    Value,
+    /// A function (in Python, also given by decorating one).
+    Function,
+    /// A number.
+    Number,
+    /// An integer.
+    Integer,
+    /// A system's or query's options (`without`, `reads`, `writes`).
+    Options,
+    /// Any number of values.
+    Rest,
+}
+
+/// One parameter of an `ecs` function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// Its name, as the typings and the docs write it.
+    pub name: &'static str,
+    /// What it takes.
+    pub kind: Kind,
+    /// How a message names it: `the component name`.
+    pub what: &'static str,
+    /// Whether it may be left out.
+    pub optional: bool,
+}
+
+/// One `ecs` function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Function {
+    /// Its name, after `ecs.`.
+    pub name: &'static str,
+    /// Its parameters, in order.
+    pub params: &'static [Param],
+    /// Whether only a coroutine may call it (the waits).
+    pub in_coroutine: bool,
+}
+
+const fn p(name: &'static str, kind: Kind, what: &'static str) -> Param {
+    Param {
+        name,
+        kind,
+        what,
+        optional: false,
+    }
+}
+
+const fn opt(name: &'static str, kind: Kind, what: &'static str) -> Param {
+    Param {
+        name,
+        kind,
+        what,
+        optional: true,
+    }
+}
+
+const fn f(name: &'static str, params: &'static [Param]) -> Function {
+    Function {
+        name,
+        params,
+        in_coroutine: false,
+    }
+}
+
+const fn wait(name: &'static str, params: &'static [Param]) -> Function {
+    Function {
+        name,
+        params,
+        in_coroutine: true,
+    }
+}
+
+const ID: Param = p("id", Kind::Entity, "the entity id");
+const COMPONENT: Param = p("name", Kind::Str, "the component name");
+const NAMES: Param = p("names", Kind::Names, "the component names");
+const OPTIONS: Param = opt("opts", Kind::Options, "the options");
+const EVENT: Param = p("event", Kind::Str, "the event name");
+
+/// Every `ecs` function, in the order the docs present them. Both
+/// languages' `ecs` hold exactly these and `persist`.
+pub const FUNCTIONS: &[Function] = &[
+    f(
+        "component",
+        &[COMPONENT, p("defaults", Kind::Value, "the defaults")],
+    ),
+    f(
+        "spawn",
+        &[p("components", Kind::Components, "the components")],
+    ),
+    f("despawn", &[ID]),
+    f("exists", &[ID]),
+    f("get", &[ID, COMPONENT]),
+    f(
+        "set",
+        &[ID, COMPONENT, p("value", Kind::Value, "the value")],
+    ),
+    f("remove", &[ID, COMPONENT]),
+    f("has", &[ID, COMPONENT]),
+    f("query", &[NAMES, OPTIONS]),
+    f("count", &[NAMES, OPTIONS]),
+    f(
+        "system",
+        &[
+            p("name", Kind::Str, "the system name"),
+            opt("names", Kind::Names, "the component names"),
+            p("fn", Kind::Function, "the system's function"),
+            OPTIONS,
+        ],
+    ),
+    f(
+        "batch_system",
+        &[
+            p("name", Kind::Str, "the system name"),
+            NAMES,
+            p("fn", Kind::Function, "the system's function"),
+            OPTIONS,
+        ],
+    ),
+    f("emit", &[EVENT, opt("payload", Kind::Value, "the payload")]),
+    f("on", &[EVENT, p("fn", Kind::Function, "the handler")]),
+    f(
+        "start",
+        &[
+            p("name", Kind::Str, "the coroutine name"),
+            p("fn", Kind::Function, "the coroutine's function"),
+            opt("args", Kind::Rest, "its arguments"),
+        ],
+    ),
+    f("stop", &[p("id", Kind::Integer, "the coroutine id")]),
+    wait("wait_frames", &[p("n", Kind::Integer, "the frame count")]),
+    wait("wait_seconds", &[p("s", Kind::Number, "the seconds")]),
+    wait("wait_event", &[EVENT]),
+    f("frame", &[]),
+    f("time", &[]),
+    f("dt", &[]),
+    f("random", &[]),
+    f(
+        "random_range",
+        &[
+            p("a", Kind::Number, "the lower bound"),
+            p("b", Kind::Number, "the upper bound"),
+        ],
+    ),
+    f("log", &[opt("values", Kind::Rest, "the values")]),
+];
+
+/// The fields of `ecs` that are not functions.
+pub const FIELDS: &[&str] = &["persist"];
+
+/// The function `call` (`ecs.get`) describes, if it is one.
+pub fn function(call: &str) -> Option<&'static Function> {
+    let name = call.strip_prefix("ecs.").unwrap_or(call);
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// How a message names parameter `param` of `call`: `the component name`.
+/// A name the description lacks is named as it is written.
+pub fn what(call: &str, param: &str) -> String {
+    function(call)
+        .and_then(|f| f.params.iter().find(|p| p.name == param))
+        .map_or_else(|| format!("`{param}`"), |p| p.what.to_string())
+}
 
 /// How a language writes what the messages show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +274,9 @@ pub fn bad_entity_id(call: &str, got: &Got) -> String {
     format!("{call}: the entity id must be a non-negative integer, got {got}")
 }
 
-/// An argument that must be a string (`what`: "the event name").
-pub fn not_a_string(call: &str, what: &str, got: &Got) -> String {
-    format!("{call}: {what} must be a string, got {got}")
+/// Parameter `param` of `call` got a value that is not a string.
+pub fn not_a_string(call: &str, param: &str, got: &Got) -> String {
+    format!("{call}: {} must be a string, got {got}", what(call, param))
 }
 
 /// Component names that are not a list of them.
@@ -155,6 +331,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_description_names_each_function_once_and_finds_its_parameters() {
+        let mut names: Vec<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FUNCTIONS.len());
+        assert_eq!(what("ecs.get", "name"), "the component name");
+        assert_eq!(what("ecs.system", "name"), "the system name");
+        assert_eq!(what("ecs.nope", "x"), "`x`");
+        assert!(function("ecs.wait_frames").unwrap().in_coroutine);
+        assert!(!function("spawn").unwrap().in_coroutine);
+    }
+
+    #[test]
     fn the_sentences_differ_only_in_each_language_s_words() {
         let lua = bad_entity_id("ecs.get", &Got::string("string", "one"));
         let py = bad_entity_id("ecs.get", &Got::string("str", "one"));
@@ -168,6 +357,10 @@ mod tests {
             "ecs.query: expected a list of component names such as [\"Position\", \"Velocity\"], got int 42"
         );
         assert_eq!(in_call("ecs.set", "ecs.get: x"), "ecs.get: x");
+        assert_eq!(
+            not_a_string("ecs.on", "event", &Got::new("nil", None)),
+            "ecs.on: the event name must be a string, got nil"
+        );
         assert_eq!(in_call("ecs.set", "no entity"), "ecs.set: no entity");
         assert_eq!(
             outside_coroutine(&PYTHON, "ecs.wait_frames"),

@@ -150,10 +150,12 @@ fn arg_id(lua: &Lua, call: &str, v: &Value) -> mlua::Result<u64> {
     }
 }
 
-fn arg_str(lua: &Lua, call: &str, what: &str, v: &Value) -> mlua::Result<String> {
+/// Parameter `param` of `call` (as [`api::FUNCTIONS`] names it), which
+/// takes a string.
+fn arg_str(lua: &Lua, call: &str, param: &str, v: &Value) -> mlua::Result<String> {
     match v {
         Value::String(s) => Ok(s.to_string_lossy()),
-        other => Err(located(lua, api::not_a_string(call, what, &got(other)))),
+        other => Err(located(lua, api::not_a_string(call, param, &got(other)))),
     }
 }
 
@@ -360,7 +362,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     }
 
     func!("component", |lua, ctx, args: (Value, Value)| {
-        let name = arg_str(lua, "ecs.component", "the component name", &args.0)?;
+        let name = arg_str(lua, "ecs.component", "name", &args.0)?;
         let defaults = from_lua(&args.1, ctx.value_items.get())
             .map_err(|e| located(lua, format!("ecs.component({name:?}): {e}")))?;
         let script = ctx.script;
@@ -391,7 +393,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     });
     func!("get", |lua, ctx, args: (Value, Value)| {
         let id = arg_id(lua, "ecs.get", &args.0)?;
-        let name = arg_str(lua, "ecs.get", "the component name", &args.1)?;
+        let name = arg_str(lua, "ecs.get", "name", &args.1)?;
         let value = ctx
             .with_host(|h| h.get(id, &name))?
             .map_err(|e| api_err(lua, "ecs.get", e))?;
@@ -399,7 +401,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     });
     func!("set", |lua, ctx, args: (Value, Value, Value)| {
         let id = arg_id(lua, "ecs.set", &args.0)?;
-        let name = arg_str(lua, "ecs.set", "the component name", &args.1)?;
+        let name = arg_str(lua, "ecs.set", "name", &args.1)?;
         let value = from_lua(&args.2, ctx.value_items.get())
             .map_err(|e| located(lua, format!("ecs.set({id}, {name:?}): {e}")))?;
         ctx.with_host(|h| h.set(id, &name, value))?
@@ -407,13 +409,13 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
     });
     func!("remove", |lua, ctx, args: (Value, Value)| {
         let id = arg_id(lua, "ecs.remove", &args.0)?;
-        let name = arg_str(lua, "ecs.remove", "the component name", &args.1)?;
+        let name = arg_str(lua, "ecs.remove", "name", &args.1)?;
         ctx.with_host(|h| h.remove(id, &name))?
             .map_err(|e| api_err(lua, "ecs.remove", e))
     });
     func!("has", |lua, ctx, args: (Value, Value)| {
         let id = arg_id(lua, "ecs.has", &args.0)?;
-        let name = arg_str(lua, "ecs.has", "the component name", &args.1)?;
+        let name = arg_str(lua, "ecs.has", "name", &args.1)?;
         ctx.with_host(|h| h.has(id, &name))?
             .map_err(|e| api_err(lua, "ecs.has", e))
     });
@@ -429,7 +431,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         Option<Value>,
         Option<Value>
     )| {
-        let name = arg_str(lua, "ecs.system", "the system name", &args.0)?;
+        let name = arg_str(lua, "ecs.system", "name", &args.0)?;
         let (query, f, opts) = match (&args.1, &args.2) {
             (Value::Function(f), None | Some(Value::Nil)) => (None, f.clone(), None),
             // The fn(dt) form with options: ecs.system(name, fn, { writes = ... }).
@@ -469,7 +471,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         Option<Value>,
         Option<Value>
     )| {
-        let name = arg_str(lua, "ecs.batch_system", "the system name", &args.0)?;
+        let name = arg_str(lua, "ecs.batch_system", "name", &args.0)?;
         let Some(f) = args.2.as_ref() else {
             return Err(located(
                 lua,
@@ -486,7 +488,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
         ctx.with_host(|h| h.add_batch_system(script, &name, spec, handle, access))
     });
     func!("emit", |lua, ctx, args: (Value, Option<Value>)| {
-        let event = arg_str(lua, "ecs.emit", "the event name", &args.0)?;
+        let event = arg_str(lua, "ecs.emit", "event", &args.0)?;
         let payload = match &args.1 {
             Some(v) => from_lua(v, ctx.value_items.get())
                 .map_err(|e| located(lua, api::bad_payload(&event, &e.to_string())))?,
@@ -497,7 +499,7 @@ pub fn install(lua: &Lua, ctx: Rc<Ctx>, budget: &std::sync::Arc<Budget>) -> mlua
             .map_err(|e| api_err(lua, "ecs.emit", e))
     });
     func!("on", |lua, ctx, args: (Value, Value)| {
-        let event = arg_str(lua, "ecs.on", "the event name", &args.0)?;
+        let event = arg_str(lua, "ecs.on", "event", &args.0)?;
         let f = arg_fn(lua, "ecs.on", &args.1)?;
         let handle = ctx.keep_fn(f);
         let script = ctx.script;
@@ -722,7 +724,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
         Ok((n, ids_ptr, ptrs_ptr, keys, token, read_only))
     });
     prim!("start", |lua, ctx, args: (Value, Value)| {
-        let name = arg_str(lua, "ecs.start", "the coroutine name", &args.0)?;
+        let name = arg_str(lua, "ecs.start", "name", &args.0)?;
         let Value::Integer(handle) = args.1 else {
             return Err(located(lua, "ecs.start: invalid coroutine handle"));
         };
@@ -741,7 +743,7 @@ fn install_prelude(lua: &Lua, ctx: &Rc<Ctx>, budget: &std::sync::Arc<Budget>) ->
         Ok::<_, mlua::Error>(match kind.as_str() {
             "start" => api::not_a_coroutine(&LUA, &name, &got(&value)),
             "wait" => api::outside_coroutine(&LUA, &name),
-            "start_name" => api::not_a_string(&name, "the coroutine name", &got(&value)),
+            "start_name" => api::not_a_string(&name, "name", &got(&value)),
             _ => return Err(located(lua, format!("unknown misuse {kind:?}"))),
         })
     });

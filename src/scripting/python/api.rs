@@ -179,11 +179,13 @@ fn arg_id(value: &Bound<'_, PyAny>, call: &str) -> PyResult<u64> {
     Err(PyTypeError::new_err(api::bad_entity_id(call, &got(value))))
 }
 
-fn arg_str(value: &Bound<'_, PyAny>, call: &str, what: &str) -> PyResult<String> {
+/// Parameter `param` of `call` (as [`api::FUNCTIONS`] names it), which
+/// takes a string.
+fn arg_str(value: &Bound<'_, PyAny>, call: &str, param: &str) -> PyResult<String> {
     value
         .cast::<PyString>()
         .map(|s| s.to_string_lossy().into_owned())
-        .map_err(|_| PyTypeError::new_err(api::not_a_string(call, what, &got(value))))
+        .map_err(|_| PyTypeError::new_err(api::not_a_string(call, param, &got(value))))
 }
 
 fn arg_value(value: &Bound<'_, PyAny>, call: &str, items: u64) -> PyResult<ScriptValue> {
@@ -386,7 +388,7 @@ impl EcsApi {
         name: &Bound<'_, PyAny>,
         defaults: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let name = arg_str(name, "ecs.component", "the component name")?;
+        let name = arg_str(name, "ecs.component", "name")?;
         let defaults = match defaults {
             Some(d) => arg_value(
                 d,
@@ -440,7 +442,7 @@ impl EcsApi {
         name: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = arg_id(id, "ecs.get")?;
-        let name = arg_str(name, "ecs.get", "the component name")?;
+        let name = arg_str(name, "ecs.get", "name")?;
         let value = self
             .ctx()?
             .with_host(|h| h.get(id, &name))?
@@ -456,7 +458,7 @@ impl EcsApi {
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let id = arg_id(id, "ecs.set")?;
-        let name = arg_str(name, "ecs.set", "the component name")?;
+        let name = arg_str(name, "ecs.set", "name")?;
         let value = arg_value(
             value,
             &format!("ecs.set({id}, {name:?})"),
@@ -470,7 +472,7 @@ impl EcsApi {
     /// `ecs.remove(id, name)`.
     fn remove(&self, id: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = arg_id(id, "ecs.remove")?;
-        let name = arg_str(name, "ecs.remove", "the component name")?;
+        let name = arg_str(name, "ecs.remove", "name")?;
         self.ctx()?
             .with_host(|h| h.remove(id, &name))?
             .map_err(api_err("ecs.remove"))
@@ -479,7 +481,7 @@ impl EcsApi {
     /// `ecs.has(id, name)`.
     fn has(&self, id: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
         let id = arg_id(id, "ecs.has")?;
-        let name = arg_str(name, "ecs.has", "the component name")?;
+        let name = arg_str(name, "ecs.has", "name")?;
         self.ctx()?
             .with_host(|h| h.has(id, &name))?
             .map_err(api_err("ecs.has"))
@@ -548,7 +550,7 @@ impl EcsApi {
         reads: Option<&Bound<'py, PyAny>>,
         writes: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let name = arg_str(name, "ecs.system", "the system name")?;
+        let name = arg_str(name, "ecs.system", "name")?;
         let (query, f) = match (names_or_fn, func) {
             (Some(f), None) if f.is_callable() => (None, Some(f.clone())),
             (Some(other), None)
@@ -607,7 +609,7 @@ impl EcsApi {
         reads: Option<&Bound<'py, PyAny>>,
         writes: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let name = arg_str(name, "ecs.batch_system", "the system name")?;
+        let name = arg_str(name, "ecs.batch_system", "name")?;
         let query = self.spec(names, opts, without, "ecs.batch_system")?;
         let access = self.access(Some(&query), reads, writes, "ecs.batch_system")?;
         let registration = Registration::BatchSystem {
@@ -622,7 +624,7 @@ impl EcsApi {
     /// `ecs.emit(event, payload=None)`.
     #[pyo3(signature = (event, payload=None))]
     fn emit(&self, event: &Bound<'_, PyAny>, payload: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let event = arg_str(event, "ecs.emit", "the event name")?;
+        let event = arg_str(event, "ecs.emit", "event")?;
         let payload = match payload {
             Some(p) => from_py(p, self.ctx()?.value_items.get())
                 .map_err(|e| PyTypeError::new_err(api::bad_payload(&event, &e.to_string())))?,
@@ -642,7 +644,7 @@ impl EcsApi {
         event: &Bound<'py, PyAny>,
         func: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let event = arg_str(event, "ecs.on", "the event name")?;
+        let event = arg_str(event, "ecs.on", "event")?;
         let registration = Registration::Handler {
             ctx: Rc::clone(self.ctx()?),
             event,
@@ -712,7 +714,7 @@ impl EcsApi {
         func: &Bound<'_, PyAny>,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<u64> {
-        let name = arg_str(name, "ecs.start", "the coroutine name")?;
+        let name = arg_str(name, "ecs.start", "name")?;
         let generator_type = py.import("types")?.getattr("GeneratorType")?;
         let generator = if func.is_instance(&generator_type)? {
             func.clone()
