@@ -476,6 +476,12 @@ fn compare(args: CompareArgs) -> ExitCode {
             for (file, scopes) in files.iter().zip([before, after]) {
                 match ecscope::profiling::samples::read_folded(file) {
                     Ok(folded) => {
+                        if folded.is_empty() {
+                            eprint_line(format_args!(
+                                "note: {} holds no samples: every function of the other run shows as new or gone",
+                                file.display()
+                            ));
+                        }
                         let frames = scopes.get("frame").map_or(0, |m| m.frames) as u64;
                         sides.push(
                             compare::SampleCounts::of(&folded, frames).functions(None, scopes),

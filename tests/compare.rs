@@ -244,4 +244,18 @@ fn with_samples_the_function_under_a_system_is_compared_too() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.folded:2: not a folded stack"), "{err}");
+    // An empty one is compared, with a notice.
+    let empty = tmp.path().join("empty.folded");
+    std::fs::write(&empty, "").unwrap();
+    let out = ecscope(&[
+        "compare",
+        pa.to_str().unwrap(),
+        pb.to_str().unwrap(),
+        "--samples",
+        empty.to_str().unwrap(),
+        sb.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.folded holds no samples"), "{err}");
 }

@@ -78,6 +78,9 @@ impl PendingSample {
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
+    /// The sampled thread is stopped at a breakpoint: the line it waits
+    /// at is not running, so it is not sampled.
+    paused: AtomicBool,
     /// What the sampled thread runs now: the samples' root, and how its
     /// stack is read. Empty between calls.
     root: Mutex<(String, StackReader)>,
@@ -160,6 +163,9 @@ fn sample_loop(shared: &Arc<Shared>, probe: &StackProbe, period: Duration, targe
     let mut wait = period;
     while !shared.stop.load(Ordering::Relaxed) {
         std::thread::sleep(wait);
+        if shared.paused.load(Ordering::Relaxed) {
+            continue;
+        }
         let root = || shared.root.lock().map(|r| r.0.clone()).unwrap_or_default();
         let (key, reader) = {
             let Ok(current) = shared.root.lock() else {
@@ -239,6 +245,17 @@ pub fn drain_timeline() -> Vec<TimedSample> {
             .and_then(|t| t.lock().ok().map(|mut t| std::mem::take(&mut *t)))
             .unwrap_or_default()
     })
+}
+
+/// Stops sampling this thread's scripts while it waits at a breakpoint
+/// (`true`), or samples them again (`false`): waiting for the user is not
+/// time the line spent running.
+pub fn set_paused(paused: bool) {
+    SAMPLER.with(|s| {
+        if let Some(shared) = s.borrow().as_ref() {
+            shared.paused.store(paused, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Whether this thread's scripts are sampled.
@@ -548,6 +565,34 @@ mod tests {
                 .any(|(k, _)| k == "scripts/a.py:work;a.py:work:9;a.py:slow:5"),
             "{folded:?}"
         );
+    }
+
+    #[test]
+    fn nothing_is_sampled_while_the_thread_waits_at_a_breakpoint() {
+        start(
+            1000,
+            Box::new(|_| Some(vec!["a.lua:work:3".into()])),
+            None,
+            false,
+        );
+        set_root("scripts/a.lua:work".into(), StackReader::Probe);
+        set_paused(true);
+        // A sample taken just before the pause may still land.
+        std::thread::sleep(Duration::from_millis(5));
+        drain();
+        std::thread::sleep(Duration::from_millis(60));
+        let while_stopped: u64 = drain().iter().map(|(_, n)| n).sum();
+        set_paused(false);
+        // A busy machine may starve the sampler for a while.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut after = 0;
+        while after == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            after += drain().iter().map(|(_, n)| n).sum::<u64>();
+        }
+        finish();
+        assert!(while_stopped <= 1, "{while_stopped} samples while stopped");
+        assert!(after > 0, "sampling goes on after the stop");
     }
 
     #[test]

@@ -1394,11 +1394,14 @@ impl Debugger {
             self.next_line_of.borrow_mut().take();
         }
         let stopped = std::time::Instant::now();
+        // Waiting for the user is not time the scripts spent: neither the
+        // clocks nor the sampler count it.
+        crate::profiling::samples::set_paused(true);
         let action = match self.handler.borrow_mut().as_mut() {
             Some(handler) => handler(info, access),
             None => DebugAction::Continue,
         };
-        // Waiting for the user is not time the scripts spent.
+        crate::profiling::samples::set_paused(false);
         crate::profiling::stopped::add(stopped.elapsed());
         self.breaking.set(false);
         let call = self.call.get();
