@@ -176,11 +176,12 @@ pub fn function(call: &str) -> Option<&'static Function> {
 }
 
 /// How a message names parameter `param` of `call`: `the component name`.
-/// A name the description lacks is named as it is written.
+/// What is not one of its parameters (an item of a list, an option,
+/// `print`'s `sep`) is already said in words, and stays as written.
 pub fn what(call: &str, param: &str) -> String {
     function(call)
         .and_then(|f| f.params.iter().find(|p| p.name == param))
-        .map_or_else(|| format!("`{param}`"), |p| p.what.to_string())
+        .map_or_else(|| param.to_string(), |p| p.what.to_string())
 }
 
 /// How a language writes what the messages show.
@@ -274,7 +275,8 @@ pub fn bad_entity_id(call: &str, got: &Got) -> String {
     format!("{call}: the entity id must be a non-negative integer, got {got}")
 }
 
-/// Parameter `param` of `call` got a value that is not a string.
+/// Parameter `param` of `call` (or the value `param` says in words) got
+/// a value that is not a string.
 pub fn not_a_string(call: &str, param: &str, got: &Got) -> String {
     format!("{call}: {} must be a string, got {got}", what(call, param))
 }
@@ -338,7 +340,16 @@ mod tests {
         assert_eq!(names.len(), FUNCTIONS.len());
         assert_eq!(what("ecs.get", "name"), "the component name");
         assert_eq!(what("ecs.system", "name"), "the system name");
-        assert_eq!(what("ecs.nope", "x"), "`x`");
+        assert_eq!(what("ecs.nope", "x"), "x");
+        // An item of a list is said in words, as written.
+        assert_eq!(
+            not_a_string(
+                "ecs.query",
+                "a component name",
+                &Got::new("number", Some("3".into()))
+            ),
+            "ecs.query: a component name must be a string, got number 3"
+        );
         assert!(function("ecs.wait_frames").unwrap().in_coroutine);
         assert!(!function("spawn").unwrap().in_coroutine);
     }

@@ -196,6 +196,8 @@ pub struct HostState {
     handlers: Vec<HandlerEntry>,
     seq: u64,
     out: Vec<RuntimeEvent>,
+    /// How many of `out` were handed to [`HostState::newly_reported`].
+    out_seen: usize,
     script_paths: Vec<String>,
     /// The coroutine table.
     pub coroutines: Coroutines,
@@ -293,6 +295,7 @@ impl HostState {
             handlers: Vec::new(),
             seq: 0,
             out: Vec::new(),
+            out_seen: 0,
             script_paths: Vec::new(),
             coroutines: Coroutines::default(),
             in_coroutine_phase: false,
@@ -1141,8 +1144,17 @@ impl HostState {
         }
     }
 
+    /// The events reported since the last call (or since the stream was
+    /// last taken), for whoever marks them on a time line as they come.
+    pub fn newly_reported(&mut self) -> &[RuntimeEvent] {
+        let from = self.out_seen.min(self.out.len());
+        self.out_seen = self.out.len();
+        &self.out[from..]
+    }
+
     /// Takes the event stream accumulated since the last call.
     pub fn take_output(&mut self) -> Vec<RuntimeEvent> {
+        self.out_seen = 0;
         std::mem::take(&mut self.out)
     }
 }

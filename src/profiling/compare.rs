@@ -130,10 +130,12 @@ pub struct SampleCounts {
 impl SampleCounts {
     /// `folded` taken over `frames` frames.
     pub fn of(folded: &[(String, u64)], frames: u64) -> SampleCounts {
-        SampleCounts {
-            stacks: folded.iter().cloned().collect(),
-            frames,
+        let mut stacks = BTreeMap::new();
+        // A file may name a stack twice (two runs' stacks put together).
+        for (stack, n) in folded {
+            *stacks.entry(stack.clone()).or_default() += n;
         }
+        SampleCounts { stacks, frames }
     }
 
     /// What was sampled after `earlier`.
@@ -194,6 +196,11 @@ impl SampleCounts {
                 continue;
             };
             let frame = super::samples::parse_frame(innermost);
+            // Not a script line (a stack cut short, a C function): its
+            // time stays in the call's share, as the Functions view has it.
+            if frame.line.is_none() {
+                continue;
+            }
             let file = frame.file.rsplit('/').next().unwrap_or(frame.file);
             *call
                 .1

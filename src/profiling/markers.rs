@@ -1,7 +1,8 @@
 //! Moments worth seeing on a time line (a reload, a rollback, an error, a
 //! leak, a stop at a breakpoint), on the profiler's clock. The runtime marks
-//! them as they happen and keeps the latest beside its frames, so that a
-//! trace of the Profiler's frames shows them as instants where they fell.
+//! an event at the end of the frame that reported it (as a headless trace
+//! places it) and a stop as it begins, and keeps the latest beside its
+//! frames, so that a trace of the Profiler's frames shows them as instants.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -70,7 +70,7 @@ impl PendingSample {
     pub fn record(self, frames: Vec<String>) {
         let current = self.shared.root.lock().map(|r| r.0 == self.root);
         if current.unwrap_or(false) {
-            self.shared.add(self.root, frames);
+            self.shared.add(self.root, frames, puffin::now_ns());
         }
     }
 }
@@ -95,7 +95,7 @@ pub type TimedSample = (i64, String);
 
 impl Shared {
     /// Counts one sample of `frames` under `root`.
-    fn add(&self, mut key: String, frames: Vec<String>) {
+    fn add(&self, mut key: String, frames: Vec<String>, at_ns: i64) {
         if key.is_empty() {
             key.push_str("(no call)");
         }
@@ -111,7 +111,7 @@ impl Shared {
         if let Some(timeline) = &self.timeline
             && let Ok(mut timeline) = timeline.lock()
         {
-            timeline.push((puffin::now_ns(), key.clone()));
+            timeline.push((at_ns, key.clone()));
         }
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(key).or_default() += 1;
@@ -183,6 +183,9 @@ fn sample_loop(shared: &Arc<Shared>, probe: &StackProbe, period: Duration, targe
             }
             current.clone()
         };
+        // The time the stack is asked for: a probe may wait its turn while
+        // the call it reads ends (the root check below then drops it).
+        let at_ns = puffin::now_ns();
         let frames = match reader {
             // The root is read again once the stack is: the
             // thread may have moved on to another call while
@@ -203,7 +206,7 @@ fn sample_loop(shared: &Arc<Shared>, probe: &StackProbe, period: Duration, targe
             continue;
         };
         wait = period;
-        shared.add(key, frames);
+        shared.add(key, frames, at_ns);
     }
 }
 
@@ -628,7 +631,7 @@ mod tests {
         let frames: Vec<String> = (0..MAX_DEPTH + 50)
             .map(|i| format!("a.lua:f:{i}"))
             .collect();
-        shared.add("a.lua:s".into(), frames);
+        shared.add("a.lua:s".into(), frames, 0);
         let counts = shared.counts.lock().unwrap();
         let (key, _) = counts.iter().next().unwrap();
         assert!(key.ends_with(CUT_FRAME));

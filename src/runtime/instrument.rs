@@ -302,10 +302,12 @@ impl Runtime {
         self.profiler.markers()
     }
 
-    /// Marks the events among `events` worth seeing on a time line.
-    pub fn mark_events(&self, events: &[super::RuntimeEvent]) {
+    /// Marks the events reported since the last mark that are worth
+    /// seeing on a time line (errors, reloads, rollbacks, leaks), now.
+    pub(crate) fn mark_events(&self) {
         let markers = self.profiler.markers();
-        events
+        let mut host = self.host.borrow_mut();
+        host.newly_reported()
             .iter()
             .filter_map(marker_of)
             .for_each(|m| markers.push(m));

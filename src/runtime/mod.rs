@@ -344,6 +344,7 @@ impl Runtime {
 
     /// Takes the events produced since the last call.
     pub fn drain_events(&mut self) -> Vec<RuntimeEvent> {
+        self.mark_events();
         self.host.borrow_mut().take_output()
     }
 

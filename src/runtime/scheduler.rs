@@ -43,6 +43,9 @@ impl Runtime {
         self.end_probations();
         self.sample_memory();
         self.last_frame_time = started.elapsed();
+        // What the frame reported is marked at its end, as a headless
+        // trace places it.
+        self.mark_events();
         let frame_ns = self.last_frame_time.as_nanos() as u64;
         if let Some(notice) = self.profiler.end_frame(frame_ns) {
             self.notice(notice);

@@ -700,8 +700,8 @@ struct Link {
     shared: Arc<Mutex<Shared>>,
     events: Fanout,
     notify: Notify,
-    /// The runtime's markers, once it is open: errors, reloads and stops
-    /// are marked on the profiler's time line as they reach the link.
+    /// The runtime's markers, once it is open: a stop is marked on the
+    /// profiler's time line as it begins (the runtime marks the events).
     markers: RefCell<crate::profiling::markers::Markers>,
 }
 
@@ -714,11 +714,7 @@ impl Link {
     }
 
     fn send_events(&self, events: Vec<RuntimeEvent>) {
-        let markers = self.markers.borrow();
         for event in events {
-            if let Some(marker) = super::instrument::marker_of(&event) {
-                markers.push(marker);
-            }
             self.events.send(SessionEvent::Runtime(event));
         }
     }
@@ -743,6 +739,16 @@ impl Link {
         let Ok(mut h) = host.try_borrow_mut() else {
             return;
         };
+        // The frame is not over: what it reported so far is marked now.
+        let markers = self.markers.borrow();
+        for marker in h
+            .newly_reported()
+            .iter()
+            .filter_map(super::instrument::marker_of)
+        {
+            markers.push(marker);
+        }
+        drop(markers);
         let events = h.take_output();
         let state = self.state.borrow();
         let snapshot = Snapshot {

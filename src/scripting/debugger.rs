@@ -1396,12 +1396,19 @@ impl Debugger {
         let stopped = std::time::Instant::now();
         // Waiting for the user is not time the scripts spent: neither the
         // clocks nor the sampler count it.
+        struct SamplingPaused;
+        impl Drop for SamplingPaused {
+            fn drop(&mut self) {
+                crate::profiling::samples::set_paused(false);
+            }
+        }
         crate::profiling::samples::set_paused(true);
+        let paused = SamplingPaused;
         let action = match self.handler.borrow_mut().as_mut() {
             Some(handler) => handler(info, access),
             None => DebugAction::Continue,
         };
-        crate::profiling::samples::set_paused(false);
+        drop(paused);
         crate::profiling::stopped::add(stopped.elapsed());
         self.breaking.set(false);
         let call = self.call.get();

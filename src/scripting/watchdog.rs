@@ -71,18 +71,25 @@ pub struct StuckCall {
     pub running_for: Duration,
 }
 
-/// Where a stuck call is, in words: why nothing can stop it.
+/// Why a stuck call cannot be stopped: where it is, in words.
 pub const WHY_STUCK: &str = "inside a function that no limit can interrupt (in Python, for example time.sleep, a backtracking re.match, sum over a huge range, or waiting for Python while a thread the script started holds it)";
+
+impl StuckCall {
+    /// Where the call is: `file:line` once found, else the script.
+    pub fn place(&self) -> String {
+        match &self.at {
+            Some((file, line)) => format!("{file}:{line}"),
+            None => self.script.clone(),
+        }
+    }
+}
 
 impl std::fmt::Display for StuckCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.at {
-            Some((file, line)) => write!(f, "{file}:{line}: ")?,
-            None => write!(f, "{}: ", self.script)?,
-        }
         write!(
             f,
-            "a call into this script has run for {:.1} s and cannot be stopped: it is {WHY_STUCK}",
+            "{}: a call into this script has run for {:.1} s and cannot be stopped: it is {WHY_STUCK}",
+            self.place(),
             self.running_for.as_secs_f64()
         )
     }

@@ -77,12 +77,17 @@ impl Sampled {
         if stale {
             let now = SampleCounts::of(&profile.folded, profile.sampled_frames);
             let since = now.since(&self.base);
-            let after = if since.frames == 0 {
-                BTreeMap::new()
+            // Until samples since the pin arrive (the profile is rebuilt a
+            // few times a second), there is nothing to compare.
+            let changes = if since.frames == 0 || since.stacks.is_empty() {
+                Vec::new()
             } else {
-                since.functions(Some(profile.sample_hz), scopes)
+                compare(
+                    &self.before,
+                    &since.functions(Some(profile.sample_hz), scopes),
+                )
             };
-            self.cached = Some((Instant::now(), compare(&self.before, &after)));
+            self.cached = Some((Instant::now(), changes));
         }
         self.cached.as_ref().map_or(&[], |(_, c)| c.as_slice())
     }
@@ -112,6 +117,22 @@ impl Pinned {
             cached: None,
             sampled,
         })
+    }
+
+    /// Whether this pin is of the live frames before frame `frame`.
+    pub fn is_before(&self, frame: u64) -> bool {
+        self.since == Some(frame)
+    }
+
+    /// Another script reloaded with the one this pin is of (a module
+    /// they share was saved): its samples start over too, and the pin is
+    /// named after it, the last one.
+    pub fn also_reloaded(&mut self, script: &str, label: String) {
+        self.label = label;
+        if let Some(sampled) = &mut self.sampled {
+            sampled.base = sampled.base.without_script(script);
+            sampled.cached = None;
+        }
     }
 
     /// A saved capture as "before"; every live frame is "after".
@@ -207,7 +228,11 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, profile: &ProfileDat
                     ui.weak("The time each function ran its own lines, in ms per frame: each call's measured time, divided as its sampled stacks divide. A count of n samples is uncertain by about √n, which sets the noise.");
                     let scopes = pin.after.measures();
                     let functions = sampled.changes(profile, &scopes).to_vec();
-                    table(ui, "compare-functions", "Function", &functions);
+                    if functions.is_empty() {
+                        ui.weak("No samples since the pin yet: let the project run.");
+                    } else {
+                        table(ui, "compare-functions", "Function", &functions);
+                    }
                 }
                 None => {
                     ui.weak("No sampled stacks were pinned: sampling was off or had not run yet (Profiler › Sampled stacks sets the rate), or the capture is a saved file.");

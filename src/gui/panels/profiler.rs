@@ -454,6 +454,10 @@ impl ProfilerPanel {
         frame: u64,
     ) {
         let label = format!("the reload of {script} (v{version})");
+        if let Some(pin) = self.pinned.as_mut().filter(|p| p.is_before(frame)) {
+            pin.also_reloaded(script, label);
+            return;
+        }
         if let Some(pin) = super::compare::Pinned::live(profile, label, Some(frame), Some(script)) {
             self.pinned = Some(pin);
         }

@@ -25,13 +25,10 @@ pub fn ui(ctx: &egui::Context, call: &StuckCall, unsaved: usize) -> Option<Stuck
         // own: the buttons must not move under the pointer.
         ui.set_width(520.0);
         ui.strong("A script is stuck");
-        let place = match &call.at {
-            Some((file, line)) => format!("{file}:{line}"),
-            None => call.script.clone(),
-        };
         ui.add(
             egui::Label::new(format!(
-                "{place}: a call has run for {:.1} s and cannot be stopped.",
+                "{}: a call has run for {:.1} s and cannot be stopped.",
+                call.place(),
                 call.running_for.as_secs_f64()
             ))
             .truncate(),

@@ -289,9 +289,16 @@ pub fn code_view(
                 if let Some(line) = scroll_to
                     && let Some(&(top, height)) = line_rows.get(line.saturating_sub(1) as usize)
                 {
-                    let target =
-                        Rect::from_min_size(pos2(code_rect.left(), top), vec2(1.0, height));
-                    ui.scroll_to_rect(target, Some(Align::Center));
+                    // The line across the visible width: centred vertically,
+                    // and already centred across, so the view does not
+                    // slide sideways and hide the gutter.
+                    let across = ui.clip_rect().x_range();
+                    let target = Rect::from_x_y_ranges(across, top..=top + height);
+                    ui.scroll_to_rect_animation(
+                        target,
+                        Some(Align::Center),
+                        egui::style::ScrollAnimation::none(),
+                    );
                 }
             });
         });
