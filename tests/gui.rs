@@ -1524,6 +1524,92 @@ fn the_statistics_mark_a_system_over_its_budget() {
     assert!(h.query_by_label("flock.lua:move ⚠").is_none());
 }
 
+/// File › Export trace… to a new file, through the menu and the path
+/// prompt; returns the trace.
+fn export_trace(h: &mut Harness<'_, EcscopeApp>) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.trace.json");
+    h.get_by_label("File").click();
+    h.run_steps(1);
+    h.get_by_label("Export trace…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&file.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(3);
+    h.get_by_label_contains("trace events to");
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+/// The window's export has the sampler's script frames too: a helper
+/// function is a span inside its system's calls.
+#[test]
+fn file_export_trace_nests_the_sampled_script_frames_under_their_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(
+        dir.path().join("ecscope.toml"),
+        "[project]\nname = \"busy\"\n[[script]]\npath = \"scripts/main.lua\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scripts/main.lua"),
+        "local function churn()\n  local s = 0\n  for i = 1, 300000 do s = s + math.sin(i) end\n  return s\nend\n\necs.system(\"work\", function()\n  churn()\nend)\n",
+    )
+    .unwrap();
+    let mut h = open_on(dir.path(), Some("Profiler"));
+    // Frames until the sampler has caught the helper a few times.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let next = snapshot(&h).view.frame + 1;
+        h.get_by_label("⏭ Step").click();
+        wait(&mut h, "a step", |app| {
+            app.snapshot().is_some_and(|s| s.view.frame >= next)
+        });
+        let caught = snapshot(&h)
+            .profile
+            .folded
+            .iter()
+            .filter(|(stack, _)| stack.contains("churn"))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        if caught >= 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sampler never caught churn");
+    }
+    let trace = export_trace(&mut h);
+    let events = trace["traceEvents"].as_array().unwrap();
+    let calls: Vec<(f64, f64)> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "main.lua:work" && e["cat"] == "script")
+        .map(|e| {
+            let ts = e["ts"].as_f64().unwrap();
+            (ts, ts + e["dur"].as_f64().unwrap())
+        })
+        .collect();
+    let churns: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["cat"] == "sample" && e["name"] == "main.lua:churn")
+        .collect();
+    assert!(!churns.is_empty(), "no sampled churn in the export");
+    for span in churns {
+        let ts = span["ts"].as_f64().unwrap();
+        let end = ts + span["dur"].as_f64().unwrap();
+        assert!(
+            calls
+                .iter()
+                .any(|(a, b)| *a <= ts + 0.002 && end <= b + 0.002),
+            "{span} is not inside a main.lua:work call"
+        );
+    }
+}
+
 #[test]
 fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     use ecscope::runtime::RuntimeCommand;
@@ -1567,24 +1653,7 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     wait(&mut h, "a pause", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("run.trace.json");
-    h.get_by_label("File").click();
-    h.run_steps(1);
-    h.get_by_label("Export trace…").click();
-    h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
-        .click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
-        .type_text(&file.display().to_string());
-    h.run_steps(1);
-    h.get_by_label("Save").click();
-    h.run_steps(3);
-    h.get_by_label_contains("trace events to");
-    let trace: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let trace = export_trace(&mut h);
     let events = trace["traceEvents"].as_array().unwrap();
     let frames: Vec<u64> = events
         .iter()

@@ -693,22 +693,16 @@ impl EcscopeApp {
             if prompt.path.trim().is_empty() {
                 prompt.error = Some("Type a path first.".into());
             } else if prompt.trace {
-                let frames = self
-                    .state
-                    .snapshot
-                    .as_ref()
-                    .map(|s| (s.profile.frames.clone(), s.profile.markers.clone()));
+                let profile = self.state.snapshot.as_ref().map(|s| s.profile.clone());
                 let project = self
                     .state
                     .session
                     .as_ref()
                     .map(|s| s.project().manifest.project.name.clone())
                     .unwrap_or_default();
-                self.panels.profiler.export_trace(
-                    &path,
-                    frames.as_ref().map(|(f, m)| (f, m)),
-                    &project,
-                );
+                self.panels
+                    .profiler
+                    .export_trace(&path, profile.as_ref(), &project);
                 self.profile_prompt = None;
                 self.show_pane(Pane::Profiler);
             } else if prompt.samples {

@@ -150,8 +150,15 @@ impl Trace {
     /// The trace of the frames `view` holds (the Profiler's, or a
     /// `.puffin` file's), oldest first, with the `markers` from the first
     /// frame on as instants (a stop falls in a frame the Profiler leaves
-    /// out, so those after the last frame count too).
-    pub fn of_view(view: &FrameView, process: &str, markers: Option<&Markers>) -> Trace {
+    /// out, so those after the last frame count too), and the sampled
+    /// script frames of `samples` (oldest first, taken the given
+    /// nanoseconds apart) under their calls.
+    pub fn of_view(
+        view: &FrameView,
+        process: &str,
+        markers: Option<&Markers>,
+        samples: Option<(&[super::samples::TimedSample], i64)>,
+    ) -> Trace {
         let mut frames: Vec<_> = view.recent_frames().cloned().collect();
         frames.sort_by_key(|f| f.meta().frame_index);
         let origin = frames
@@ -166,8 +173,16 @@ impl Trace {
             .iter()
             .map(|(id, d)| (*id, d.name().to_string()))
             .collect();
+        let (samples, period) = samples.unwrap_or((&[], 1));
+        let mut next = 0;
         for frame in frames {
+            let (start, end) = frame.meta().range_ns;
             trace.add_frame(frame);
+            // This frame's samples, while its calls are the latest.
+            next += samples[next..].partition_point(|s| s.0 < start);
+            let count = samples[next..].partition_point(|s| s.0 <= end);
+            trace.add_samples(&samples[next..next + count], period);
+            next += count;
         }
         for marker in markers
             .map(|m| m.between(origin, i64::MAX))

@@ -28,6 +28,7 @@ pub mod parallel;
 pub mod probe;
 mod reload;
 mod sampling;
+pub use sampling::{KEPT_SAMPLE_TIMES, SampleTimes};
 mod scheduler;
 pub mod session;
 mod slot;

@@ -2,10 +2,18 @@
 //! headless run writes `--samples`), at `[profiling] sample_hz`, changeable
 //! at run time. The samples gather here until the profile is cleared.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use super::Runtime;
 use crate::profiling::samples::{self, SampleSummary};
+
+/// Timed samples kept for the window's trace export, oldest first.
+pub type SampleTimes = Arc<Mutex<VecDeque<samples::TimedSample>>>;
+
+/// About how many timed samples are kept: 30 s at the default rate, more
+/// than the frames the Profiler keeps cover.
+pub const KEPT_SAMPLE_TIMES: usize = 30_000;
 
 /// The sampler's settings and what it has counted.
 #[derive(Default)]
@@ -16,8 +24,10 @@ pub(crate) struct Sampling {
     running: u32,
     /// Sample even while the profiler does not record (`--samples`).
     always: bool,
-    /// Keep each sample's time (`--trace`).
+    /// Keep each sample's time (`--trace`, the window's trace export).
     timed: bool,
+    /// Where the latest timed samples are kept, for the window's export.
+    kept: Option<SampleTimes>,
     /// Frames run while sampling since the samples were last cleared: the
     /// samples' time per frame is counted over these.
     frames: u64,
@@ -33,6 +43,7 @@ impl Sampling {
             running: 0,
             always: false,
             timed: false,
+            kept: None,
             frames: 0,
             counts: BTreeMap::new(),
         }
@@ -108,6 +119,33 @@ impl Runtime {
         }
     }
 
+    /// Keeps the latest timed samples (about [`KEPT_SAMPLE_TIMES`]) in a
+    /// buffer shared with the window, for File › Export trace…; they are
+    /// taken in after every frame.
+    pub fn keep_sample_times(&mut self) -> SampleTimes {
+        self.time_samples();
+        Arc::clone(self.sampling.kept.get_or_insert_with(SampleTimes::default))
+    }
+
+    /// The kept timed samples (see [`Runtime::keep_sample_times`]) and the
+    /// sampling period in nanoseconds.
+    pub fn sample_times(&self) -> Option<(SampleTimes, i64)> {
+        let period = 1_000_000_000 / i64::from(self.sampling.hz.max(1));
+        self.sampling.kept.clone().map(|kept| (kept, period))
+    }
+
+    /// Takes the samples timed during the frame into the kept ones.
+    pub(crate) fn keep_timed_samples(&mut self) {
+        if let Some(kept) = &self.sampling.kept {
+            let new = samples::drain_timeline();
+            if let (false, Ok(mut kept)) = (new.is_empty(), kept.lock()) {
+                kept.extend(new);
+                let over = kept.len().saturating_sub(KEPT_SAMPLE_TIMES);
+                kept.drain(..over);
+            }
+        }
+    }
+
     /// The timed samples since the last call, oldest first, and the
     /// sampling period in nanoseconds (see [`Runtime::time_samples`]).
     pub fn sample_timeline(&mut self) -> (Vec<samples::TimedSample>, i64) {
@@ -175,6 +213,9 @@ impl Runtime {
         }
         self.sampling.counts.clear();
         self.sampling.frames = 0;
+        if let Some(Ok(mut kept)) = self.sampling.kept.as_ref().map(|k| k.lock()) {
+            kept.clear();
+        }
     }
 
     /// Counts a frame about to run, if the sampler runs.

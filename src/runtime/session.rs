@@ -258,6 +258,9 @@ pub struct ProfileData {
     pub sample_hz: u32,
     /// The frames the samples in `folded` were taken over.
     pub sampled_frames: u64,
+    /// The latest samples with their times, and the sampling period in
+    /// nanoseconds (for the trace export).
+    pub sample_times: Option<(super::SampleTimes, i64)>,
     /// The systems in order, with their access and groups.
     pub systems: Arc<super::parallel::SystemsView>,
     /// `[budgets]` measured over the statistics window.
@@ -503,6 +506,9 @@ impl Session {
                             link.events.send(SessionEvent::CommandFailed(message));
                         }
                         let mut worker = Worker { runtime, link };
+                        // The window's trace export places the sampled
+                        // script frames by their times.
+                        worker.runtime.keep_sample_times();
                         // Reported from the watchdog's own thread: this one
                         // is the one stuck.
                         worker.runtime.on_stuck(move |call| {
@@ -1459,6 +1465,7 @@ impl Worker {
                     folded: Arc::new(folded),
                     sample_hz: self.runtime.sample_hz(),
                     sampled_frames: self.runtime.sampled_frames(),
+                    sample_times: self.runtime.sample_times(),
                     systems: Arc::new(self.runtime.systems_view()),
                     budgets: Arc::new(self.runtime.budget_results()),
                 };

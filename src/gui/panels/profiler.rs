@@ -102,24 +102,41 @@ impl ProfilerPanel {
     pub fn export_trace(
         &mut self,
         path: &Path,
-        live: Option<(
-            &crate::profiling::profiler::Frames,
-            &crate::profiling::markers::Markers,
-        )>,
+        live: Option<&crate::runtime::session::ProfileData>,
         project: &str,
     ) {
         use crate::profiling::trace::{Trace, write};
         let trace = match &self.source {
-            Source::Live => match live.map(|(f, m)| (f.lock(), m)) {
-                Some((Ok(frames), markers)) => Ok(Trace::of_view(&frames, project, Some(markers))),
+            Source::Live => match live.map(|p| (p, p.frames.lock())) {
+                Some((profile, Ok(frames))) => {
+                    // A copy of the kept samples, so the runtime is not
+                    // held up while the trace is made.
+                    let times = profile.sample_times.as_ref().map(|(times, period)| {
+                        let times: Vec<_> = times
+                            .lock()
+                            .map(|t| t.iter().cloned().collect())
+                            .unwrap_or_default();
+                        (times, *period)
+                    });
+                    let samples = times.as_ref().map(|(t, period)| (t.as_slice(), *period));
+                    Ok(Trace::of_view(
+                        &frames,
+                        project,
+                        Some(&profile.markers),
+                        samples,
+                    ))
+                }
                 _ => Err("no project is open".to_string()),
             },
             Source::File(file, view) => Ok(Trace::of_view(
                 view,
                 &file.file_name().unwrap_or_default().to_string_lossy(),
                 None,
+                None,
             )),
-            Source::Remote(client) => Ok(Trace::of_view(&client.frame_view(), "remote", None)),
+            Source::Remote(client) => {
+                Ok(Trace::of_view(&client.frame_view(), "remote", None, None))
+            }
         };
         self.message = Some(match trace {
             Ok(trace) if trace.is_empty() => (
