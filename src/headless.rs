@@ -613,25 +613,9 @@ fn trace_frame(trace: &mut Trace, runtime: &Runtime, events: &[RuntimeEvent]) {
     for marker in events.iter().filter_map(crate::runtime::marker_of) {
         trace.marker(&marker);
     }
-    let mut heaps = Vec::new();
-    let mut lua = 0.0;
-    for series in runtime.memory_series_now() {
-        match (series.script, series.kind) {
-            (Some(_), _) => lua += series.value,
-            (None, crate::profiling::memory::SeriesKind::Count) => {
-                trace.counter(&series.name, now, &[(series.name.as_str(), series.value)]);
-            }
-            (None, crate::profiling::memory::SeriesKind::Bytes) => {
-                heaps.push((series.name, series.value));
-            }
-        }
-    }
-    if !heaps.is_empty() || lua > 0.0 {
-        let mut values: Vec<(&str, f64)> = heaps.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-        if lua > 0.0 {
-            values.push(("lua scripts", lua));
-        }
-        trace.counter("memory (bytes)", now, &values);
+    for (track, values) in runtime.counters_now() {
+        let values: Vec<(&str, f64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        trace.counter(&track, now, &values);
     }
 }
 

@@ -1674,6 +1674,13 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     assert_eq!(stops[0]["args"]["reason"], "breakpoint");
     assert_eq!(stops[0]["args"]["file"], "scripts/hello.lua");
     assert_eq!(stops[0]["args"]["line"], 36);
+    // The counters are there too, as in a headless trace.
+    for track in ["entities", "memory (bytes)"] {
+        assert!(
+            events.iter().any(|e| e["ph"] == "C" && e["name"] == track),
+            "no {track} counter"
+        );
+    }
     assert!(
         events
             .iter()

@@ -1,5 +1,6 @@
 //! Moments worth seeing on a time line (a reload, a rollback, an error, a
-//! leak, a stop at a breakpoint), on the profiler's clock. The runtime marks
+//! leak, a stop at a breakpoint), and the counters' values at each frame's
+//! end (memory, entity counts), on the profiler's clock. The runtime marks
 //! an event at the end of the frame that reported it (as a headless trace
 //! places it) and a stop as it begins, and keeps the latest beside its
 //! frames, so that a trace of the Profiler's frames shows them as instants.
@@ -26,37 +27,78 @@ pub struct Marker {
     pub args: Value,
 }
 
-/// The markers kept, oldest first, shared with whoever reads the frames.
+/// Counter values at one moment: a track (`memory (bytes)`, `entities`)
+/// and its series' values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CounterSample {
+    /// When, in nanoseconds on puffin's clock.
+    pub ns: i64,
+    /// The track's name.
+    pub track: String,
+    /// Each series on the track and its value.
+    pub values: Vec<(String, f64)>,
+}
+
+/// The markers and counter values kept, oldest first, shared with whoever
+/// reads the frames.
 #[derive(Debug, Clone, Default)]
-pub struct Markers(Arc<Mutex<VecDeque<Marker>>>);
+pub struct Markers {
+    marks: Arc<Mutex<VecDeque<Marker>>>,
+    counters: Arc<Mutex<VecDeque<CounterSample>>>,
+}
+
+/// Keeps `item` in `list`, forgetting the oldest beyond [`MARKERS_KEPT`].
+fn keep<T>(list: &Mutex<VecDeque<T>>, item: T) {
+    if let Ok(mut list) = list.lock() {
+        if list.len() >= MARKERS_KEPT {
+            list.pop_front();
+        }
+        list.push_back(item);
+    }
+}
+
+/// The items of `list` whose time `ns` gives is within `from..=to`.
+fn between<T: Clone>(list: &Mutex<VecDeque<T>>, from: i64, to: i64, ns: fn(&T) -> i64) -> Vec<T> {
+    list.lock().map_or_else(
+        |_| Vec::new(),
+        |list| {
+            list.iter()
+                .filter(|item| (from..=to).contains(&ns(item)))
+                .cloned()
+                .collect()
+        },
+    )
+}
 
 impl Markers {
     /// Keeps `marker`, forgetting the oldest beyond [`MARKERS_KEPT`].
     pub fn push(&self, marker: Marker) {
-        if let Ok(mut list) = self.0.lock() {
-            if list.len() >= MARKERS_KEPT {
-                list.pop_front();
-            }
-            list.push_back(marker);
-        }
+        keep(&self.marks, marker);
+    }
+
+    /// Keeps a track's values, forgetting the oldest beyond
+    /// [`MARKERS_KEPT`].
+    pub fn push_counter(&self, counter: CounterSample) {
+        keep(&self.counters, counter);
     }
 
     /// The markers between `from_ns` and `to_ns` (inclusive), oldest first.
     pub fn between(&self, from_ns: i64, to_ns: i64) -> Vec<Marker> {
-        self.0.lock().map_or_else(
-            |_| Vec::new(),
-            |list| {
-                list.iter()
-                    .filter(|m| (from_ns..=to_ns).contains(&m.ns))
-                    .cloned()
-                    .collect()
-            },
-        )
+        between(&self.marks, from_ns, to_ns, |m| m.ns)
+    }
+
+    /// The counter values between `from_ns` and `to_ns` (inclusive),
+    /// oldest first.
+    pub fn counters_between(&self, from_ns: i64, to_ns: i64) -> Vec<CounterSample> {
+        between(&self.counters, from_ns, to_ns, |c| c.ns)
     }
 
     /// Forgets them all (with the frames, when the profile is cleared).
     pub fn clear(&self) {
-        if let Ok(mut list) = self.0.lock() {
+        if let Ok(mut list) = self.marks.lock() {
+            list.clear();
+        }
+        if let Ok(mut list) = self.counters.lock() {
             list.clear();
         }
     }
@@ -86,7 +128,15 @@ mod tests {
         assert_eq!(all[0].ns, 10);
         let some = markers.between(20, 22);
         assert_eq!(some.iter().map(|m| m.ns).collect::<Vec<_>>(), [20, 21, 22]);
+        markers.push_counter(CounterSample {
+            ns: 21,
+            track: "entities".into(),
+            values: vec![("entities".into(), 3.0)],
+        });
+        assert_eq!(markers.counters_between(0, 30).len(), 1);
+        assert!(markers.counters_between(22, 30).is_empty());
         markers.clear();
         assert!(markers.between(i64::MIN, i64::MAX).is_empty());
+        assert!(markers.counters_between(i64::MIN, i64::MAX).is_empty());
     }
 }

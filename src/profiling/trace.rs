@@ -184,11 +184,18 @@ impl Trace {
             trace.add_samples(&samples[next..next + count], period);
             next += count;
         }
-        for marker in markers
-            .map(|m| m.between(origin, i64::MAX))
-            .unwrap_or_default()
-        {
-            trace.marker(&marker);
+        if let Some(markers) = markers {
+            for marker in markers.between(origin, i64::MAX) {
+                trace.marker(&marker);
+            }
+            for counter in markers.counters_between(origin, i64::MAX) {
+                let values: Vec<(&str, f64)> = counter
+                    .values
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), *v))
+                    .collect();
+                trace.counter(&counter.track, counter.ns, &values);
+            }
         }
         trace
     }

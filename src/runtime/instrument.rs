@@ -297,6 +297,44 @@ pub fn stop_marker(
 }
 
 impl Runtime {
+    /// The counter tracks now, for a trace: each entity and component
+    /// count on a track of its own, and the heaps together on
+    /// `memory (bytes)` (every Lua script's heap as `lua scripts`).
+    pub fn counters_now(&self) -> Vec<(String, Vec<(String, f64)>)> {
+        use crate::profiling::memory::SeriesKind;
+        let mut tracks = Vec::new();
+        let mut heaps = Vec::new();
+        let mut lua = 0.0;
+        for series in self.memory_series_now() {
+            match (series.script, series.kind) {
+                (Some(_), _) => lua += series.value,
+                (None, SeriesKind::Count) => {
+                    tracks.push((series.name.clone(), vec![(series.name, series.value)]));
+                }
+                (None, SeriesKind::Bytes) => heaps.push((series.name, series.value)),
+            }
+        }
+        if lua > 0.0 {
+            heaps.push(("lua scripts".to_string(), lua));
+        }
+        if !heaps.is_empty() {
+            tracks.push(("memory (bytes)".to_string(), heaps));
+        }
+        tracks
+    }
+
+    /// Keeps the counters' values at the frame's end beside the frames.
+    pub(crate) fn mark_counters(&self) {
+        if !self.profiler.is_on() {
+            return;
+        }
+        let markers = self.profiler.markers();
+        let ns = puffin::now_ns();
+        for (track, values) in self.counters_now() {
+            markers.push_counter(crate::profiling::markers::CounterSample { ns, track, values });
+        }
+    }
+
     /// The moments marked beside the profiler's frames.
     pub fn profile_markers(&self) -> crate::profiling::markers::Markers {
         self.profiler.markers()

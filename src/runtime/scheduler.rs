@@ -46,6 +46,7 @@ impl Runtime {
         // What the frame reported is marked at its end, as a headless
         // trace places it.
         self.mark_events();
+        self.mark_counters();
         self.keep_timed_samples();
         let frame_ns = self.last_frame_time.as_nanos() as u64;
         if let Some(notice) = self.profiler.end_frame(frame_ns) {
