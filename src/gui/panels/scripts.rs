@@ -440,7 +440,18 @@ impl ScriptsPanel {
         let disabled = super::debug::disabled_lines(snapshot, file);
         let samples = &snapshot.profile.samples;
         let heat = samples.heat_of(file);
-        if !heat.is_empty() {
+        // The row is always there, so the code does not shift by a line
+        // when the first samples of this file arrive.
+        if heat.is_empty() {
+            ui.horizontal(|ui| {
+                ui.label("Hot lines:");
+                ui.weak(if snapshot.profile.sample_hz == 0 {
+                    "sampling is off (Profiler › Sampled stacks)"
+                } else {
+                    "none sampled in this file yet"
+                });
+            });
+        } else {
             self.hot_lines(ui, file, &heat, samples.total);
         }
         let markers = Markers {
