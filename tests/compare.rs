@@ -31,14 +31,25 @@ fn project(dir: &Path, name: &str, n: u32) {
 }
 
 fn profile(dir: &Path, out: &Path) {
-    let run = ecscope(&[
+    run_profiled(dir, 120, out, None);
+}
+
+/// Runs `dir` headless for `frames` frames, writing its profile to `out`
+/// and, when given, its sampled stacks to `samples`.
+fn run_profiled(dir: &Path, frames: u32, out: &Path, samples: Option<&Path>) {
+    let frames = frames.to_string();
+    let mut args = vec![
         "run",
         dir.to_str().unwrap(),
         "--frames",
-        "120",
+        &frames,
         "--profile",
         out.to_str().unwrap(),
-    ]);
+    ];
+    if let Some(samples) = samples {
+        args.extend(["--samples", samples.to_str().unwrap()]);
+    }
+    let run = ecscope(&args);
     assert!(
         run.status.success(),
         "{}",
@@ -162,21 +173,7 @@ fn with_samples_the_function_under_a_system_is_compared_too() {
             tmp.path().join(format!("{name}.puffin")),
             tmp.path().join(format!("{name}.folded")),
         );
-        let out = ecscope(&[
-            "run",
-            dir.to_str().unwrap(),
-            "--frames",
-            "60",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--samples",
-            samples.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_profiled(&dir, 60, &profile, Some(&samples));
         (profile, samples)
     };
     let (pa, sa) = run("a", 50_000);

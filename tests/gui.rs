@@ -1387,19 +1387,7 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
     });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.puffin");
-    h.get_by_label("File").click();
-    h.run_steps(1);
-    h.get_by_label("Save profile…").click();
-    h.run_steps(2);
-    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path");
-    field.click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
-        .type_text(&file.display().to_string());
-    h.run_steps(1);
-    h.get_by_label("Save").click();
-    h.run_steps(3);
+    save_through_menu(&mut h, "Save profile…", &file);
     assert!(file.exists(), "the profile was written");
     h.get_by_label_contains("saved ");
     // A path that is not a profile: a message, and nothing else happens.
@@ -1524,14 +1512,12 @@ fn the_statistics_mark_a_system_over_its_budget() {
     assert!(h.query_by_label("flock.lua:move ⚠").is_none());
 }
 
-/// File › Export trace… to a new file, through the menu and the path
-/// prompt; returns the trace.
-fn export_trace(h: &mut Harness<'_, EcscopeApp>) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("run.trace.json");
+/// File › `item` (a Save or Export), with `file` typed into its path
+/// prompt and Save pressed.
+fn save_through_menu(h: &mut Harness<'_, EcscopeApp>, item: &str, file: &Path) {
     h.get_by_label("File").click();
     h.run_steps(1);
-    h.get_by_label("Export trace…").click();
+    h.get_by_label(item).click();
     h.run_steps(2);
     h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
         .click();
@@ -1542,6 +1528,13 @@ fn export_trace(h: &mut Harness<'_, EcscopeApp>) -> serde_json::Value {
     h.run_steps(1);
     h.get_by_label("Save").click();
     h.run_steps(3);
+}
+
+/// File › Export trace… to a new file; returns the trace.
+fn export_trace(h: &mut Harness<'_, EcscopeApp>) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.trace.json");
+    save_through_menu(h, "Export trace…", &file);
     h.get_by_label_contains("trace events to");
     serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
 }
@@ -1762,19 +1755,7 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     assert_eq!(h.state().shown_script().1, Some(4));
     // File › Save samples… writes the same as `--samples`.
     let file = dir.path().join("run.folded");
-    h.get_by_label("File").click();
-    h.run_steps(1);
-    h.get_by_label("Save samples…").click();
-    h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
-        .click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
-        .type_text(&file.display().to_string());
-    h.run_steps(1);
-    h.get_by_label("Save").click();
-    h.run_steps(3);
+    save_through_menu(&mut h, "Save samples…", &file);
     let text = std::fs::read_to_string(&file).expect("the samples were written");
     assert!(
         text.lines()

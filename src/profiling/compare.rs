@@ -201,10 +201,9 @@ impl SampleCounts {
             if frame.line.is_none() {
                 continue;
             }
-            let file = frame.file.rsplit('/').next().unwrap_or(frame.file);
             *call
                 .1
-                .entry(format!("{file}:{}", frame.function))
+                .entry(super::profiler::scope_label(frame.file, frame.function))
                 .or_default() += n;
         }
         let per_sample_ms = hz.map(|hz| 1000.0 / f64::from(hz.max(1)) / self.frames.max(1) as f64);
@@ -239,10 +238,10 @@ impl SampleCounts {
 /// is `a.lua:ai`, or `a.lua:coroutine ai`).
 fn call_scope(root: &str, scopes: &BTreeMap<String, Measure>) -> Option<Measure> {
     let (path, name) = root.split_once(':')?;
-    let file = path.rsplit('/').next().unwrap_or(path);
+    let label = super::profiler::scope_label;
     scopes
-        .get(&format!("{file}:{name}"))
-        .or_else(|| scopes.get(&format!("{file}:coroutine {name}")))
+        .get(&label(path, name))
+        .or_else(|| scopes.get(&label(path, &format!("coroutine {name}"))))
         .copied()
 }
 

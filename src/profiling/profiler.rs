@@ -266,10 +266,9 @@ impl Profiler {
             return *c;
         }
         let (script, name) = names();
-        let file = script.rsplit('/').next().unwrap_or(&script);
         let label = match key.1 {
-            CallKind::Coroutine => format!("{file}:coroutine {name}"),
-            _ => format!("{file}:{name}"),
+            CallKind::Coroutine => scope_label(&script, &format!("coroutine {name}")),
+            _ => scope_label(&script, &name),
         };
         let callee = Callee {
             scope: self.register(label),
@@ -359,6 +358,18 @@ impl Profiler {
         }
         self.stats.clear();
         self.markers.clear();
+    }
+}
+
+/// The flame graph's name for `name` in the script at `path`
+/// (`flock.lua:steer`): the file's name without its folders. Sampled
+/// script frames are named the same way, so a sample finds its call.
+pub fn scope_label(path: &str, name: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    if name.is_empty() {
+        file.to_string()
+    } else {
+        format!("{file}:{name}")
     }
 }
 

@@ -268,14 +268,8 @@ impl Trace {
                 .skip(1)
                 .map(super::samples::parse_frame)
                 .collect();
-            let label = |f: &super::samples::Frame<'_>| {
-                let file = f.file.rsplit('/').next().unwrap_or(f.file);
-                if f.function.is_empty() {
-                    file.to_string()
-                } else {
-                    format!("{file}:{}", f.function)
-                }
-            };
+            let label =
+                |f: &super::samples::Frame<'_>| super::profiler::scope_label(f.file, f.function);
             let shared = open
                 .iter()
                 .zip(&frames)

@@ -323,9 +323,12 @@ impl Runtime {
         tracks
     }
 
-    /// Keeps the counters' values at the frame's end beside the frames.
+    /// Keeps the counters' values at the frame's end beside the frames,
+    /// for the window's trace export: only where it keeps the sampled
+    /// times too ([`Runtime::keep_sample_times`]), since nothing else
+    /// reads them and a headless trace takes its own.
     pub(crate) fn mark_counters(&self) {
-        if !self.profiler.is_on() {
+        if !self.profiler.is_on() || self.sample_times().is_none() {
             return;
         }
         let markers = self.profiler.markers();

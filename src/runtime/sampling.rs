@@ -121,7 +121,8 @@ impl Runtime {
 
     /// Keeps the latest timed samples (about [`KEPT_SAMPLE_TIMES`]) in a
     /// buffer shared with the window, for File › Export trace…; they are
-    /// taken in after every frame.
+    /// taken in after every frame, and the counters' values are kept
+    /// beside the frames from now on too.
     pub fn keep_sample_times(&mut self) -> SampleTimes {
         self.time_samples();
         Arc::clone(self.sampling.kept.get_or_insert_with(SampleTimes::default))
