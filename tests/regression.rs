@@ -4,8 +4,18 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Benchmarks measure the machine: two running at once on two cores slow
+/// each other by half, which is the drift a rerun must not be flagged for.
+/// The tests here run in parallel threads, so their benchmark runs take
+/// turns.
+static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn bench(args: &[&str]) -> Output {
+    let _turn = ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     Command::new(env!("CARGO_BIN_EXE_ecscope"))
         .args(["bench", "--quick", "--filter", "move/"])
         .args(args)
@@ -38,8 +48,8 @@ fn a_deliberately_slowed_benchmark_is_flagged_and_a_rerun_is_not() {
     );
 
     // A rerun of the same code: the benchmark is not flagged. A shared
-    // machine may drift past the noise once; a real regression shows every
-    // time, so a second rerun decides. (Sub-nanosecond benchmarks drift
+    // machine may drift past the noise now and then; a real regression
+    // shows every time, so up to three reruns decide. (Sub-nanosecond benchmarks drift
     // most; this one is a Lua system, tens of nanoseconds per entity.)
     let rerun = |baseline: &Path| {
         bench(&[
@@ -50,7 +60,10 @@ fn a_deliberately_slowed_benchmark_is_flagged_and_a_rerun_is_not() {
     };
     let flagged = |out: &Output| stdout(out).contains("regression: move/lua_entity/100k");
     let mut out = rerun(&first);
-    if flagged(&out) {
+    for _ in 0..2 {
+        if !flagged(&out) {
+            break;
+        }
         out = rerun(&first);
     }
     assert!(!flagged(&out), "{}", stdout(&out));
