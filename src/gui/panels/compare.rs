@@ -16,6 +16,23 @@ use crate::runtime::session::ProfileData;
 /// How often the comparison is worked out again (it unpacks every frame).
 const REFRESH: Duration = Duration::from_millis(500);
 
+/// What a pin before a reload is named after: `the reload of
+/// scripts/flock.lua (v2)`, or, when a saved module made several scripts
+/// reload at once, `the reload of scripts/a.lua (v2) and scripts/b.lua
+/// (v3)` (more: `the reload of 3 scripts: …`).
+fn reload_label(reloads: &[(String, u32)]) -> String {
+    let each: Vec<String> = reloads
+        .iter()
+        .map(|(script, version)| format!("{script} (v{version})"))
+        .collect();
+    match each.as_slice() {
+        [] => "the pin".to_string(),
+        [one] => format!("the reload of {one}"),
+        [a, b] => format!("the reload of {a} and {b}"),
+        many => format!("the reload of {} scripts: {}", many.len(), many.join(", ")),
+    }
+}
+
 /// A capture pinned as "before".
 pub struct Pinned {
     /// What "after" is counted from: "the reload of scripts/flock.lua
@@ -32,6 +49,9 @@ pub struct Pinned {
     /// The sampled functions at the pin, when the live frames were
     /// sampled then.
     sampled: Option<Sampled>,
+    /// The scripts (and their new versions) whose reload this pin is
+    /// before; empty for a pin by hand or a file.
+    reloads: Vec<(String, u32)>,
 }
 
 /// The sampled functions' side of a pin.
@@ -116,7 +136,22 @@ impl Pinned {
             after: Accumulator::default(),
             cached: None,
             sampled,
+            reloads: Vec::new(),
         })
+    }
+
+    /// The live frames before frame `frame`, where `script` was reloaded
+    /// to `version`, as "before".
+    pub fn before_reload(
+        profile: &ProfileData,
+        script: &str,
+        version: u32,
+        frame: u64,
+    ) -> Option<Pinned> {
+        let reloads = vec![(script.to_string(), version)];
+        let mut pin = Pinned::live(profile, reload_label(&reloads), Some(frame), Some(script))?;
+        pin.reloads = reloads;
+        Some(pin)
     }
 
     /// Whether this pin is of the live frames before frame `frame`.
@@ -126,9 +161,10 @@ impl Pinned {
 
     /// Another script reloaded with the one this pin is of (a module
     /// they share was saved): its samples start over too, and the pin is
-    /// named after it, the last one.
-    pub fn also_reloaded(&mut self, script: &str, label: String) {
-        self.label = label;
+    /// named after all of them.
+    pub fn also_reloaded(&mut self, script: &str, version: u32) {
+        self.reloads.push((script.to_string(), version));
+        self.label = reload_label(&self.reloads);
         if let Some(sampled) = &mut self.sampled {
             sampled.base = sampled.base.without_script(script);
             sampled.cached = None;
@@ -144,6 +180,7 @@ impl Pinned {
             after: Accumulator::default(),
             cached: None,
             sampled: None,
+            reloads: Vec::new(),
         }
     }
 
@@ -269,4 +306,26 @@ fn table(ui: &mut egui::Ui, id: &str, what: &str, changes: &[Change]) {
                 ui.end_row();
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reload_label;
+
+    #[test]
+    fn a_pin_before_a_reload_names_every_script_that_reloaded_with_it() {
+        let r = |s: &str, v| (s.to_string(), v);
+        assert_eq!(
+            reload_label(&[r("scripts/flock.lua", 2)]),
+            "the reload of scripts/flock.lua (v2)"
+        );
+        assert_eq!(
+            reload_label(&[r("scripts/flock.lua", 2), r("scripts/spawn.lua", 3)]),
+            "the reload of scripts/flock.lua (v2) and scripts/spawn.lua (v3)"
+        );
+        assert_eq!(
+            reload_label(&[r("a.lua", 2), r("b.lua", 2), r("c.py", 4)]),
+            "the reload of 3 scripts: a.lua (v2), b.lua (v2), c.py (v4)"
+        );
+    }
 }

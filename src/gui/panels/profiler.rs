@@ -470,12 +470,11 @@ impl ProfilerPanel {
         version: u32,
         frame: u64,
     ) {
-        let label = format!("the reload of {script} (v{version})");
         if let Some(pin) = self.pinned.as_mut().filter(|p| p.is_before(frame)) {
-            pin.also_reloaded(script, label);
+            pin.also_reloaded(script, version);
             return;
         }
-        if let Some(pin) = super::compare::Pinned::live(profile, label, Some(frame), Some(script)) {
+        if let Some(pin) = super::compare::Pinned::before_reload(profile, script, version, frame) {
             self.pinned = Some(pin);
         }
     }
