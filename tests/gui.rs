@@ -1679,6 +1679,12 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
             .iter()
             .any(|e| e["ph"] == "M" && e["args"]["name"] == "ecscope: hello_lua")
     );
+    // Chrome DevTools' trace engine reads it as written.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, trace.to_string()).unwrap();
+    let theirs = &common::devtools::read(&[file])[0];
+    common::devtools::agrees("the export", &trace, theirs, frames.len() as u64);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! checked against the format's documented schema: every event has its
 //! phase's fields, spans nest properly on each thread's track, frames
 //! follow each other in time, threads and the process are named, and the
-//! counters and instants are there.
+//! counters and instants are there. Then a real consumer reads them: the
+//! trace engine of Chrome DevTools' Performance panel, which must find
+//! every thread and span and nest them the same way.
 
 mod common;
 
@@ -22,7 +24,13 @@ fn sample(name: &str) -> PathBuf {
 /// Runs `project` for `frames` frames with `--trace` and returns the trace.
 fn trace_of(project: &Path, frames: u64) -> Value {
     let out = tempfile::tempdir().unwrap();
-    let path = out.path().join("trace.json");
+    trace_into(project, frames, &out.path().join("trace.json"))
+}
+
+/// Runs `project` for `frames` frames with `--trace path` and returns the
+/// trace.
+fn trace_into(project: &Path, frames: u64, path: &Path) -> Value {
+    let path = path.to_path_buf();
     run(&RunOptions {
         project: project.to_path_buf(),
         frames: Some(frames),
@@ -125,11 +133,14 @@ fn every_sample_s_trace_is_well_formed_with_frames_threads_and_counters() {
         .collect();
     samples.sort();
     assert!(samples.len() >= 14);
+    let files = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
     for project in samples {
         let copy = common::copy_of_project(&project);
         let what = project.file_name().unwrap().to_string_lossy().to_string();
         let frames = if what.starts_with("stress") { 5 } else { 40 };
-        let trace = trace_of(copy.path(), frames);
+        let path = files.path().join(format!("{what}.json"));
+        let trace = trace_into(copy.path(), frames, &path);
         let events = check(&trace, &what);
         // One frame span a frame, in order, each after the one before.
         let frame_spans: Vec<&Value> = events["X"]
@@ -170,6 +181,12 @@ fn every_sample_s_trace_is_well_formed_with_frames_threads_and_counters() {
             .collect();
         assert!(counters.contains("entities"), "{what}: {counters:?}");
         assert!(counters.contains("memory (bytes)"), "{what}: {counters:?}");
+        written.push((what, path, trace, frames));
+    }
+    // A real consumer reads them all the same way.
+    let paths: Vec<PathBuf> = written.iter().map(|(_, path, ..)| path.clone()).collect();
+    for ((what, _, trace, frames), theirs) in written.iter().zip(common::devtools::read(&paths)) {
+        common::devtools::agrees(what, trace, &theirs, *frames);
     }
 }
 

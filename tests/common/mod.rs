@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod dap;
+pub mod devtools;
 
 use std::io::Read;
 use std::process::{Child, ExitStatus};
