@@ -19,7 +19,10 @@ fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The app on a project, paused at frame 0.
+/// The app on a project, paused at frame 0. Tests open copies of the
+/// samples: a window saves breakpoints and history into its project, and
+/// the start screen's test opens the bundled samples themselves at the
+/// same time.
 fn open(project: &Path) -> Harness<'static, EcscopeApp> {
     open_on(project, None)
 }
@@ -91,7 +94,8 @@ fn select_ball_one(harness: &mut Harness<'_, EcscopeApp>) {
 
 #[test]
 fn step_button_runs_exactly_one_frame() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     assert_eq!(snapshot(&h).view.frame, 0);
     assert!(!snapshot(&h).playing);
     h.get_by_label("⏭ Step").click();
@@ -108,7 +112,8 @@ fn step_button_runs_exactly_one_frame() {
 
 #[test]
 fn play_and_pause() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     h.get_by_label("▶ Play").click();
     wait(&mut h, "frames to run", |app| {
         app.snapshot()
@@ -126,7 +131,8 @@ fn play_and_pause() {
 
 #[test]
 fn selecting_an_entity_shows_its_components() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
     h.get_by_label("Position");
@@ -139,7 +145,8 @@ fn selecting_an_entity_shows_its_components() {
 
 #[test]
 fn editing_a_position_in_the_inspector_moves_the_entity() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
     // The first field labelled "x" is Position.x (Position comes before
@@ -187,7 +194,8 @@ fn editing_a_position_in_the_inspector_moves_the_entity() {
 
 #[test]
 fn editing_a_name_renames_the_entity() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
     let field = h.get_by_label("name");
@@ -209,7 +217,8 @@ fn editing_a_name_renames_the_entity() {
 
 #[test]
 fn spawn_and_despawn_from_the_entity_list() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     let before = snapshot(&h).view.entities.len();
     h.get_by_label("Spawn").click();
     wait(&mut h, "a new entity", |app| {
@@ -302,7 +311,8 @@ fn the_whole_window_renders() {
 
 #[test]
 fn components_can_be_removed_and_added_in_the_inspector() {
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
     // Built-ins come first in registry order, then script components:
@@ -329,7 +339,8 @@ fn components_can_be_removed_and_added_in_the_inspector() {
 #[cfg(feature = "python")]
 #[test]
 fn python_spawned_entities_show_in_the_entity_list() {
-    let mut h = open(&sample("cross_language"));
+    let project = common::copy_of_sample("cross_language");
+    let mut h = open(project.path());
     // The Python director spawns wave 1 (6 drones) in frame 0.
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "wave 1", |app| {
@@ -588,7 +599,8 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
 
 #[test]
 fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
-    let mut h = open_on(&sample("parallel_systems"), Some("Profiler"));
+    let project = common::copy_of_sample("parallel_systems");
+    let mut h = open_on(project.path(), Some("Profiler"));
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "the systems", |app| {
         app.snapshot()
@@ -606,7 +618,8 @@ fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
 
 #[test]
 fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
-    let mut h = open_on(&sample("boids"), Some("Profiler"));
+    let project = common::copy_of_sample("boids");
+    let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
         h.get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
@@ -669,7 +682,9 @@ fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
     let bad = dir.path().join("bad.puffin");
     std::fs::write(&bad, b"PUF0 this is not a profile").unwrap();
 
-    let mut h = open(&sample("hello_lua"));
+    let project = common::copy_of_sample("hello_lua");
+
+    let mut h = open(project.path());
     h.state_mut().open_profile(&bad);
     h.run_steps(2);
     h.get_by_label_contains("no readable frames");
@@ -683,7 +698,8 @@ fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
 
 #[test]
 fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
-    let mut h = open(&sample("stress"));
+    let project = common::copy_of_sample("stress");
+    let mut h = open(project.path());
     wait(&mut h, "the swarm", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.entities.len() == 100_000)
@@ -704,7 +720,8 @@ fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
 
 #[test]
 fn a_thousand_scripts_chart_eight_heaps_until_asked() {
-    let mut h = open_on(&sample("stress_scripts"), Some("Memory"));
+    let project = common::copy_of_sample("stress_scripts");
+    let mut h = open_on(project.path(), Some("Memory"));
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "a frame with memory samples", |app| {
         app.snapshot().is_some_and(|s| {
@@ -752,8 +769,9 @@ fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
     let mut h = open_start();
     h.get_by_label("Samples");
     h.get_by_label("Recent projects");
+    // The folder the app lists, which is where it opens them from.
     let samples = ecscope::gui::panels::start::sample_cards(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_projects"),
+        &ecscope::gui::samples_dir().expect("the bundled samples"),
     );
     assert!(samples.len() >= 10, "{samples:?}");
     for (i, card) in samples.iter().enumerate() {
@@ -784,6 +802,9 @@ fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
 
 #[test]
 fn the_readme_tab_renders_the_project_readme_and_opens_linked_scripts() {
+    // The bundled sample itself (this test only reads it): its README's
+    // screenshot is found beside the samples, so the page is laid out as
+    // a user sees it.
     let mut h = open_on(&sample("boids"), Some("README"));
     h.run_steps(3);
     h.get_by_label("boids: 2,000 boids flocking in Lua");
@@ -1351,8 +1372,9 @@ fn the_flame_graph_fits_again_after_a_slow_frame() {
 
 #[test]
 fn every_statistics_column_can_be_chosen_at_1280x720() {
+    let project = common::copy_of_sample("profiling_hotspots");
     let options = GuiOptions {
-        project: Some(sample("profiling_hotspots")),
+        project: Some(project.path().to_path_buf()),
         steps: Some(30),
         panel: Some("Profiler".into()),
         ..Default::default()
@@ -1380,7 +1402,8 @@ fn every_statistics_column_can_be_chosen_at_1280x720() {
 
 #[test]
 fn a_profile_is_saved_and_opened_through_the_path_field() {
-    let mut h = open_on(&sample("hello_lua"), Some("Profiler"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open_on(project.path(), Some("Profiler"));
     h.get_by_label("⏭ Step").click();
     wait(&mut h, "a frame", |app| {
         app.snapshot().is_some_and(|s| s.view.frame >= 1)
@@ -1607,7 +1630,8 @@ fn file_export_trace_nests_the_sampled_script_frames_under_their_calls() {
 fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     use ecscope::runtime::RuntimeCommand;
     use ecscope::runtime::session::SessionCommand;
-    let mut h = open_on(&sample("hello_lua"), Some("Profiler"));
+    let project = common::copy_of_sample("hello_lua");
+    let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
         h.get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
