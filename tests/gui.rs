@@ -75,6 +75,55 @@ fn wait_label(harness: &mut Harness<'_, EcscopeApp>, text: &str, shown: bool) {
     }
 }
 
+/// Finding a widget that a command has just made appear: on a busy
+/// machine the runtime's thread may take more than the frame or two a test
+/// steps to publish the change, so these step the GUI until it is there
+/// (at once when it already is) and give the harness back to find it in.
+trait Shown {
+    /// Until a widget labelled `label` shows.
+    fn shown(&mut self, label: &str) -> &Self;
+    /// Until a widget whose label contains `text` shows.
+    fn shown_containing(&mut self, text: &str) -> &Self;
+    /// Until a widget of `role` labelled `label` shows.
+    fn shown_role(&mut self, role: egui::accesskit::Role, label: &str) -> &Self;
+}
+
+impl Shown for Harness<'_, EcscopeApp> {
+    fn shown(&mut self, label: &str) -> &Self {
+        step_until(self, label, |h| h.query_by_label(label).is_some());
+        self
+    }
+
+    fn shown_containing(&mut self, text: &str) -> &Self {
+        step_until(self, text, |h| h.query_by_label_contains(text).is_some());
+        self
+    }
+
+    fn shown_role(&mut self, role: egui::accesskit::Role, label: &str) -> &Self {
+        step_until(self, label, |h| {
+            h.query_by_role_and_label(role, label).is_some()
+        });
+        self
+    }
+}
+
+/// Steps the GUI until `there` holds.
+fn step_until(
+    harness: &mut Harness<'_, EcscopeApp>,
+    what: &str,
+    there: impl Fn(&Harness<'_, EcscopeApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !there(harness) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for '{what}' to show"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn snapshot<'h>(harness: &'h Harness<'_, EcscopeApp>) -> &'h Snapshot {
     harness.state().snapshot().expect("a snapshot")
 }
@@ -86,7 +135,10 @@ fn detail_field(app: &EcscopeApp, component: &str, field: &str) -> Option<Script
 }
 
 fn select_ball_one(harness: &mut Harness<'_, EcscopeApp>) {
-    harness.get_by_label("ball-1   #1").click();
+    harness
+        .shown("ball-1   #1")
+        .get_by_label("ball-1   #1")
+        .click();
     wait(harness, "ball-1 in the inspector", |app| {
         app.selected() == Some(1) && detail_field(app, "Name", "value").is_some()
     });
@@ -98,11 +150,11 @@ fn step_button_runs_exactly_one_frame() {
     let mut h = open(project.path());
     assert_eq!(snapshot(&h).view.frame, 0);
     assert!(!snapshot(&h).playing);
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "frame 2", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 2)
     });
@@ -114,12 +166,12 @@ fn step_button_runs_exactly_one_frame() {
 fn play_and_pause() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open(project.path());
-    h.get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click();
     wait(&mut h, "frames to run", |app| {
         app.snapshot()
             .is_some_and(|s| s.playing && s.view.frame > 5)
     });
-    h.get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
     wait(&mut h, "a pause", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
@@ -135,8 +187,8 @@ fn selecting_an_entity_shows_its_components() {
     let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
-    h.get_by_label("Position");
-    h.get_by_label("Bouncy  (script)");
+    h.shown("Position").get_by_label("Position");
+    h.shown("Bouncy  (script)").get_by_label("Bouncy  (script)");
     assert_eq!(
         detail_field(h.state(), "Name", "value"),
         Some(ScriptValue::Str("ball-1".into()))
@@ -178,7 +230,7 @@ fn editing_a_position_in_the_inspector_moves_the_entity() {
     );
 
     // And the simulation goes on from there.
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
@@ -198,11 +250,11 @@ fn editing_a_name_renames_the_entity() {
     let mut h = open(project.path());
     select_ball_one(&mut h);
     h.run_steps(2);
-    let field = h.get_by_label("name");
+    let field = h.shown("name").get_by_label("name");
     field.click();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_label("name").type_text("renamed");
+    h.shown("name").get_by_label("name").type_text("renamed");
     h.run_steps(1);
     h.key_press(egui::Key::Enter);
     wait(&mut h, "the new name", |app| {
@@ -220,13 +272,13 @@ fn spawn_and_despawn_from_the_entity_list() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open(project.path());
     let before = snapshot(&h).view.entities.len();
-    h.get_by_label("Spawn").click();
+    h.shown("Spawn").get_by_label("Spawn").click();
     wait(&mut h, "a new entity", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.entities.len() == before + 1)
     });
     select_ball_one(&mut h);
-    h.get_by_label("Despawn").click();
+    h.shown("Despawn").get_by_label("Despawn").click();
     wait(&mut h, "ball-1 gone", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.entities.iter().all(|r| r.id != 1))
@@ -250,7 +302,7 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
     )
     .unwrap();
     let mut h = open(dir.path());
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     // Break on error (on in the GUI): the world stops at the raising line.
     wait(&mut h, "the stop at the error", |app| {
         app.snapshot()
@@ -258,20 +310,23 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
             .is_some_and(|b| b.reason == "error" && b.line == 3)
     });
     h.run_steps(3);
-    h.get_by_label_contains("Stopped on an error: scripts/main.lua:3 in system 'bad'");
-    h.get_by_label("▶ Continue").click();
+    h.shown_containing("Stopped on an error: scripts/main.lua:3 in system 'bad'")
+        .get_by_label_contains("Stopped on an error: scripts/main.lua:3 in system 'bad'");
+    h.shown("▶ Continue").get_by_label("▶ Continue").click();
     wait(&mut h, "the error in the console", |app| {
         app.console().error_count() == 1
     });
     h.run_steps(2);
-    h.get_by_label("[scripts/main.lua:3]");
+    h.shown("[scripts/main.lua:3]")
+        .get_by_label("[scripts/main.lua:3]");
     assert_eq!(
         h.get_all_by_label_contains("kaboom").count(),
         2,
         "in the console, and above the script in the Scripts panel"
     );
-    h.get_by_label_contains("line 3: kaboom");
-    h.get_by_label("⏭ Step").click();
+    h.shown_containing("line 3: kaboom")
+        .get_by_label_contains("line 3: kaboom");
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "frame 2", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 2)
     });
@@ -294,7 +349,8 @@ fn a_bad_project_is_reported_and_nothing_crashes() {
         .with_size([1200.0, 800.0])
         .build_eframe(move |cc| EcscopeApp::new(cc, options));
     h.run_steps(3);
-    h.get_by_label("Cannot open project");
+    h.shown("Cannot open project")
+        .get_by_label("Cannot open project");
     assert!(h.state().session().is_none());
     assert_eq!(h.state().console().error_count(), 1);
 }
@@ -328,9 +384,13 @@ fn components_can_be_removed_and_added_in_the_inspector() {
             && detail_field(app, "Name", "value").is_some()
     });
     h.run_steps(2);
-    h.get_by_label("+ Add component").click_accesskit();
+    h.shown("+ Add component")
+        .get_by_label("+ Add component")
+        .click_accesskit();
     h.run_steps(2);
-    h.get_by_label("Bouncy  (scripts/hello.lua)").click();
+    h.shown("Bouncy  (scripts/hello.lua)")
+        .get_by_label("Bouncy  (scripts/hello.lua)")
+        .click();
     wait(&mut h, "Bouncy back with its defaults", |app| {
         detail_field(app, "Bouncy", "bounces") == Some(ScriptValue::Int(0))
     });
@@ -342,14 +402,16 @@ fn python_spawned_entities_show_in_the_entity_list() {
     let project = common::copy_of_sample("cross_language");
     let mut h = open(project.path());
     // The Python director spawns wave 1 (6 drones) in frame 0.
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "wave 1", |app| {
         app.snapshot().is_some_and(|s| s.view.entities.len() == 6)
     });
     h.run_steps(2);
-    h.get_by_label("drone-1.1   #1");
-    h.get_by_label("drone-1.6   #6");
-    h.get_by_label("drone-1.1   #1").click();
+    h.shown("drone-1.1   #1").get_by_label("drone-1.1   #1");
+    h.shown("drone-1.6   #6").get_by_label("drone-1.6   #6");
+    h.shown("drone-1.1   #1")
+        .get_by_label("drone-1.1   #1")
+        .click();
     wait(&mut h, "the drone in the inspector", |app| {
         detail_field(app, "Drone", "wave") == Some(ScriptValue::Int(1))
     });
@@ -374,14 +436,16 @@ fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
     h.run_steps(2);
     // Not started yet: located at the start of its function.
     let before = coroutine_line(h.state(), 1).expect("guard-1 located while paused");
-    h.get_by_label("guard-1").click();
+    h.shown("guard-1").get_by_label("guard-1").click();
     wait(&mut h, "guard-1's stack", |app| {
         app.snapshot()
             .and_then(|s| s.coroutine_frames.as_ref())
             .is_some_and(|(id, frames)| *id == 1 && !frames.is_empty())
     });
     h.run_steps(2);
-    h.get_by_label("⏭ Step resume").click();
+    h.shown("⏭ Step resume")
+        .get_by_label("⏭ Step resume")
+        .click();
     wait(&mut h, "a new line for guard-1", |app| {
         coroutine_line(app, 1).is_some_and(|line| line != before)
     });
@@ -412,15 +476,16 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
             line: 14,
             on: true,
         }));
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "the breakpoint", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
             .is_some_and(|b| b.line == 14)
     });
     h.run_steps(2);
-    h.get_by_label("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)");
-    h.get_by_label("↷ Step over").click();
+    h.shown("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)")
+        .get_by_label("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)");
+    h.shown("↷ Step over").get_by_label("↷ Step over").click();
     wait(&mut h, "the next line", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -431,7 +496,7 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
         .unwrap()
         .send(SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints));
     h.run_steps(2);
-    h.get_by_label("▶ Continue").click();
+    h.shown("▶ Continue").get_by_label("▶ Continue").click();
     wait(&mut h, "the frame to finish", |app| {
         app.snapshot()
             .is_some_and(|s| s.at_break.is_none() && s.view.frame == 1)
@@ -511,8 +576,9 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
         .expect("v1's Diff button")
         .click();
     wait_label(&mut h, "− local PETALS = 12", true);
-    h.get_by_label_contains("+ local PETALS = 20");
-    h.get_by_label("+1");
+    h.shown_containing("+ local PETALS = 20")
+        .get_by_label_contains("+ local PETALS = 20");
+    h.shown("+1").get_by_label("+1");
 
     // Roll back to v1: the list is newest first, so v1's button is second.
     h.get_all_by_label("Rollback")
@@ -564,17 +630,19 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
 
     let mut h = open_on(dir.path(), Some("Scripts"));
     wait(&mut h, "the restored buffer", |app| app.has_unsaved());
-    h.get_by_label_contains("restored from the autosave");
+    h.shown_containing("restored from the autosave")
+        .get_by_label_contains("restored from the autosave");
     wait(&mut h, "the history", |app| {
         app.snapshot().is_some_and(|s| s.history.is_some())
     });
     h.run_steps(2);
 
     // Rolling back would throw the edits away: it asks, and Cancel keeps them.
-    h.get_by_label("Rollback").click();
+    h.shown("Rollback").get_by_label("Rollback").click();
     h.run_steps(2);
-    h.get_by_label_contains("replaces your unsaved changes");
-    h.get_by_label("Cancel").click();
+    h.shown_containing("replaces your unsaved changes")
+        .get_by_label_contains("replaces your unsaved changes");
+    h.shown("Cancel").get_by_label("Cancel").click();
     h.run_steps(2);
     assert!(h.state().has_unsaved());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
@@ -584,9 +652,11 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
     );
 
     // Revert asks too; confirming drops the edits and their autosave.
-    h.get_by_label("↺ Revert").click();
+    h.shown("↺ Revert").get_by_label("↺ Revert").click();
     h.run_steps(2);
-    h.get_by_label("Discard changes").click();
+    h.shown("Discard changes")
+        .get_by_label("Discard changes")
+        .click();
     h.run_steps(2);
     assert!(!h.state().has_unsaved());
     assert!(!autosave.exists());
@@ -601,19 +671,22 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
 fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
     let project = common::copy_of_sample("parallel_systems");
     let mut h = open_on(project.path(), Some("Profiler"));
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "the systems", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.frame == 1 && s.profile.systems.rows.len() == 8)
     });
-    h.get_by_label("Systems").click();
+    h.shown("Systems").get_by_label("Systems").click();
     h.run_steps(3);
-    h.get_by_label("8 systems in 6 groups: 3 share a group with another.");
+    h.shown("8 systems in 6 groups: 3 share a group with another.")
+        .get_by_label("8 systems in 6 groups: 3 share a group with another.");
     // The first swarm's `think` runs with two others; bees wait, naming
     // the component and the system in their way.
-    h.get_by_label("together with 2");
-    h.get_by_label("waited: Position conflicts with 'think' (scripts/fish.lua)");
-    h.get_by_label("waited: same script as 'move Fish'");
+    h.shown("together with 2").get_by_label("together with 2");
+    h.shown("waited: Position conflicts with 'think' (scripts/fish.lua)")
+        .get_by_label("waited: Position conflicts with 'think' (scripts/fish.lua)");
+    h.shown("waited: same script as 'move Fish'")
+        .get_by_label("waited: same script as 'move Fish'");
 }
 
 #[test]
@@ -621,7 +694,7 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     let project = common::copy_of_sample("boids");
     let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -632,8 +705,9 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     });
     h.run_steps(3);
     // The statistics table names the system after its script.
-    h.get_by_label("flock.lua:steer");
-    h.get_by_label_contains("Total ms");
+    h.shown("flock.lua:steer").get_by_label("flock.lua:steer");
+    h.shown_containing("Total ms")
+        .get_by_label_contains("Total ms");
     // The flame graph's frames hold the same scope, inside the systems phase.
     let frames = snapshot(&h).profile.frames.clone();
     {
@@ -645,7 +719,7 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
         }
     }
     // Recording can be switched off from the panel.
-    h.get_by_label("⏺ Recording").click();
+    h.shown("⏺ Recording").get_by_label("⏺ Recording").click();
     wait(&mut h, "recording off", |app| {
         app.snapshot().is_some_and(|s| !s.profile.profiling)
     });
@@ -653,8 +727,9 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     // (Tabs are drawn by egui_tiles without accessible labels.)
     h.state_mut().show_pane(ecscope::gui::layout::Pane::Memory);
     h.run_steps(3);
-    h.get_by_label("scripts/flock.lua (Lua state)");
-    h.get_by_label("Entities");
+    h.shown("scripts/flock.lua (Lua state)")
+        .get_by_label("scripts/flock.lua (Lua state)");
+    h.shown("Entities").get_by_label("Entities");
     let chart = egui_plot::PlotMemory::load(&h.ctx, egui::Id::new("memory-bytes"))
         .expect("the heap chart was drawn");
     assert!(
@@ -687,13 +762,18 @@ fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
     let mut h = open(project.path());
     h.state_mut().open_profile(&bad);
     h.run_steps(2);
-    h.get_by_label_contains("no readable frames");
+    h.shown_containing("no readable frames")
+        .get_by_label_contains("no readable frames");
     h.state_mut().open_profile(&good);
     h.run_steps(2);
-    h.get_by_label_contains(&format!("Showing {}", good.display()));
-    h.get_by_label("Back to the project").click();
+    h.shown_containing(&format!("Showing {}", good.display()))
+        .get_by_label_contains(&format!("Showing {}", good.display()));
+    h.shown("Back to the project")
+        .get_by_label("Back to the project")
+        .click();
     h.run_steps(2);
-    h.get_by_label("Showing this project");
+    h.shown("Showing this project")
+        .get_by_label("Showing this project");
 }
 
 #[test]
@@ -705,14 +785,16 @@ fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
             .is_some_and(|s| s.view.entities.len() == 100_000)
     });
     h.run_steps(2);
-    h.get_by_label("100000 of 100000 entities");
+    h.shown("100000 of 100000 entities")
+        .get_by_label("100000 of 100000 entities");
     // Every particle is in view after the first fit, so all are drawn (as
     // dots in one image: they are a few pixels across).
-    h.get_by_label_contains("100000 drawn");
+    h.shown_containing("100000 drawn")
+        .get_by_label_contains("100000 drawn");
     // The list is virtualized: the last rows are not laid out until
     // scrolled to, and the first can be inspected.
     assert!(h.query_by_label("#99999   #99999").is_none());
-    h.get_by_label("#1   #1").click();
+    h.shown("#1   #1").get_by_label("#1   #1").click();
     wait(&mut h, "entity 1 in the inspector", |app| {
         app.selected() == Some(1) && detail_field(app, "Velocity", "x").is_some()
     });
@@ -722,7 +804,7 @@ fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
 fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     let project = common::copy_of_sample("stress_scripts");
     let mut h = open_on(project.path(), Some("Memory"));
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "a frame with memory samples", |app| {
         app.snapshot().is_some_and(|s| {
             s.view.frame >= 1
@@ -737,7 +819,8 @@ fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     });
     h.state_mut().show_pane(ecscope::gui::layout::Pane::Memory);
     h.run_steps(3);
-    h.get_by_label("1000 script heaps: the first 8 are charted; tick others to add them.");
+    h.shown("1000 script heaps: the first 8 are charted; tick others to add them.")
+        .get_by_label("1000 script heaps: the first 8 are charted; tick others to add them.");
     assert_eq!(snapshot(&h).view.scripts.len(), 1000);
     // The ninth heap is listed but not charted until ticked.
     let ninth = "scripts/ring_0008.lua (Lua state)";
@@ -746,7 +829,7 @@ fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     };
     assert!(ticked(&h, "scripts/ring_0007.lua (Lua state)"));
     assert!(!ticked(&h, ninth));
-    h.get_by_label(ninth).click();
+    h.shown(ninth).get_by_label(ninth).click();
     h.run_steps(2);
     assert!(ticked(&h, ninth));
 }
@@ -767,8 +850,8 @@ fn open_start() -> Harness<'static, EcscopeApp> {
 #[test]
 fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
     let mut h = open_start();
-    h.get_by_label("Samples");
-    h.get_by_label("Recent projects");
+    h.shown("Samples").get_by_label("Samples");
+    h.shown("Recent projects").get_by_label("Recent projects");
     // The folder the app lists, which is where it opens them from.
     let samples = ecscope::gui::panels::start::sample_cards(
         &ecscope::gui::samples_dir().expect("the bundled samples"),
@@ -777,15 +860,15 @@ fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
     for (i, card) in samples.iter().enumerate() {
         if i > 0 {
             // Over an open project the list is a window: Help › Samples.
-            h.get_by_label("Help").click();
+            h.shown("Help").get_by_label("Help").click();
             h.run_steps(2);
-            h.get_by_label("Samples").click();
+            h.shown("Samples").get_by_label("Samples").click();
             h.run_steps(3);
         }
         let label = format!("Open sample {}", card.name);
-        h.get_by_label(&label).scroll_to_me();
+        h.shown(&label).get_by_label(&label).scroll_to_me();
         h.run_steps(3);
-        h.get_by_label(&label).click();
+        h.shown(&label).get_by_label(&label).click();
         let root = card.path.canonicalize().unwrap();
         wait(&mut h, &card.name, |app| {
             app.session().is_some_and(|s| s.project().root == root) && app.snapshot().is_some()
@@ -807,15 +890,20 @@ fn the_readme_tab_renders_the_project_readme_and_opens_linked_scripts() {
     // a user sees it.
     let mut h = open_on(&sample("boids"), Some("README"));
     h.run_steps(3);
-    h.get_by_label("boids: 2,000 boids flocking in Lua");
-    h.get_by_label("What to look at");
+    h.shown("boids: 2,000 boids flocking in Lua")
+        .get_by_label("boids: 2,000 boids flocking in Lua");
+    h.shown("What to look at").get_by_label("What to look at");
     // The editor's title is the open file's path: the first script's.
     let editing =
         |h: &Harness<'_, EcscopeApp>| h.query_all_by_value("scripts/flock.lua").count() > 0;
     assert!(!editing(&h));
-    h.get_by_label("scripts/flock.lua").scroll_to_me();
+    h.shown("scripts/flock.lua")
+        .get_by_label("scripts/flock.lua")
+        .scroll_to_me();
     h.run_steps(3);
-    h.get_by_label("scripts/flock.lua").click();
+    h.shown("scripts/flock.lua")
+        .get_by_label("scripts/flock.lua")
+        .click();
     h.run_steps(3);
     // The link opened the script in the Scripts panel's editor.
     assert!(editing(&h));
@@ -842,15 +930,20 @@ fn a_new_project_asks_for_trust_and_the_answer_is_remembered() {
     h.run_steps(3);
     // Nothing runs before the answer; the prompt lists what would.
     assert!(h.state().session().is_none());
-    h.get_by_label("Trust this project?");
-    h.get_by_label_contains("1 Python script: Python cannot be sandboxed");
-    h.get_by_label("Open restricted").click();
+    h.shown("Trust this project?")
+        .get_by_label("Trust this project?");
+    h.shown_containing("1 Python script: Python cannot be sandboxed")
+        .get_by_label_contains("1 Python script: Python cannot be sandboxed");
+    h.shown("Open restricted")
+        .get_by_label("Open restricted")
+        .click();
     wait(&mut h, "the restricted project", |app| {
         app.session().is_some_and(|s| s.project().restricted) && app.snapshot().is_some()
     });
     h.run_steps(2);
-    h.get_by_label("restricted");
-    h.get_by_label_contains("skipped scripts/b.py: restricted mode");
+    h.shown("restricted").get_by_label("restricted");
+    h.shown_containing("skipped scripts/b.py: restricted mode")
+        .get_by_label_contains("skipped scripts/b.py: restricted mode");
     // Opened again: no question.
     h.state_mut().open_project(&ctx, dir.path());
     h.run_steps(3);
@@ -876,7 +969,7 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     )
     .unwrap();
     let mut h = open(dir.path());
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     let started = Instant::now();
     wait(&mut h, "the stuck report", |app| app.stuck_call().is_some());
     assert!(
@@ -891,7 +984,7 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     h.step();
     assert!(h.query_by_label("A script is stuck").is_some());
     assert!(h.query_by_label("Restart ECScope").is_some());
-    h.get_by_label("Keep waiting").click();
+    h.shown("Keep waiting").get_by_label("Keep waiting").click();
     wait_label(&mut h, "A script is stuck", false);
     // The call ends by itself; the session goes on.
     wait(&mut h, "the frame after the nap", |app| {
@@ -982,9 +1075,11 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
 
-    h.get_by_label("Help").click();
+    h.shown("Help").get_by_label("Help").click();
     h.run_steps(1);
-    h.get_by_label("Keyboard shortcuts").click();
+    h.shown("Keyboard shortcuts")
+        .get_by_label("Keyboard shortcuts")
+        .click();
     h.run_steps(2);
     for what in [
         "Step out (at a stop)",
@@ -1058,7 +1153,7 @@ fn continue_after_step_over_plays_on() {
             on: true,
         }),
     );
-    h.get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click();
     wait(&mut h, "the breakpoint", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -1186,21 +1281,26 @@ fn stopped_in_guards(
 fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
     let (mut h, _project) = stopped_in_guards(None);
     // The Debug view is up: the code, the stack, the variables together.
-    h.get_by_label("Stopped at a breakpoint: scripts/guards.lua:14 in coroutine 'guard-1'");
-    h.get_by_label_contains("step_towards   scripts/guards.lua:14");
-    h.get_by_label_contains("patrol   scripts/guards.lua:");
-    h.get_by_label("Edit").click();
+    h.shown("Stopped at a breakpoint: scripts/guards.lua:14 in coroutine 'guard-1'")
+        .get_by_label("Stopped at a breakpoint: scripts/guards.lua:14 in coroutine 'guard-1'");
+    h.shown_containing("step_towards   scripts/guards.lua:14")
+        .get_by_label_contains("step_towards   scripts/guards.lua:14");
+    h.shown_containing("patrol   scripts/guards.lua:")
+        .get_by_label_contains("patrol   scripts/guards.lua:");
+    h.shown("Edit").get_by_label("Edit").click();
     h.run_steps(2);
-    h.get_by_label("Condition").click();
+    h.shown("Condition").get_by_label("Condition").click();
     h.run_steps(1);
-    h.get_by_label("Condition").type_text("id == 3");
+    h.shown("Condition")
+        .get_by_label("Condition")
+        .type_text("id == 3");
     h.run_steps(1);
     for n in h.get_all_by_role(egui::accesskit::Role::TextInput) {
         eprintln!("DEBUG input {:?}", n);
     }
     eprintln!("DEBUG save {:?}", h.get_all_by_label("Save").count());
     h.run_steps(1);
-    h.get_by_label("Save").click();
+    h.shown("Save").get_by_label("Save").click();
     wait(&mut h, "the condition to be set", |app| {
         app.snapshot().is_some_and(|s| {
             s.debug
@@ -1210,7 +1310,7 @@ fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
                 == Some("id == 3")
         })
     });
-    h.get_by_label("▶ Continue").click();
+    h.shown("▶ Continue").get_by_label("▶ Continue").click();
     wait(&mut h, "guard-3 at line 14", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -1239,22 +1339,26 @@ fn a_logpoint_writes_to_the_console_and_never_stops() {
             },
         ));
     h.run_steps(2);
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
     h.run_steps(3);
     assert!(snapshot(&h).at_break.is_none(), "a logpoint never stops");
-    h.get_by_label_contains("[logpoint] guard 1 heads for 10, 10");
+    h.shown_containing("[logpoint] guard 1 heads for 10, 10")
+        .get_by_label_contains("[logpoint] guard 1 heads for 10, 10");
 }
 
 #[test]
 fn the_debug_console_evaluates_and_changes_the_frame() {
     let (mut h, _project) = stopped_in_guards(None);
-    let console = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console");
+    let console = h
+        .shown_role(egui::accesskit::Role::TextInput, "Debug console")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console");
     console.click();
     h.run_steps(1);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
+    h.shown_role(egui::accesskit::Role::TextInput, "Debug console")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
         .type_text("ecs.get(id, \"Guard\").speed * 2");
     h.key_press(egui::Key::Enter);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1264,7 +1368,8 @@ fn the_debug_console_evaluates_and_changes_the_frame() {
         std::thread::sleep(Duration::from_millis(5));
     }
     // A statement changes a local: the Variables list shows it.
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
+    h.shown_role(egui::accesskit::Role::TextInput, "Debug console")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Debug console")
         .type_text("x = 99");
     h.key_press(egui::Key::Enter);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1286,9 +1391,11 @@ fn the_debug_console_evaluates_and_changes_the_frame() {
 #[test]
 fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
     let (mut h, _project) = stopped_in_guards(None);
-    h.get_by_label("Back to panels").click();
+    h.shown("Back to panels")
+        .get_by_label("Back to panels")
+        .click();
     h.run_steps(2);
-    h.get_by_label("guard-1   #1").click();
+    h.shown("guard-1   #1").get_by_label("guard-1   #1").click();
     wait(&mut h, "guard-1 in the inspector", |app| {
         app.selected() == Some(1) && detail_field(app, "Position", "x").is_some()
     });
@@ -1331,7 +1438,8 @@ fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
         (1, "Position", "x")
     );
     h.run_steps(3);
-    h.get_by_label_contains("Position.x of entity 1 changed from");
+    h.shown_containing("Position.x of entity 1 changed from")
+        .get_by_label_contains("Position.x of entity 1 changed from");
 }
 
 #[test]
@@ -1351,10 +1459,10 @@ fn the_flame_graph_fits_again_after_a_slow_frame() {
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
     for frames in [2u64, 6] {
-        h.get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click();
         h.run_steps(1);
         while h.state().snapshot().is_some_and(|s| s.view.frame < frames) {
-            h.get_by_label("⏭ Step").click();
+            h.shown("⏭ Step").get_by_label("⏭ Step").click();
             wait(&mut h, "a frame", |_| true);
         }
     }
@@ -1386,10 +1494,11 @@ fn every_statistics_column_can_be_chosen_at_1280x720() {
         app.snapshot().is_some_and(|s| s.view.frame >= 30)
     });
     h.run_steps(3);
-    h.get_by_label("Columns ⏷").click();
+    h.shown("Columns ⏷").get_by_label("Columns ⏷").click();
     h.run_steps(2);
     for column in ["Calls", "Mean ms", "p95 ms", "Max ms", "µs/call", "%"] {
-        h.get_by_role_and_label(egui::accesskit::Role::CheckBox, column)
+        h.shown_role(egui::accesskit::Role::CheckBox, column)
+            .get_by_role_and_label(egui::accesskit::Role::CheckBox, column)
             .click();
         h.run_steps(1);
     }
@@ -1404,7 +1513,7 @@ fn every_statistics_column_can_be_chosen_at_1280x720() {
 fn a_profile_is_saved_and_opened_through_the_path_field() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open_on(project.path(), Some("Profiler"));
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "a frame", |app| {
         app.snapshot().is_some_and(|s| s.view.frame >= 1)
     });
@@ -1412,24 +1521,29 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
     let file = dir.path().join("run.puffin");
     save_through_menu(&mut h, "Save profile…", &file);
     assert!(file.exists(), "the profile was written");
-    h.get_by_label_contains("saved ");
+    h.shown_containing("saved ").get_by_label_contains("saved ");
     // A path that is not a profile: a message, and nothing else happens.
     let bad = dir.path().join("bad.puffin");
     std::fs::write(&bad, b"not a profile").unwrap();
-    h.get_by_label("File").click();
+    h.shown("File").get_by_label("File").click();
     h.run_steps(1);
-    h.get_by_label("Open profile…").click();
+    h.shown("Open profile…")
+        .get_by_label("Open profile…")
+        .click();
     h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+    h.shown_role(egui::accesskit::Role::TextInput, "Path")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
         .click();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+    h.shown_role(egui::accesskit::Role::TextInput, "Path")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
         .type_text(&bad.display().to_string());
     h.run_steps(1);
-    h.get_by_label("Open").click();
+    h.shown("Open").get_by_label("Open").click();
     h.run_steps(3);
-    h.get_by_label_contains("bad.puffin");
+    h.shown_containing("bad.puffin")
+        .get_by_label_contains("bad.puffin");
 }
 
 #[test]
@@ -1452,7 +1566,7 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
     let step_to = |h: &mut Harness<'_, EcscopeApp>, frame: u64| {
         while snapshot(h).view.frame < frame {
             let next = snapshot(h).view.frame + 1;
-            h.get_by_label("⏭ Step").click();
+            h.shown("⏭ Step").get_by_label("⏭ Step").click();
             wait(h, "a step", |app| {
                 app.snapshot().is_some_and(|s| s.view.frame >= next)
             });
@@ -1468,7 +1582,9 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
             .any(|e| e.text.starts_with("reloaded scripts/main.lua v2"))
     });
     step_to(&mut h, 24);
-    h.get_by_label("Before / after").click();
+    h.shown("Before / after")
+        .get_by_label("Before / after")
+        .click();
     wait_label(
         &mut h,
         "frames up to the reload of scripts/main.lua (v2)",
@@ -1501,10 +1617,11 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
             .all(|l| l.starts_with("work: ") && l.ends_with("× slower")),
         "{headlines:?}"
     );
-    h.get_by_label("main.lua:work");
+    h.shown("main.lua:work").get_by_label("main.lua:work");
     // The sampled function under the system is compared too.
-    h.get_by_label("Sampled functions (self time)");
-    h.get_by_label("main.lua:churn");
+    h.shown("Sampled functions (self time)")
+        .get_by_label("Sampled functions (self time)");
+    h.shown("main.lua:churn").get_by_label("main.lua:churn");
 }
 
 #[test]
@@ -1519,7 +1636,7 @@ fn the_statistics_mark_a_system_over_its_budget() {
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -1529,8 +1646,10 @@ fn the_statistics_mark_a_system_over_its_budget() {
             .is_some_and(|s| s.profile.budgets.iter().any(|b| b.exceeded()))
     });
     h.run_steps(3);
-    h.get_by_label_contains("Over budget: scripts/flock.lua:steer: p95 ");
-    h.get_by_label("flock.lua:steer ⚠");
+    h.shown_containing("Over budget: scripts/flock.lua:steer: p95 ")
+        .get_by_label_contains("Over budget: scripts/flock.lua:steer: p95 ");
+    h.shown("flock.lua:steer ⚠")
+        .get_by_label("flock.lua:steer ⚠");
     // The system within its budget is not marked.
     assert!(h.query_by_label("flock.lua:move ⚠").is_none());
 }
@@ -1538,18 +1657,20 @@ fn the_statistics_mark_a_system_over_its_budget() {
 /// File › `item` (a Save or Export), with `file` typed into its path
 /// prompt and Save pressed.
 fn save_through_menu(h: &mut Harness<'_, EcscopeApp>, item: &str, file: &Path) {
-    h.get_by_label("File").click();
+    h.shown("File").get_by_label("File").click();
     h.run_steps(1);
-    h.get_by_label(item).click();
+    h.shown(item).get_by_label(item).click();
     h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+    h.shown_role(egui::accesskit::Role::TextInput, "Path")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
         .click();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+    h.shown_role(egui::accesskit::Role::TextInput, "Path")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
         .type_text(&file.display().to_string());
     h.run_steps(1);
-    h.get_by_label("Save").click();
+    h.shown("Save").get_by_label("Save").click();
     h.run_steps(3);
 }
 
@@ -1558,7 +1679,8 @@ fn export_trace(h: &mut Harness<'_, EcscopeApp>) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.trace.json");
     save_through_menu(h, "Export trace…", &file);
-    h.get_by_label_contains("trace events to");
+    h.shown_containing("trace events to")
+        .get_by_label_contains("trace events to");
     serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
 }
 
@@ -1583,7 +1705,7 @@ fn file_export_trace_nests_the_sampled_script_frames_under_their_calls() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let next = snapshot(&h).view.frame + 1;
-        h.get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame >= next)
         });
@@ -1633,7 +1755,7 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -1715,18 +1837,21 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
 fn a_suggestion_names_the_slow_system_and_opens_its_line() {
     let project = common::copy_of_sample("profiling_hotspots");
     let mut h = open_on(project.path(), Some("Profiler"));
-    h.get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click();
     wait(&mut h, "the suggestion", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.frame >= 1 && !s.profile.suggestions.is_empty())
     });
     h.run_steps(3);
-    h.get_by_label_contains("Suggestions: 1");
-    h.get_by_label("scripts/avoidance.lua:67 · separate")
+    h.shown_containing("Suggestions: 1")
+        .get_by_label_contains("Suggestions: 1");
+    h.shown("scripts/avoidance.lua:67 · separate")
+        .get_by_label("scripts/avoidance.lua:67 · separate")
         .click();
     h.run_steps(3);
     // The Scripts tab shows the file in the editor.
-    h.get_by_label("scripts/avoidance.lua");
+    h.shown("scripts/avoidance.lua")
+        .get_by_label("scripts/avoidance.lua");
     let editor = h
         .get_all_by_role(egui::accesskit::Role::MultilineTextInput)
         .find(|n| {
@@ -1751,20 +1876,21 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     )
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
-    h.get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click();
     wait(&mut h, "samples", |app| {
         app.snapshot()
             .is_some_and(|s| s.profile.samples.total >= 30)
     });
-    h.get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
     wait(&mut h, "a pause", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
-    h.get_by_label("Functions").click();
+    h.shown("Functions").get_by_label("Functions").click();
     h.run_steps(3);
-    h.get_by_label("Self");
-    h.get_by_label("scripts/main.lua:4");
-    h.get_by_label("slow").click();
+    h.shown("Self").get_by_label("Self");
+    h.shown("scripts/main.lua:4")
+        .get_by_label("scripts/main.lua:4");
+    h.shown("slow").get_by_label("slow").click();
     h.run_steps(3);
     assert_eq!(
         h.state().shown_script(),
@@ -1772,15 +1898,18 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
         "the editor shows the loop's line"
     );
     // The editor lists the hottest lines above the code.
-    h.get_by_label_contains("Hot lines:");
-    h.get_by_label_contains("4 (");
+    h.shown_containing("Hot lines:")
+        .get_by_label_contains("Hot lines:");
+    h.shown_containing("4 (").get_by_label_contains("4 (");
     // The Hot lines view opens the same line.
     h.state_mut()
         .show_pane(ecscope::gui::layout::Pane::Profiler);
     h.run_steps(2);
-    h.get_by_label("Hot lines").click();
+    h.shown("Hot lines").get_by_label("Hot lines").click();
     h.run_steps(2);
-    h.get_by_label("scripts/main.lua:4").click();
+    h.shown("scripts/main.lua:4")
+        .get_by_label("scripts/main.lua:4")
+        .click();
     h.run_steps(3);
     assert_eq!(h.state().shown_script().1, Some(4));
     // File › Save samples… writes the same as `--samples`.
@@ -1793,7 +1922,7 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
                 && l.contains(";scripts/main.lua:slow:4 ")),
         "{text}"
     );
-    h.get_by_label_contains("saved ");
+    h.shown_containing("saved ").get_by_label_contains("saved ");
 }
 
 #[test]
@@ -1803,18 +1932,24 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     let project = common::copy_of_sample("ai_coroutines");
     let root = project.path().canonicalize().unwrap();
     let mut h = open(&root);
-    h.get_by_label("Debug").click();
+    h.shown("Debug").get_by_label("Debug").click();
     h.run_steps(1);
-    h.get_by_label("Listen for an editor…").click();
+    h.shown("Listen for an editor…")
+        .get_by_label("Listen for an editor…")
+        .click();
     h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
+    h.shown_role(egui::accesskit::Role::TextInput, "Address")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
         .click();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
+    h.shown_role(egui::accesskit::Role::TextInput, "Address")
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
         .type_text("127.0.0.1:0");
     h.run_steps(1);
-    h.get_by_label("Start listening").click();
+    h.shown("Start listening")
+        .get_by_label("Start listening")
+        .click();
     h.run_steps(2);
     let address = h.state().editor_address().expect("listening");
     wait_label(&mut h, "no editor yet", true);
@@ -1857,7 +1992,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
         new["body"]["breakpoint"]["id"]
     );
     // The window plays; the stop shows in both.
-    h.get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click();
     h.run_steps(1);
     let stop = editor.event("stopped");
     assert_eq!(stop["body"]["reason"], "breakpoint");
@@ -1868,7 +2003,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     });
     wait_label(&mut h, "⏸ Stopped at scripts/guards.lua:14", true);
     // The window continues: the editor hears it, then the next stop.
-    h.get_by_label("▶ Continue").click();
+    h.shown("▶ Continue").get_by_label("▶ Continue").click();
     h.run_steps(1);
     let continued = editor.event("continued");
     assert_eq!(continued["body"]["allThreadsContinued"], true);
@@ -1886,14 +2021,14 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     });
     // The window's Pause shows in the editor as a stop between frames, and
     // its Play as running again.
-    h.get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
     h.run_steps(1);
     let paused = editor.event("stopped");
     assert_eq!(paused["body"]["reason"], "pause");
     wait(&mut h, "the window paused", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
-    h.get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click();
     h.run_steps(1);
     editor.event("continued");
     editor.ok("disconnect", json!({}));
