@@ -77,8 +77,9 @@ fn wait_label(harness: &mut Harness<'_, EcscopeApp>, text: &str, shown: bool) {
 
 /// Finding a widget that a command has just made appear: on a busy
 /// machine the runtime's thread may take more than the frame or two a test
-/// steps to publish the change, so these step the GUI until it is there
-/// (at once when it already is) and give the harness back to find it in.
+/// steps to publish the change, so these step the GUI until it is there,
+/// once (at once when it already is), and give the harness back to find
+/// it in.
 trait Shown {
     /// Until a widget labelled `label` shows.
     fn shown(&mut self, label: &str) -> &Self;
@@ -90,18 +91,20 @@ trait Shown {
 
 impl Shown for Harness<'_, EcscopeApp> {
     fn shown(&mut self, label: &str) -> &Self {
-        step_until(self, label, |h| h.query_by_label(label).is_some());
+        step_until(self, label, |h| h.query_all_by_label(label).count() == 1);
         self
     }
 
     fn shown_containing(&mut self, text: &str) -> &Self {
-        step_until(self, text, |h| h.query_by_label_contains(text).is_some());
+        step_until(self, text, |h| {
+            h.query_all_by_label_contains(text).count() == 1
+        });
         self
     }
 
     fn shown_role(&mut self, role: egui::accesskit::Role, label: &str) -> &Self {
         step_until(self, label, |h| {
-            h.query_by_role_and_label(role, label).is_some()
+            h.query_all_by_role_and_label(role, label).count() == 1
         });
         self
     }
@@ -150,11 +153,11 @@ fn step_button_runs_exactly_one_frame() {
     let mut h = open(project.path());
     assert_eq!(snapshot(&h).view.frame, 0);
     assert!(!snapshot(&h).playing);
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "frame 2", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 2)
     });
@@ -166,12 +169,12 @@ fn step_button_runs_exactly_one_frame() {
 fn play_and_pause() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open(project.path());
-    h.shown("▶ Play").get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click_accesskit();
     wait(&mut h, "frames to run", |app| {
         app.snapshot()
             .is_some_and(|s| s.playing && s.view.frame > 5)
     });
-    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click_accesskit();
     wait(&mut h, "a pause", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
@@ -230,7 +233,7 @@ fn editing_a_position_in_the_inspector_moves_the_entity() {
     );
 
     // And the simulation goes on from there.
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
@@ -272,13 +275,13 @@ fn spawn_and_despawn_from_the_entity_list() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open(project.path());
     let before = snapshot(&h).view.entities.len();
-    h.shown("Spawn").get_by_label("Spawn").click();
+    h.shown("Spawn").get_by_label("Spawn").click_accesskit();
     wait(&mut h, "a new entity", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.entities.len() == before + 1)
     });
     select_ball_one(&mut h);
-    h.shown("Despawn").get_by_label("Despawn").click();
+    h.shown("Despawn").get_by_label("Despawn").click_accesskit();
     wait(&mut h, "ball-1 gone", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.entities.iter().all(|r| r.id != 1))
@@ -302,7 +305,7 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
     )
     .unwrap();
     let mut h = open(dir.path());
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     // Break on error (on in the GUI): the world stops at the raising line.
     wait(&mut h, "the stop at the error", |app| {
         app.snapshot()
@@ -312,7 +315,9 @@ fn script_errors_show_in_the_console_and_the_gui_goes_on() {
     h.run_steps(3);
     h.shown_containing("Stopped on an error: scripts/main.lua:3 in system 'bad'")
         .get_by_label_contains("Stopped on an error: scripts/main.lua:3 in system 'bad'");
-    h.shown("▶ Continue").get_by_label("▶ Continue").click();
+    h.shown("▶ Continue")
+        .get_by_label("▶ Continue")
+        .click_accesskit();
     wait(&mut h, "the error in the console", |app| {
         app.console().error_count() == 1
     });
@@ -390,7 +395,7 @@ fn components_can_be_removed_and_added_in_the_inspector() {
     h.run_steps(2);
     h.shown("Bouncy  (scripts/hello.lua)")
         .get_by_label("Bouncy  (scripts/hello.lua)")
-        .click();
+        .click_accesskit();
     wait(&mut h, "Bouncy back with its defaults", |app| {
         detail_field(app, "Bouncy", "bounces") == Some(ScriptValue::Int(0))
     });
@@ -402,7 +407,7 @@ fn python_spawned_entities_show_in_the_entity_list() {
     let project = common::copy_of_sample("cross_language");
     let mut h = open(project.path());
     // The Python director spawns wave 1 (6 drones) in frame 0.
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "wave 1", |app| {
         app.snapshot().is_some_and(|s| s.view.entities.len() == 6)
     });
@@ -411,7 +416,7 @@ fn python_spawned_entities_show_in_the_entity_list() {
     h.shown("drone-1.6   #6").get_by_label("drone-1.6   #6");
     h.shown("drone-1.1   #1")
         .get_by_label("drone-1.1   #1")
-        .click();
+        .click_accesskit();
     wait(&mut h, "the drone in the inspector", |app| {
         detail_field(app, "Drone", "wave") == Some(ScriptValue::Int(1))
     });
@@ -436,7 +441,7 @@ fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
     h.run_steps(2);
     // Not started yet: located at the start of its function.
     let before = coroutine_line(h.state(), 1).expect("guard-1 located while paused");
-    h.shown("guard-1").get_by_label("guard-1").click();
+    h.shown("guard-1").get_by_label("guard-1").click_accesskit();
     wait(&mut h, "guard-1's stack", |app| {
         app.snapshot()
             .and_then(|s| s.coroutine_frames.as_ref())
@@ -445,7 +450,7 @@ fn the_coroutines_panel_steps_one_resume_and_shows_the_new_line() {
     h.run_steps(2);
     h.shown("⏭ Step resume")
         .get_by_label("⏭ Step resume")
-        .click();
+        .click_accesskit();
     wait(&mut h, "a new line for guard-1", |app| {
         coroutine_line(app, 1).is_some_and(|line| line != before)
     });
@@ -476,7 +481,7 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
             line: 14,
             on: true,
         }));
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "the breakpoint", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -485,7 +490,9 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
     h.run_steps(2);
     h.shown("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)")
         .get_by_label("⏸ Stopped at scripts/guards.lua:14 in coroutine 'guard-1' (breakpoint)");
-    h.shown("↷ Step over").get_by_label("↷ Step over").click();
+    h.shown("↷ Step over")
+        .get_by_label("↷ Step over")
+        .click_accesskit();
     wait(&mut h, "the next line", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -496,7 +503,9 @@ fn a_breakpoint_stops_the_world_and_the_debug_bar_steps_and_continues() {
         .unwrap()
         .send(SessionCommand::Runtime(RuntimeCommand::ClearBreakpoints));
     h.run_steps(2);
-    h.shown("▶ Continue").get_by_label("▶ Continue").click();
+    h.shown("▶ Continue")
+        .get_by_label("▶ Continue")
+        .click_accesskit();
     wait(&mut h, "the frame to finish", |app| {
         app.snapshot()
             .is_some_and(|s| s.at_break.is_none() && s.view.frame == 1)
@@ -574,7 +583,7 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
     h.get_all_by_label("Diff")
         .nth(1)
         .expect("v1's Diff button")
-        .click();
+        .click_accesskit();
     wait_label(&mut h, "− local PETALS = 12", true);
     h.shown_containing("+ local PETALS = 20")
         .get_by_label_contains("+ local PETALS = 20");
@@ -584,7 +593,7 @@ fn editing_a_script_and_pressing_ctrl_s_reloads_it_and_rollback_restores_it() {
     h.get_all_by_label("Rollback")
         .nth(1)
         .expect("v1's Rollback button")
-        .click();
+        .click_accesskit();
     wait(&mut h, "12 petals after the rollback", |app| {
         petal_count(app) == 12
     });
@@ -638,11 +647,13 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
     h.run_steps(2);
 
     // Rolling back would throw the edits away: it asks, and Cancel keeps them.
-    h.shown("Rollback").get_by_label("Rollback").click();
+    h.shown("Rollback")
+        .get_by_label("Rollback")
+        .click_accesskit();
     h.run_steps(2);
     h.shown_containing("replaces your unsaved changes")
         .get_by_label_contains("replaces your unsaved changes");
-    h.shown("Cancel").get_by_label("Cancel").click();
+    h.shown("Cancel").get_by_label("Cancel").click_accesskit();
     h.run_steps(2);
     assert!(h.state().has_unsaved());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
@@ -652,11 +663,13 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
     );
 
     // Revert asks too; confirming drops the edits and their autosave.
-    h.shown("↺ Revert").get_by_label("↺ Revert").click();
+    h.shown("↺ Revert")
+        .get_by_label("↺ Revert")
+        .click_accesskit();
     h.run_steps(2);
     h.shown("Discard changes")
         .get_by_label("Discard changes")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     assert!(!h.state().has_unsaved());
     assert!(!autosave.exists());
@@ -671,12 +684,12 @@ fn unsaved_edits_come_back_after_a_crash_and_are_only_discarded_when_asked() {
 fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
     let project = common::copy_of_sample("parallel_systems");
     let mut h = open_on(project.path(), Some("Profiler"));
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "the systems", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.frame == 1 && s.profile.systems.rows.len() == 8)
     });
-    h.shown("Systems").get_by_label("Systems").click();
+    h.shown("Systems").get_by_label("Systems").click_accesskit();
     h.run_steps(3);
     h.shown("8 systems in 6 groups: 3 share a group with another.")
         .get_by_label("8 systems in 6 groups: 3 share a group with another.");
@@ -694,7 +707,7 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     let project = common::copy_of_sample("boids");
     let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -719,7 +732,9 @@ fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
         }
     }
     // Recording can be switched off from the panel.
-    h.shown("⏺ Recording").get_by_label("⏺ Recording").click();
+    h.shown("⏺ Recording")
+        .get_by_label("⏺ Recording")
+        .click_accesskit();
     wait(&mut h, "recording off", |app| {
         app.snapshot().is_some_and(|s| !s.profile.profiling)
     });
@@ -770,7 +785,7 @@ fn a_saved_profile_opens_in_the_profiler_and_a_corrupt_one_is_reported() {
         .get_by_label_contains(&format!("Showing {}", good.display()));
     h.shown("Back to the project")
         .get_by_label("Back to the project")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     h.shown("Showing this project")
         .get_by_label("Showing this project");
@@ -794,7 +809,7 @@ fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
     // The list is virtualized: the last rows are not laid out until
     // scrolled to, and the first can be inspected.
     assert!(h.query_by_label("#99999   #99999").is_none());
-    h.shown("#1   #1").get_by_label("#1   #1").click();
+    h.shown("#1   #1").get_by_label("#1   #1").click_accesskit();
     wait(&mut h, "entity 1 in the inspector", |app| {
         app.selected() == Some(1) && detail_field(app, "Velocity", "x").is_some()
     });
@@ -804,7 +819,7 @@ fn a_hundred_thousand_entities_are_listed_drawn_and_inspectable() {
 fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     let project = common::copy_of_sample("stress_scripts");
     let mut h = open_on(project.path(), Some("Memory"));
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "a frame with memory samples", |app| {
         app.snapshot().is_some_and(|s| {
             s.view.frame >= 1
@@ -829,7 +844,7 @@ fn a_thousand_scripts_chart_eight_heaps_until_asked() {
     };
     assert!(ticked(&h, "scripts/ring_0007.lua (Lua state)"));
     assert!(!ticked(&h, ninth));
-    h.shown(ninth).get_by_label(ninth).click();
+    h.shown(ninth).get_by_label(ninth).click_accesskit();
     h.run_steps(2);
     assert!(ticked(&h, ninth));
 }
@@ -860,15 +875,15 @@ fn the_start_screen_opens_every_sample_and_help_samples_brings_it_back() {
     for (i, card) in samples.iter().enumerate() {
         if i > 0 {
             // Over an open project the list is a window: Help › Samples.
-            h.shown("Help").get_by_label("Help").click();
+            h.shown("Help").get_by_label("Help").click_accesskit();
             h.run_steps(2);
-            h.shown("Samples").get_by_label("Samples").click();
+            h.shown("Samples").get_by_label("Samples").click_accesskit();
             h.run_steps(3);
         }
         let label = format!("Open sample {}", card.name);
         h.shown(&label).get_by_label(&label).scroll_to_me();
         h.run_steps(3);
-        h.shown(&label).get_by_label(&label).click();
+        h.shown(&label).get_by_label(&label).click_accesskit();
         let root = card.path.canonicalize().unwrap();
         wait(&mut h, &card.name, |app| {
             app.session().is_some_and(|s| s.project().root == root) && app.snapshot().is_some()
@@ -903,7 +918,7 @@ fn the_readme_tab_renders_the_project_readme_and_opens_linked_scripts() {
     h.run_steps(3);
     h.shown("scripts/flock.lua")
         .get_by_label("scripts/flock.lua")
-        .click();
+        .click_accesskit();
     h.run_steps(3);
     // The link opened the script in the Scripts panel's editor.
     assert!(editing(&h));
@@ -936,7 +951,7 @@ fn a_new_project_asks_for_trust_and_the_answer_is_remembered() {
         .get_by_label_contains("1 Python script: Python cannot be sandboxed");
     h.shown("Open restricted")
         .get_by_label("Open restricted")
-        .click();
+        .click_accesskit();
     wait(&mut h, "the restricted project", |app| {
         app.session().is_some_and(|s| s.project().restricted) && app.snapshot().is_some()
     });
@@ -969,7 +984,7 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     )
     .unwrap();
     let mut h = open(dir.path());
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     let started = Instant::now();
     wait(&mut h, "the stuck report", |app| app.stuck_call().is_some());
     assert!(
@@ -984,7 +999,9 @@ fn a_stuck_script_is_named_and_a_restart_offered() {
     h.step();
     assert!(h.query_by_label("A script is stuck").is_some());
     assert!(h.query_by_label("Restart ECScope").is_some());
-    h.shown("Keep waiting").get_by_label("Keep waiting").click();
+    h.shown("Keep waiting")
+        .get_by_label("Keep waiting")
+        .click_accesskit();
     wait_label(&mut h, "A script is stuck", false);
     // The call ends by itself; the session goes on.
     wait(&mut h, "the frame after the nap", |app| {
@@ -1063,7 +1080,11 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
         app.snapshot().is_some_and(|s| !s.playing)
     });
 
-    // Typing a space in a text field does not play the world.
+    // Typing a space in a text field does not play the world. (The
+    // entity list is back once the window has left the Debug view.)
+    step_until(&mut h, "Filter", |h| {
+        h.query_all_by_label("Filter").next().is_some()
+    });
     h.get_all_by_label("Filter")
         .next()
         .expect("the entity filter")
@@ -1075,11 +1096,11 @@ fn keyboard_shortcuts_step_continue_play_and_pause() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
 
-    h.shown("Help").get_by_label("Help").click();
+    h.shown("Help").get_by_label("Help").click_accesskit();
     h.run_steps(1);
     h.shown("Keyboard shortcuts")
         .get_by_label("Keyboard shortcuts")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     for what in [
         "Step out (at a stop)",
@@ -1153,7 +1174,7 @@ fn continue_after_step_over_plays_on() {
             on: true,
         }),
     );
-    h.shown("▶ Play").get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click_accesskit();
     wait(&mut h, "the breakpoint", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -1287,7 +1308,7 @@ fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
         .get_by_label_contains("step_towards   scripts/guards.lua:14");
     h.shown_containing("patrol   scripts/guards.lua:")
         .get_by_label_contains("patrol   scripts/guards.lua:");
-    h.shown("Edit").get_by_label("Edit").click();
+    h.shown("Edit").get_by_label("Edit").click_accesskit();
     h.run_steps(2);
     h.shown("Condition").get_by_label("Condition").click();
     h.run_steps(1);
@@ -1295,10 +1316,6 @@ fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
         .get_by_label("Condition")
         .type_text("id == 3");
     h.run_steps(1);
-    for n in h.get_all_by_role(egui::accesskit::Role::TextInput) {
-        eprintln!("DEBUG input {:?}", n);
-    }
-    eprintln!("DEBUG save {:?}", h.get_all_by_label("Save").count());
     h.run_steps(1);
     h.shown("Save").get_by_label("Save").click();
     wait(&mut h, "the condition to be set", |app| {
@@ -1310,7 +1327,9 @@ fn a_conditional_breakpoint_set_in_the_breakpoints_list_stops_when_true() {
                 == Some("id == 3")
         })
     });
-    h.shown("▶ Continue").get_by_label("▶ Continue").click();
+    h.shown("▶ Continue")
+        .get_by_label("▶ Continue")
+        .click_accesskit();
     wait(&mut h, "guard-3 at line 14", |app| {
         app.snapshot()
             .and_then(|s| s.at_break.as_ref())
@@ -1339,7 +1358,7 @@ fn a_logpoint_writes_to_the_console_and_never_stops() {
             },
         ));
     h.run_steps(2);
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "frame 1", |app| {
         app.snapshot().is_some_and(|s| s.view.frame == 1)
     });
@@ -1393,9 +1412,11 @@ fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
     let (mut h, _project) = stopped_in_guards(None);
     h.shown("Back to panels")
         .get_by_label("Back to panels")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
-    h.shown("guard-1   #1").get_by_label("guard-1   #1").click();
+    h.shown("guard-1   #1")
+        .get_by_label("guard-1   #1")
+        .click_accesskit();
     wait(&mut h, "guard-1 in the inspector", |app| {
         app.selected() == Some(1) && detail_field(app, "Position", "x").is_some()
     });
@@ -1404,7 +1425,7 @@ fn a_data_breakpoint_set_in_the_inspector_stops_at_the_writing_line() {
     h.get_all_by_label("○")
         .nth(1)
         .expect("Position.x's watch button")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     wait(&mut h, "the data breakpoint", |app| {
         app.snapshot()
@@ -1459,10 +1480,10 @@ fn the_flame_graph_fits_again_after_a_slow_frame() {
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
     for frames in [2u64, 6] {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
         h.run_steps(1);
         while h.state().snapshot().is_some_and(|s| s.view.frame < frames) {
-            h.shown("⏭ Step").get_by_label("⏭ Step").click();
+            h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
             wait(&mut h, "a frame", |_| true);
         }
     }
@@ -1494,12 +1515,14 @@ fn every_statistics_column_can_be_chosen_at_1280x720() {
         app.snapshot().is_some_and(|s| s.view.frame >= 30)
     });
     h.run_steps(3);
-    h.shown("Columns ⏷").get_by_label("Columns ⏷").click();
+    h.shown("Columns ⏷")
+        .get_by_label("Columns ⏷")
+        .click_accesskit();
     h.run_steps(2);
     for column in ["Calls", "Mean ms", "p95 ms", "Max ms", "µs/call", "%"] {
         h.shown_role(egui::accesskit::Role::CheckBox, column)
             .get_by_role_and_label(egui::accesskit::Role::CheckBox, column)
-            .click();
+            .click_accesskit();
         h.run_steps(1);
     }
     h.key_press(egui::Key::Escape);
@@ -1525,11 +1548,11 @@ fn a_profile_is_saved_and_opened_through_the_path_field() {
     // A path that is not a profile: a message, and nothing else happens.
     let bad = dir.path().join("bad.puffin");
     std::fs::write(&bad, b"not a profile").unwrap();
-    h.shown("File").get_by_label("File").click();
+    h.shown("File").get_by_label("File").click_accesskit();
     h.run_steps(1);
     h.shown("Open profile…")
         .get_by_label("Open profile…")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     h.shown_role(egui::accesskit::Role::TextInput, "Path")
         .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
@@ -1566,7 +1589,7 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
     let step_to = |h: &mut Harness<'_, EcscopeApp>, frame: u64| {
         while snapshot(h).view.frame < frame {
             let next = snapshot(h).view.frame + 1;
-            h.shown("⏭ Step").get_by_label("⏭ Step").click();
+            h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
             wait(h, "a step", |app| {
                 app.snapshot().is_some_and(|s| s.view.frame >= next)
             });
@@ -1584,7 +1607,7 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
     step_to(&mut h, 24);
     h.shown("Before / after")
         .get_by_label("Before / after")
-        .click();
+        .click_accesskit();
     wait_label(
         &mut h,
         "frames up to the reload of scripts/main.lua (v2)",
@@ -1636,7 +1659,7 @@ fn the_statistics_mark_a_system_over_its_budget() {
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -1657,9 +1680,9 @@ fn the_statistics_mark_a_system_over_its_budget() {
 /// File › `item` (a Save or Export), with `file` typed into its path
 /// prompt and Save pressed.
 fn save_through_menu(h: &mut Harness<'_, EcscopeApp>, item: &str, file: &Path) {
-    h.shown("File").get_by_label("File").click();
+    h.shown("File").get_by_label("File").click_accesskit();
     h.run_steps(1);
-    h.shown(item).get_by_label(item).click();
+    h.shown(item).get_by_label(item).click_accesskit();
     h.run_steps(2);
     h.shown_role(egui::accesskit::Role::TextInput, "Path")
         .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
@@ -1705,7 +1728,7 @@ fn file_export_trace_nests_the_sampled_script_frames_under_their_calls() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let next = snapshot(&h).view.frame + 1;
-        h.shown("⏭ Step").get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame >= next)
         });
@@ -1755,7 +1778,7 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     let project = common::copy_of_sample("hello_lua");
     let mut h = open_on(project.path(), Some("Profiler"));
     for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click();
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
         wait(&mut h, "a step", |app| {
             app.snapshot().is_some_and(|s| s.view.frame == frame)
         });
@@ -1837,7 +1860,7 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
 fn a_suggestion_names_the_slow_system_and_opens_its_line() {
     let project = common::copy_of_sample("profiling_hotspots");
     let mut h = open_on(project.path(), Some("Profiler"));
-    h.shown("⏭ Step").get_by_label("⏭ Step").click();
+    h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
     wait(&mut h, "the suggestion", |app| {
         app.snapshot()
             .is_some_and(|s| s.view.frame >= 1 && !s.profile.suggestions.is_empty())
@@ -1847,7 +1870,7 @@ fn a_suggestion_names_the_slow_system_and_opens_its_line() {
         .get_by_label_contains("Suggestions: 1");
     h.shown("scripts/avoidance.lua:67 · separate")
         .get_by_label("scripts/avoidance.lua:67 · separate")
-        .click();
+        .click_accesskit();
     h.run_steps(3);
     // The Scripts tab shows the file in the editor.
     h.shown("scripts/avoidance.lua")
@@ -1876,21 +1899,23 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     )
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
-    h.shown("▶ Play").get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click_accesskit();
     wait(&mut h, "samples", |app| {
         app.snapshot()
             .is_some_and(|s| s.profile.samples.total >= 30)
     });
-    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click_accesskit();
     wait(&mut h, "a pause", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
-    h.shown("Functions").get_by_label("Functions").click();
+    h.shown("Functions")
+        .get_by_label("Functions")
+        .click_accesskit();
     h.run_steps(3);
     h.shown("Self").get_by_label("Self");
     h.shown("scripts/main.lua:4")
         .get_by_label("scripts/main.lua:4");
-    h.shown("slow").get_by_label("slow").click();
+    h.shown("slow").get_by_label("slow").click_accesskit();
     h.run_steps(3);
     assert_eq!(
         h.state().shown_script(),
@@ -1905,11 +1930,13 @@ fn clicking_a_hot_function_opens_the_editor_at_its_hottest_line() {
     h.state_mut()
         .show_pane(ecscope::gui::layout::Pane::Profiler);
     h.run_steps(2);
-    h.shown("Hot lines").get_by_label("Hot lines").click();
+    h.shown("Hot lines")
+        .get_by_label("Hot lines")
+        .click_accesskit();
     h.run_steps(2);
     h.shown("scripts/main.lua:4")
         .get_by_label("scripts/main.lua:4")
-        .click();
+        .click_accesskit();
     h.run_steps(3);
     assert_eq!(h.state().shown_script().1, Some(4));
     // File › Save samples… writes the same as `--samples`.
@@ -1932,11 +1959,11 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     let project = common::copy_of_sample("ai_coroutines");
     let root = project.path().canonicalize().unwrap();
     let mut h = open(&root);
-    h.shown("Debug").get_by_label("Debug").click();
+    h.shown("Debug").get_by_label("Debug").click_accesskit();
     h.run_steps(1);
     h.shown("Listen for an editor…")
         .get_by_label("Listen for an editor…")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     h.shown_role(egui::accesskit::Role::TextInput, "Address")
         .get_by_role_and_label(egui::accesskit::Role::TextInput, "Address")
@@ -1949,7 +1976,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     h.run_steps(1);
     h.shown("Start listening")
         .get_by_label("Start listening")
-        .click();
+        .click_accesskit();
     h.run_steps(2);
     let address = h.state().editor_address().expect("listening");
     wait_label(&mut h, "no editor yet", true);
@@ -1992,7 +2019,7 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
         new["body"]["breakpoint"]["id"]
     );
     // The window plays; the stop shows in both.
-    h.shown("▶ Play").get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click_accesskit();
     h.run_steps(1);
     let stop = editor.event("stopped");
     assert_eq!(stop["body"]["reason"], "breakpoint");
@@ -2003,7 +2030,9 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     });
     wait_label(&mut h, "⏸ Stopped at scripts/guards.lua:14", true);
     // The window continues: the editor hears it, then the next stop.
-    h.shown("▶ Continue").get_by_label("▶ Continue").click();
+    h.shown("▶ Continue")
+        .get_by_label("▶ Continue")
+        .click_accesskit();
     h.run_steps(1);
     let continued = editor.event("continued");
     assert_eq!(continued["body"]["allThreadsContinued"], true);
@@ -2021,14 +2050,14 @@ fn an_editor_attached_over_debug_listen_stops_with_the_window_and_either_continu
     });
     // The window's Pause shows in the editor as a stop between frames, and
     // its Play as running again.
-    h.shown("⏸ Pause").get_by_label("⏸ Pause").click();
+    h.shown("⏸ Pause").get_by_label("⏸ Pause").click_accesskit();
     h.run_steps(1);
     let paused = editor.event("stopped");
     assert_eq!(paused["body"]["reason"], "pause");
     wait(&mut h, "the window paused", |app| {
         app.snapshot().is_some_and(|s| !s.playing)
     });
-    h.shown("▶ Play").get_by_label("▶ Play").click();
+    h.shown("▶ Play").get_by_label("▶ Play").click_accesskit();
     h.run_steps(1);
     editor.event("continued");
     editor.ok("disconnect", json!({}));
