@@ -125,6 +125,9 @@ pub struct EcscopeApp {
     /// The Debug view replaces the panels: from a stop until Continue, or
     /// while View › Debug view is on.
     debug_view: bool,
+    /// The Debug view was opened by a stop (not by the View menu), so
+    /// running on closes it even if the stop's snapshot has not arrived.
+    debug_view_by_stop: bool,
     /// View › Profile view: the Profiler alone in the window.
     profile_view: bool,
     /// File › Open or Save profile: a path to type (or browse for).
@@ -265,6 +268,7 @@ impl EcscopeApp {
             show_samples: false,
             show_shortcuts: false,
             debug_view: false,
+            debug_view_by_stop: false,
             profile_view: false,
             profile_prompt: None,
             trust_prompt: None,
@@ -462,6 +466,7 @@ impl EcscopeApp {
         self.state.seen_break = key;
         if let Some((stop, _)) = current {
             self.debug_view = true;
+            self.debug_view_by_stop = true;
             self.state.goto = Some((stop.file.clone(), stop.line));
             if let Some(id) = stop.coroutine {
                 self.panels
@@ -568,8 +573,13 @@ impl EcscopeApp {
                 ui.separator();
                 ui.checkbox(&mut self.profile_view, "Profile view")
                     .on_hover_text("The flame graph and the statistics across the whole window");
-                ui.checkbox(&mut self.debug_view, "Debug view")
-                    .on_hover_text("Code, call stack, variables, watches, breakpoints and the debug console on one screen; it opens by itself at a stop");
+                if ui
+                    .checkbox(&mut self.debug_view, "Debug view")
+                    .on_hover_text("Code, call stack, variables, watches, breakpoints and the debug console on one screen; it opens by itself at a stop")
+                    .changed()
+                {
+                    self.debug_view_by_stop = false;
+                }
             });
             ui.menu_button("Debug", |ui| {
                 if ui
@@ -1269,6 +1279,7 @@ impl eframe::App for EcscopeApp {
                     // panels show it.
                     if back || self.state.goto != goto_before {
                         self.debug_view = false;
+                        self.debug_view_by_stop = false;
                     }
                     return;
                 }
@@ -1335,14 +1346,18 @@ impl eframe::App for EcscopeApp {
                     | SessionCommand::Runtime(RuntimeCommand::StepCoroutineLine { .. })
             )
         });
+        // The window's snapshot may lag the stop (a busy machine), so a
+        // view a stop opened closes on running on whatever it shows.
         if runs_on
-            && self
-                .state
-                .snapshot
-                .as_ref()
-                .is_some_and(|s| s.at_break.is_some())
+            && (self.debug_view_by_stop
+                || self
+                    .state
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.at_break.is_some()))
         {
             self.debug_view = false;
+            self.debug_view_by_stop = false;
         }
         if let Some(session) = &self.state.session {
             for command in self.state.commands.drain(..) {
