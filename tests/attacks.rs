@@ -436,8 +436,11 @@ print("still fine", coroutine.wrap(function() return 7 end)())
 /// before the stack runs out.
 #[test]
 fn deep_c_nesting_across_coroutines_does_not_overflow_the_stack() {
+    // The dive takes about a second here, in C calls that no limit can
+    // interrupt; a ten times larger budget gives the stuck-call report
+    // ten times the patience, so a busy machine does not end it first.
     let dir = lua(
-        "",
+        "[limits]\ninstructions_per_frame = 200000000",
         r##"
 local levels = 0
 local function dive(n)
