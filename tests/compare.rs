@@ -178,21 +178,22 @@ fn with_samples_the_function_under_a_system_is_compared_too() {
     };
     let (pa, sa) = run("a", 50_000);
     let (pb, sb) = run("b", 500_000);
-    let args = |json: bool| {
+    // `compare A B --samples BEFORE sb`, with `--json` when asked.
+    let compare = |before: &Path, json: bool| {
         let mut args = vec![
-            "compare".to_string(),
-            pa.display().to_string(),
-            pb.display().to_string(),
-            "--samples".to_string(),
-            sa.display().to_string(),
-            sb.display().to_string(),
+            "compare",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--samples",
+            before.to_str().unwrap(),
+            sb.to_str().unwrap(),
         ];
         if json {
-            args.push("--json".into());
+            args.push("--json");
         }
-        args
+        ecscope(&args)
     };
-    let out = ecscope(&args(false).iter().map(String::as_str).collect::<Vec<_>>());
+    let out = compare(&sa, false);
     assert!(
         out.status.success(),
         "{}",
@@ -205,7 +206,7 @@ fn with_samples_the_function_under_a_system_is_compared_too() {
         .find(|l| l.starts_with("main.lua:churn "))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("× slower"), "{line}");
-    let out = ecscope(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    let out = compare(&sa, true);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let churn = json["functions"]
         .as_array()
@@ -230,28 +231,14 @@ fn with_samples_the_function_under_a_system_is_compared_too() {
 
     let bad = tmp.path().join("bad.folded");
     std::fs::write(&bad, "main.lua:work;main.lua:churn:3 12\nnot a stack\n").unwrap();
-    let out = ecscope(&[
-        "compare",
-        pa.to_str().unwrap(),
-        pb.to_str().unwrap(),
-        "--samples",
-        bad.to_str().unwrap(),
-        sb.to_str().unwrap(),
-    ]);
+    let out = compare(&bad, false);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.folded:2: not a folded stack"), "{err}");
     // An empty one is compared, with a notice.
     let empty = tmp.path().join("empty.folded");
     std::fs::write(&empty, "").unwrap();
-    let out = ecscope(&[
-        "compare",
-        pa.to_str().unwrap(),
-        pb.to_str().unwrap(),
-        "--samples",
-        empty.to_str().unwrap(),
-        sb.to_str().unwrap(),
-    ]);
+    let out = compare(&empty, false);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("empty.folded holds no samples"), "{err}");

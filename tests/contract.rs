@@ -4,6 +4,8 @@
 //! expected files exactly. Every language variant of a case shares the same
 //! expected files, so the languages cannot drift apart.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ecscope::project::Project;
@@ -216,15 +218,7 @@ fn misuse_gives_the_same_messages_in_both_languages() {
 /// Runs `source` as the one script (`scripts/main.lua` or `main.py`) of a
 /// project for a frame and returns its log lines.
 fn logs_of_script(file: &str, source: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        format!("[project]\nname = \"surface\"\n[[script]]\npath = \"scripts/{file}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
-    let mut runtime = Runtime::open(Project::open(dir.path()).unwrap());
+    let (_dir, mut runtime) = common::one_script(file, source);
     runtime.step();
     runtime
         .drain_events()

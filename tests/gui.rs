@@ -132,6 +132,18 @@ fn step_until(
     }
 }
 
+/// Presses ⏭ Step until the world is at frame `frame`, one frame a
+/// press.
+fn step_to(h: &mut Harness<'_, EcscopeApp>, frame: u64) {
+    while snapshot(h).view.frame < frame {
+        let next = snapshot(h).view.frame + 1;
+        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
+        wait(h, "a step", |app| {
+            app.snapshot().is_some_and(|s| s.view.frame >= next)
+        });
+    }
+}
+
 fn snapshot<'h>(harness: &'h Harness<'_, EcscopeApp>) -> &'h Snapshot {
     harness.state().snapshot().expect("a snapshot")
 }
@@ -711,12 +723,7 @@ fn the_systems_view_says_which_systems_run_together_and_why_the_bees_wait() {
 fn the_profiler_and_memory_panels_show_named_scopes_and_charts() {
     let project = common::copy_of_sample("boids");
     let mut h = open_on(project.path(), Some("Profiler"));
-    for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
-        wait(&mut h, "a step", |app| {
-            app.snapshot().is_some_and(|s| s.view.frame == frame)
-        });
-    }
+    step_to(&mut h, 3);
     wait(&mut h, "statistics", |app| {
         app.snapshot()
             .is_some_and(|s| s.profile.stats.rows.iter().any(|r| r.name == "steer"))
@@ -1591,15 +1598,6 @@ fn a_reload_pins_the_frames_before_it_and_before_after_names_the_change() {
     };
     std::fs::write(&script, source(50_000)).unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
-    let step_to = |h: &mut Harness<'_, EcscopeApp>, frame: u64| {
-        while snapshot(h).view.frame < frame {
-            let next = snapshot(h).view.frame + 1;
-            h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
-            wait(h, "a step", |app| {
-                app.snapshot().is_some_and(|s| s.view.frame >= next)
-            });
-        }
-    };
     step_to(&mut h, 12);
     // Saved from another editor: ten times the work.
     std::fs::write(&script, source(500_000)).unwrap();
@@ -1663,12 +1661,7 @@ fn the_statistics_mark_a_system_over_its_budget() {
     )
     .unwrap();
     let mut h = open_on(dir.path(), Some("Profiler"));
-    for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
-        wait(&mut h, "a step", |app| {
-            app.snapshot().is_some_and(|s| s.view.frame == frame)
-        });
-    }
+    step_to(&mut h, 3);
     wait(&mut h, "the budgets measured", |app| {
         app.snapshot()
             .is_some_and(|s| s.profile.budgets.iter().any(|b| b.exceeded()))
@@ -1782,12 +1775,7 @@ fn file_export_trace_writes_the_profiler_s_frames_for_perfetto() {
     use ecscope::runtime::session::SessionCommand;
     let project = common::copy_of_sample("hello_lua");
     let mut h = open_on(project.path(), Some("Profiler"));
-    for frame in 1..=3u64 {
-        h.shown("⏭ Step").get_by_label("⏭ Step").click_accesskit();
-        wait(&mut h, "a step", |app| {
-            app.snapshot().is_some_and(|s| s.view.frame == frame)
-        });
-    }
+    step_to(&mut h, 3);
     // A stop at a breakpoint is an instant on the trace too.
     let session = |h: &Harness<'_, EcscopeApp>, command| {
         h.state()

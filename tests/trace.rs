@@ -230,18 +230,10 @@ fn systems_on_worker_threads_have_tracks_of_their_own() {
 
 #[test]
 fn errors_are_instants_at_their_frame() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        "[project]\nname = \"boom\"\n[[script]]\npath = \"scripts/main.lua\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("scripts/main.lua"),
+    let dir = common::project_of(&[(
+        "main.lua",
         "ecs.system(\"tick\", function()\n  if ecs.frame() == 3 then error(\"boom\") end\nend)\n",
-    )
-    .unwrap();
+    )]);
     let trace = trace_of(dir.path(), 6);
     let events = check(&trace, "boom");
     let errors: Vec<&Value> = events["i"].iter().filter(|e| e["cat"] == "error").collect();
@@ -282,23 +274,16 @@ fn an_unwritable_trace_path_is_refused_before_anything_runs() {
 /// system's span, named like the flame graph's scopes.
 #[test]
 fn sampled_script_frames_nest_under_their_calls_in_both_languages() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        "[project]\nname = \"busy\"\n[[script]]\npath = \"scripts/busy.lua\"\n[[script]]\npath = \"scripts/busy.py\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("scripts/busy.lua"),
-        "local function churn()\n  local s = 0\n  for i = 1, 3000000 do s = (s + i * 7) % 1000003 end\n  return s\nend\n\necs.system(\"tick\", function()\n  churn()\nend)\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("scripts/busy.py"),
-        "import ecs\n\n\ndef churn():\n    s = 0\n    for i in range(150000):\n        s = (s + i * 7) % 1000003\n    return s\n\n\n@ecs.system(\"tock\")\ndef tock(dt):\n    churn()\n",
-    )
-    .unwrap();
+    let dir = common::project_of(&[
+        (
+            "busy.lua",
+            "local function churn()\n  local s = 0\n  for i = 1, 3000000 do s = (s + i * 7) % 1000003 end\n  return s\nend\n\necs.system(\"tick\", function()\n  churn()\nend)\n",
+        ),
+        (
+            "busy.py",
+            "import ecs\n\n\ndef churn():\n    s = 0\n    for i in range(150000):\n        s = (s + i * 7) % 1000003\n    return s\n\n\n@ecs.system(\"tock\")\ndef tock(dt):\n    churn()\n",
+        ),
+    ]);
     let trace = trace_of(dir.path(), 30);
     let events = check(&trace, "busy");
     let spans = &events["X"];

@@ -91,16 +91,23 @@ pub fn wait_child(mut child: Child, limit: Duration) -> (ExitStatus, String, Str
     (status, text(out), text(err))
 }
 
-/// A project of one script `scripts/FILE` in a temporary folder, opened.
-pub fn one_script(file: &str, source: &str) -> (tempfile::TempDir, ecscope::runtime::Runtime) {
+/// A project in a temporary folder whose scripts are `scripts/FILE` with
+/// the given sources, loaded in the order given.
+pub fn project_of(scripts: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(
-        dir.path().join("ecscope.toml"),
-        format!("[project]\nname = \"t\"\n[[script]]\npath = \"scripts/{file}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
+    let mut manifest = String::from("[project]\nname = \"t\"\n");
+    for (file, source) in scripts {
+        manifest.push_str(&format!("[[script]]\npath = \"scripts/{file}\"\n"));
+        std::fs::write(dir.path().join("scripts").join(file), source).unwrap();
+    }
+    std::fs::write(dir.path().join("ecscope.toml"), manifest).unwrap();
+    dir
+}
+
+/// A project of one script `scripts/FILE` in a temporary folder, opened.
+pub fn one_script(file: &str, source: &str) -> (tempfile::TempDir, ecscope::runtime::Runtime) {
+    let dir = project_of(&[(file, source)]);
     let project = ecscope::project::Project::open(dir.path()).unwrap();
     (dir, ecscope::runtime::Runtime::open(project))
 }
