@@ -203,6 +203,9 @@ impl Pinned {
     }
 }
 
+/// What the headline says when no script's scope changed beyond the noise.
+pub const NO_CHANGE: &str = "No script's time changed beyond the noise";
+
 /// The most telling change among the scripts' scopes: `steer: 2.30×
 /// faster`, for the line above the table.
 pub fn headline(changes: &[Change]) -> Option<String> {
@@ -250,9 +253,12 @@ pub fn show(ui: &mut egui::Ui, pinned: &mut Option<Pinned>, profile: &ProfileDat
         ui.weak("No frames recorded since the pin yet: let the project run.");
         return;
     }
-    if let Some(line) = headline(&changes) {
-        ui.heading(line);
-    }
+    // Always a heading, so that the table does not move as a change
+    // crosses the noise.
+    match headline(&changes) {
+        Some(line) => ui.heading(line),
+        None => ui.heading(egui::RichText::new(NO_CHANGE).weak()),
+    };
     egui::ScrollArea::both()
         .id_salt("compare-view")
         .auto_shrink([false, false])

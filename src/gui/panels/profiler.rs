@@ -280,14 +280,20 @@ impl ProfilerPanel {
                 }
             });
         }
-        // What the last reload (or pin) changed, beyond the noise.
+        // What the last reload (or pin) changed, beyond the noise. The row
+        // is there for as long as something is pinned, so that the view
+        // below does not jump as a change crosses the noise.
         if matches!(self.source, Source::Live)
+            && self.pinned.is_some()
             && let Some(frames) = live.map(|p| p.frames.clone())
-            && let Some(line) = self.compare_headline(&frames)
         {
+            let line = self.compare_headline(&frames);
             ui.horizontal(|ui| {
-                ui.label(egui::RichText::new(line).strong())
-                    .on_hover_text("Profiler › Before / after has every system and phase");
+                match line {
+                    Some(line) => ui.label(egui::RichText::new(line).strong()),
+                    None => ui.weak(super::compare::NO_CHANGE),
+                }
+                .on_hover_text("Profiler › Before / after has every system and phase");
                 ui.weak(format!(
                     "since {}",
                     self.pinned.as_ref().map_or("", |p| p.label.as_str())
